@@ -1,0 +1,5 @@
+//! Data: the local SQLite store every page reads from, and the records kept in it.
+//! (The remote Postgres store and the sync engine join here in team mode.)
+
+pub mod analyses;
+pub mod local;

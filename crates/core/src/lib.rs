@@ -1,0 +1,17 @@
+//! Salesdesk's product core: everything that touches a disk, a network or a secret.
+//!
+//! It knows nothing of Tauri or of any UI: the desktop shell (`src-tauri/`) and the `salesdesk`
+//! CLI are two thin front ends over the [`Salesdesk`] handle defined here.
+
+pub mod data;
+pub mod error;
+pub mod health;
+pub mod paths;
+pub mod telemetry;
+mod time;
+
+mod salesdesk;
+
+pub use error::{CoreError, ErrorKind, Result};
+pub use paths::DataPaths;
+pub use salesdesk::Salesdesk;

@@ -1,0 +1,101 @@
+//! The [`Salesdesk`] handle: one open data directory and the operations front ends call.
+
+use crate::data::analyses::{self, AnalysisSummary, CallAnalysisRecord, NewAnalysis};
+use crate::data::local::LocalStore;
+use crate::error::Result;
+use crate::health::{Health, RowCounts, StoreHealth};
+use crate::paths::DataPaths;
+
+#[derive(Debug, Clone)]
+pub struct Salesdesk {
+    paths: DataPaths,
+    store: LocalStore,
+}
+
+impl Salesdesk {
+    /// Opens the data directory: creates it if needed, opens the store and migrates it.
+    pub async fn open(paths: DataPaths) -> Result<Self> {
+        paths.ensure_exists()?;
+        let store = LocalStore::open(&paths.store_file()).await?;
+        Ok(Self { paths, store })
+    }
+
+    pub fn paths(&self) -> &DataPaths {
+        &self.paths
+    }
+
+    pub fn store(&self) -> &LocalStore {
+        &self.store
+    }
+
+    /// Checks the store and counts its rows. Never fails: problems are in the report.
+    pub async fn health(&self) -> Health {
+        let mut report = Health {
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            data_dir: self.paths.root().display().to_string(),
+            store_path: self.store.path().display().to_string(),
+            log_dir: self.paths.log_dir().display().to_string(),
+            schema_version: 0,
+            store: StoreHealth {
+                ok: true,
+                message: None,
+            },
+            counts: RowCounts::default(),
+        };
+        let checked = async {
+            self.store.check().await?;
+            let version = self.store.schema_version().await?;
+            let analyses = analyses::count(&self.store).await?;
+            Ok::<_, crate::CoreError>((version, analyses))
+        }
+        .await;
+        match checked {
+            Ok((version, analyses)) => {
+                report.schema_version = i32::try_from(version).unwrap_or(i32::MAX);
+                report.counts.call_analyses = i32::try_from(analyses).unwrap_or(i32::MAX);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "store health check failed");
+                report.store = StoreHealth {
+                    ok: false,
+                    message: Some(e.to_string()),
+                };
+            }
+        }
+        report
+    }
+
+    pub async fn list_analyses(&self) -> Result<Vec<AnalysisSummary>> {
+        analyses::list(&self.store).await
+    }
+
+    pub async fn get_analysis(&self, id: &str) -> Result<CallAnalysisRecord> {
+        analyses::get(&self.store, id).await
+    }
+
+    pub async fn save_analysis(&self, new: NewAnalysis) -> Result<CallAnalysisRecord> {
+        let mut tx = self.store.begin_write().await?;
+        let record = analyses::insert(&mut tx, new).await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
+    pub async fn delete_analysis(&self, id: &str) -> Result<()> {
+        let mut tx = self.store.begin_write().await?;
+        analyses::soft_delete(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn restore_analysis(&self, id: &str) -> Result<()> {
+        let mut tx = self.store.begin_write().await?;
+        analyses::restore(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Waits for pending writes and closes the store's connections.
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+}
