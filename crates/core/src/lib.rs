@@ -3,6 +3,7 @@
 //! It knows nothing of Tauri or of any UI: the desktop shell (`src-tauri/`) and the `salesdesk`
 //! CLI are two thin front ends over the [`Salesdesk`] handle defined here.
 
+pub mod analysis;
 pub mod data;
 pub mod error;
 pub mod health;

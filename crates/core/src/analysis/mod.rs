@@ -1,0 +1,3 @@
+//! Call analysis: transcripts in, a [`report::CallAnalysis`] out.
+
+pub mod report;
