@@ -6,11 +6,19 @@ import {
 	type CallAnalysisRecord,
 	type CommandError,
 	type ErrorKind,
-	type Health,
-	type Result
+	type Health
 } from './bindings';
 
-export type { AnalysisSummary, CallAnalysisRecord, Health, JsonValue } from './bindings';
+export type {
+	AnalysisSummary,
+	CallAnalysis,
+	CallAnalysisRecord,
+	Health,
+	Value as JsonValue
+} from './bindings';
+
+/** The shape every generated command resolves to. */
+type Result<T, E> = { status: 'ok'; data: T } | { status: 'error'; error: E };
 
 /** Error kinds from the core, plus `unavailable` when the IPC call itself failed. */
 export type ApiErrorKind = ErrorKind | 'unavailable';

@@ -1,0 +1,71 @@
+//! What the shell holds between commands: the open core, or why it could not be opened.
+//!
+//! A store that fails to open does not stop the app: the window still comes up and the Status
+//! page says what is wrong, which beats a crash on start.
+
+use salesdesk_core::health::Health;
+use salesdesk_core::telemetry::{self, StderrLevel};
+use salesdesk_core::{CoreError, DataPaths, ErrorKind, Salesdesk};
+
+use crate::error::CommandError;
+
+pub struct DesktopState {
+    paths: Option<DataPaths>,
+    core: Result<Salesdesk, CommandError>,
+}
+
+impl DesktopState {
+    /// Opens the data directory named by `SALESDESK_DATA_DIR` or the OS default.
+    pub fn open_from_env() -> Self {
+        match DataPaths::from_env() {
+            Ok(paths) => Self::open(paths),
+            Err(e) => Self {
+                paths: None,
+                core: Err(CommandError::from(e)),
+            },
+        }
+    }
+
+    pub fn open(paths: DataPaths) -> Self {
+        let _ = paths.ensure_exists();
+        telemetry::init(&paths.log_dir(), StderrLevel::Info);
+        let core = tauri::async_runtime::block_on(Salesdesk::open(paths.clone()));
+        if let Err(e) = &core {
+            tracing::error!(error = %e, "cannot open the local store");
+        }
+        Self {
+            paths: Some(paths),
+            core: core.map_err(CommandError::from),
+        }
+    }
+
+    pub fn core(&self) -> Result<&Salesdesk, CommandError> {
+        self.core.as_ref().map_err(Clone::clone)
+    }
+
+    pub async fn health(&self) -> Health {
+        match (&self.core, &self.paths) {
+            (Ok(core), _) => core.health().await,
+            (Err(e), Some(paths)) => {
+                Health::unavailable(paths, &CoreError::Store(e.message.clone()))
+            }
+            (Err(e), None) => Health::unavailable(
+                &DataPaths::at(""),
+                &CoreError::Store(e.message.clone()),
+            ),
+        }
+    }
+}
+
+impl From<CoreError> for CommandError {
+    fn from(e: CoreError) -> Self {
+        let kind = e.kind();
+        if kind == ErrorKind::Internal {
+            tracing::error!(error = %e, "internal error");
+        }
+        CommandError {
+            kind,
+            message: e.to_string(),
+        }
+    }
+}
