@@ -43,7 +43,10 @@ pub fn export_bindings(path: &Path) -> anyhow::Result<()> {
 }
 
 /// The app, minus the context: generic over the runtime so tests can pass Tauri's mock builder.
-pub fn app_builder<R: Runtime>(builder: tauri::Builder<R>, state: DesktopState) -> tauri::Builder<R> {
+pub fn app_builder<R: Runtime>(
+    builder: tauri::Builder<R>,
+    state: DesktopState,
+) -> tauri::Builder<R> {
     let specta = specta_builder::<R>();
     builder
         .manage(state)

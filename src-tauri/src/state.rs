@@ -49,10 +49,9 @@ impl DesktopState {
             (Err(e), Some(paths)) => {
                 Health::unavailable(paths, &CoreError::Store(e.message.clone()))
             }
-            (Err(e), None) => Health::unavailable(
-                &DataPaths::at(""),
-                &CoreError::Store(e.message.clone()),
-            ),
+            (Err(e), None) => {
+                Health::unavailable(&DataPaths::at(""), &CoreError::Store(e.message.clone()))
+            }
         }
     }
 }

@@ -22,7 +22,13 @@ fn typescript_bindings_are_fresh() {
          Run `make bindings` and commit the result."
     );
     // The contract the UI relies on is really in there.
-    for name in ["health", "listAnalyses", "getAnalysis", "CallAnalysis", "CommandError"] {
+    for name in [
+        "health",
+        "listAnalyses",
+        "getAnalysis",
+        "CallAnalysis",
+        "CommandError",
+    ] {
         assert!(fresh_text.contains(name), "bindings lack {name}");
     }
 }

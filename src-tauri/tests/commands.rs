@@ -88,7 +88,12 @@ fn errors_reach_the_ui_as_kind_and_message() {
     )
     .unwrap_err();
     assert_eq!(err["kind"], "not_found");
-    assert!(err["message"].as_str().unwrap().contains("no analysis with id"));
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("no analysis with id")
+    );
 
     let err = invoke(&app, "get_analysis", json!({"id": "not-a-uuid"})).unwrap_err();
     assert_eq!(err["kind"], "invalid_input");
@@ -119,7 +124,11 @@ fn the_window_may_call_nothing_beyond_salesdesks_commands() {
     let dir = tempfile::tempdir().unwrap();
     let app = app_with(dir.path());
     // Core plugins (events, paths, windows) are not granted to the main window.
-    for cmd in ["plugin:event|listen", "plugin:path|resolve_directory", "plugin:window|close"] {
+    for cmd in [
+        "plugin:event|listen",
+        "plugin:path|resolve_directory",
+        "plugin:window|close",
+    ] {
         let denied = invoke(&app, cmd, json!({}));
         assert!(denied.is_err(), "{cmd} should be denied, got {denied:?}");
     }

@@ -40,7 +40,11 @@ pub fn desktop_binary() -> anyhow::Result<PathBuf> {
 /// Finds `tauri-driver` on PATH or in cargo's bin folder.
 pub fn tauri_driver_binary() -> anyhow::Result<PathBuf> {
     let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).map(|d| d.join("tauri-driver")).collect())
+        .map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("tauri-driver"))
+                .collect()
+        })
         .unwrap_or_default();
     if let Some(home) = std::env::var_os("CARGO_HOME") {
         candidates.push(PathBuf::from(home).join("bin/tauri-driver"));
@@ -48,10 +52,9 @@ pub fn tauri_driver_binary() -> anyhow::Result<PathBuf> {
     if let Some(home) = std::env::var_os("HOME") {
         candidates.push(PathBuf::from(home).join(".cargo/bin/tauri-driver"));
     }
-    candidates
-        .into_iter()
-        .find(|p| p.is_file())
-        .context("tauri-driver is not installed: run `cargo install tauri-driver --locked` (make test does)")
+    candidates.into_iter().find(|p| p.is_file()).context(
+        "tauri-driver is not installed: run `cargo install tauri-driver --locked` (make test does)",
+    )
 }
 
 fn free_port() -> u16 {
@@ -72,10 +75,15 @@ impl TauriDriver {
         let port = free_port();
         let native_port = free_port();
         let mut cmd = Command::new(tauri_driver_binary()?);
-        cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit());
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
         env.apply(&mut cmd);
         #[cfg(unix)]
         {
@@ -100,7 +108,9 @@ impl TauriDriver {
     }
 
     /// WebDriver capabilities that launch `application` in tauri-driver.
-    pub fn capabilities(application: &std::path::Path) -> serde_json::Map<String, serde_json::Value> {
+    pub fn capabilities(
+        application: &std::path::Path,
+    ) -> serde_json::Map<String, serde_json::Value> {
         let mut caps = serde_json::Map::new();
         caps.insert("browserName".into(), "wry".into());
         caps.insert(

@@ -19,7 +19,9 @@ fn should_skip() -> bool {
     let required = std::env::var_os("SALESDESK_E2E_REQUIRED").is_some();
     let has_display = std::env::var_os("DISPLAY").is_some();
     if !has_display && !required {
-        eprintln!("skipping the desktop end-to-end test: no DISPLAY (run `make test`, which starts Xvfb)");
+        eprintln!(
+            "skipping the desktop end-to-end test: no DISPLAY (run `make test`, which starts Xvfb)"
+        );
         return true;
     }
     false
@@ -48,7 +50,9 @@ async fn the_app_shows_saved_analyses_and_a_healthy_store() {
         return;
     }
     let env = IsolatedEnv::new();
-    let core = Salesdesk::open(DataPaths::at(env.data_dir())).await.unwrap();
+    let core = Salesdesk::open(DataPaths::at(env.data_dir()))
+        .await
+        .unwrap();
     let saved = core
         .save_analysis(NewAnalysis {
             title: "Renewal call with Northwind".into(),
@@ -73,10 +77,22 @@ async fn the_app_shows_saved_analyses_and_a_healthy_store() {
         // The layout: the sidebar with every section.
         let sidebar = text_of(&client, "[data-testid=sidebar]").await;
         for section in [
-            "Dashboard", "Analyze", "Analyses", "Roleplay", "Market", "Images", "Clients",
-            "Campaigns", "Training", "Status", "Settings",
+            "Dashboard",
+            "Analyze",
+            "Analyses",
+            "Roleplay",
+            "Market",
+            "Images",
+            "Clients",
+            "Campaigns",
+            "Training",
+            "Status",
+            "Settings",
         ] {
-            assert!(sidebar.contains(section), "sidebar lacks {section}: {sidebar}");
+            assert!(
+                sidebar.contains(section),
+                "sidebar lacks {section}: {sidebar}"
+            );
         }
         screenshot(&client, "e2e-dashboard.png").await;
 
