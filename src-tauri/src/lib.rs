@@ -5,11 +5,12 @@
 
 mod commands;
 mod error;
+mod grants;
 mod state;
 
 use std::path::Path;
 
-use tauri::Runtime;
+use tauri::{DragDropEvent, Manager, Runtime, WindowEvent};
 
 pub use error::CommandError;
 pub use state::DesktopState;
@@ -51,6 +52,12 @@ pub fn app_builder<R: Runtime>(
     builder
         .manage(state)
         .invoke_handler(specta.invoke_handler())
+        .on_window_event(|window, event| {
+            // Files dropped on the window become readable by commands (see `grants`).
+            if let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
+                window.state::<DesktopState>().grants.grant(paths.iter().cloned());
+            }
+        })
 }
 
 /// Opens the data directory and runs the desktop app until its window closes.

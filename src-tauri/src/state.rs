@@ -8,10 +8,13 @@ use salesdesk_core::telemetry::{self, StderrLevel};
 use salesdesk_core::{CoreError, DataPaths, ErrorKind, Salesdesk};
 
 use crate::error::CommandError;
+use crate::grants::GrantedFiles;
 
 pub struct DesktopState {
     paths: Option<DataPaths>,
     core: Result<Salesdesk, CommandError>,
+    /// Files the user dropped or picked; the only ones commands may read.
+    pub grants: GrantedFiles,
 }
 
 impl DesktopState {
@@ -22,6 +25,7 @@ impl DesktopState {
             Err(e) => Self {
                 paths: None,
                 core: Err(CommandError::from(e)),
+                grants: GrantedFiles::default(),
             },
         }
     }
@@ -36,6 +40,7 @@ impl DesktopState {
         Self {
             paths: Some(paths),
             core: core.map_err(CommandError::from),
+            grants: GrantedFiles::default(),
         }
     }
 
