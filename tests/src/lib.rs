@@ -1,0 +1,10 @@
+//! Salesdesk's test kit: real components that can run here, and helpers to drive them.
+//!
+//! - [`pg`]: a throwaway PostgreSQL cluster (initdb into a temp dir, a free port on 127.0.0.1),
+//!   torn down on drop and killed with the test process.
+//! - [`supabase`]: that cluster dressed as a Supabase project (roles, `auth` schema), with
+//!   Salesdesk's remote migrations applied, users and sessions, and access tokens minted like
+//!   Supabase Auth's.
+
+pub mod pg;
+pub mod supabase;
