@@ -110,7 +110,15 @@ impl PgCluster {
             .command(&bin_dir.join("initdb"), false)
             .arg("-D")
             .arg(dir.path().join("data"))
-            .args(["-U", SUPERUSER, "--auth=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync"])
+            .args([
+                "-U",
+                SUPERUSER,
+                "--auth=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ])
             .arg(format!("--pwfile={}", pwfile.display()))
             .output()
             .context("cannot run initdb")?;
@@ -144,7 +152,10 @@ impl PgCluster {
     }
 
     fn dir(&self) -> &Path {
-        self.dir.as_ref().expect("cluster dir present until drop").path()
+        self.dir
+            .as_ref()
+            .expect("cluster dir present until drop")
+            .path()
     }
 
     fn data_dir(&self) -> PathBuf {
@@ -165,13 +176,19 @@ impl PgCluster {
             .arg("-k")
             .arg(self.dir())
             .args([
-                "-c", "listen_addresses=127.0.0.1",
+                "-c",
+                "listen_addresses=127.0.0.1",
                 // Throwaway data: durability buys nothing and costs seconds.
-                "-c", "fsync=off",
-                "-c", "synchronous_commit=off",
-                "-c", "full_page_writes=off",
-                "-c", "max_connections=200",
-                "-c", "shared_buffers=32MB",
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=200",
+                "-c",
+                "shared_buffers=32MB",
             ])
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
@@ -231,7 +248,10 @@ impl PgCluster {
             }
             if Instant::now() > deadline {
                 self.stop_server();
-                bail!("postgres did not accept connections within {START_TIMEOUT:?}:\n{}", tail(&log_path));
+                bail!(
+                    "postgres did not accept connections within {START_TIMEOUT:?}:\n{}",
+                    tail(&log_path)
+                );
             }
             thread::sleep(Duration::from_millis(50));
         }
@@ -261,7 +281,9 @@ impl PgCluster {
 
     /// The server's major version (e.g. 15).
     pub fn major_version(&self) -> Result<u32> {
-        let out = Command::new(self.bin_dir.join("postgres")).arg("--version").output()?;
+        let out = Command::new(self.bin_dir.join("postgres"))
+            .arg("--version")
+            .output()?;
         let text = String::from_utf8_lossy(&out.stdout);
         text.split_whitespace()
             .find_map(|w| w.split('.').next().and_then(|m| m.parse().ok()))
@@ -313,7 +335,10 @@ pub fn find_bin_dir() -> Result<PathBuf> {
         if has_server(&dir) {
             return Ok(dir);
         }
-        bail!("SALESDESK_PG_BINDIR={} has no initdb/postgres", dir.display());
+        bail!(
+            "SALESDESK_PG_BINDIR={} has no initdb/postgres",
+            dir.display()
+        );
     }
     if let Ok(out) = Command::new("pg_config").arg("--bindir").output()
         && out.status.success()
@@ -359,7 +384,9 @@ fn find_in_path(program: &str) -> Option<PathBuf> {
 
 fn is_root() -> bool {
     // /proc/self belongs to the process's effective uid.
-    fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
+    fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false)
 }
 
 fn nobody_ids() -> (u32, u32) {

@@ -77,8 +77,12 @@ impl Claims {
 pub fn mint_token(secret: &str, claims: &Claims) -> String {
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
     header.typ = Some("JWT".into());
-    jsonwebtoken::encode(&header, claims, &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()))
-        .expect("HS256 signing cannot fail")
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("HS256 signing cannot fail")
 }
 
 pub fn unix_now() -> i64 {
@@ -137,7 +141,9 @@ fn shared() -> Result<&'static Shared> {
                     .enable_all()
                     .build()
                     .map_err(|e| e.to_string())?;
-                runtime.block_on(build_shared()).map_err(|e| format!("{e:#}"))
+                runtime
+                    .block_on(build_shared())
+                    .map_err(|e| format!("{e:#}"))
             })
             .join()
             .unwrap_or_else(|_| Err("the test cluster set-up panicked".into()))
@@ -148,7 +154,11 @@ fn shared() -> Result<&'static Shared> {
 
 async fn build_shared() -> Result<Shared> {
     let cluster = PgCluster::start()?;
-    let strategy = if cluster.major_version()? >= 15 { " strategy = file_copy" } else { "" };
+    let strategy = if cluster.major_version()? >= 15 {
+        " strategy = file_copy"
+    } else {
+        ""
+    };
     let jwt_secret = format!("test-jwt-secret-{}", random_hex(24));
     let owner_password = random_hex(16);
     let app_password = random_hex(16);
@@ -157,9 +167,11 @@ async fn build_shared() -> Result<Shared> {
         .max_connections(1)
         .connect(&cluster.superuser_url("postgres"))
         .await?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {TEMPLATE_DB}")))
-        .execute(&admin)
-        .await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "create database {TEMPLATE_DB}"
+    )))
+    .execute(&admin)
+    .await?;
     admin.close().await;
 
     bootstrap_supabase(&cluster, TEMPLATE_DB, &owner_password).await?;
@@ -215,7 +227,11 @@ pub struct TestDb {
 impl TestDb {
     pub async fn new() -> Result<Self> {
         let shared = shared()?;
-        let name = format!("t{}_{}", std::process::id(), NEXT_DB.fetch_add(1, Ordering::SeqCst));
+        let name = format!(
+            "t{}_{}",
+            std::process::id(),
+            NEXT_DB.fetch_add(1, Ordering::SeqCst)
+        );
         let postgres = PgPoolOptions::new()
             .max_connections(1)
             .connect(&shared.cluster.superuser_url("postgres"))
@@ -229,15 +245,21 @@ impl TestDb {
         .execute(&postgres)
         .await
         .context("cloning the template database")?;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("grant all on database {name} to {OWNER_ROLE}")))
-            .execute(&postgres)
-            .await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "grant all on database {name} to {OWNER_ROLE}"
+        )))
+        .execute(&postgres)
+        .await?;
         postgres.close().await;
         let admin = PgPoolOptions::new()
             .max_connections(2)
             .connect(&shared.cluster.superuser_url(&name))
             .await?;
-        Ok(Self { shared, name, admin })
+        Ok(Self {
+            shared,
+            name,
+            admin,
+        })
     }
 
     pub fn jwt_secret(&self) -> &str {
@@ -246,12 +268,16 @@ impl TestDb {
 
     /// The URL the desktop app would use: the app role and its password.
     pub fn app_url(&self) -> String {
-        self.shared.cluster.url(APP_ROLE, &self.shared.app_password, &self.name)
+        self.shared
+            .cluster
+            .url(APP_ROLE, &self.shared.app_password, &self.name)
     }
 
     /// The project owner's URL (what `salesdesk migrate` is given).
     pub fn owner_url(&self) -> String {
-        self.shared.cluster.url(OWNER_ROLE, &self.shared.owner_password, &self.name)
+        self.shared
+            .cluster
+            .url(OWNER_ROLE, &self.shared.owner_password, &self.name)
     }
 
     pub async fn app_pool(&self) -> Result<PgPool> {

@@ -11,7 +11,9 @@ use sqlx::postgres::PgConnection;
 #[tokio::test]
 async fn migrate_applies_to_a_fresh_cluster_and_is_idempotent() {
     let cluster = PgCluster::start().unwrap();
-    bootstrap_supabase(&cluster, "postgres", "owner-password-for-tests").await.unwrap();
+    bootstrap_supabase(&cluster, "postgres", "owner-password-for-tests")
+        .await
+        .unwrap();
     let owner_url = cluster.url(OWNER_ROLE, "owner-password-for-tests", "postgres");
     let config = RemoteConfig::from_url(&owner_url).unwrap();
 
@@ -25,30 +27,37 @@ async fn migrate_applies_to_a_fresh_cluster_and_is_idempotent() {
         app_password: Some("app-password-0123456789".into()),
     };
     let second = migrate(&config, &options).await.unwrap();
-    assert!(second.applied.is_empty(), "second run applied {:?}", second.applied);
+    assert!(
+        second.applied.is_empty(),
+        "second run applied {:?}",
+        second.applied
+    );
     assert!(second.jwt_secret_installed && second.app_login_enabled);
     assert_eq!(second.jwt_secrets, 1);
     // Installing the same secret again does not duplicate it.
     assert_eq!(migrate(&config, &options).await.unwrap().jwt_secrets, 1);
 
     // The app role logs in with the password (sent as a SCRAM verifier) and sees the API.
-    let mut app = PgConnection::connect(&cluster.url(APP_ROLE, "app-password-0123456789", "postgres"))
-        .await
-        .unwrap();
-    let granted: bool = sqlx::query_scalar("select has_function_privilege('app.authenticate(text)', 'execute')")
-        .fetch_one(&mut app)
-        .await
-        .unwrap();
+    let mut app =
+        PgConnection::connect(&cluster.url(APP_ROLE, "app-password-0123456789", "postgres"))
+            .await
+            .unwrap();
+    let granted: bool =
+        sqlx::query_scalar("select has_function_privilege('app.authenticate(text)', 'execute')")
+            .fetch_one(&mut app)
+            .await
+            .unwrap();
     assert!(granted);
     app.close().await.unwrap();
 
     // Every file re-applied as plain SQL by the owner role (a second migration tool, or a
     // repair by hand) succeeds and changes nothing that matters.
     let mut owner = PgConnection::connect(&owner_url).await.unwrap();
-    let policies_before: i64 = sqlx::query_scalar("select count(*) from pg_policies where schemaname = 'app'")
-        .fetch_one(&mut owner)
-        .await
-        .unwrap();
+    let policies_before: i64 =
+        sqlx::query_scalar("select count(*) from pg_policies where schemaname = 'app'")
+            .fetch_one(&mut owner)
+            .await
+            .unwrap();
     for migration in salesdesk_core::data::remote::migrate::MIGRATOR.iter() {
         let mut tx = owner.begin().await.unwrap();
         sqlx::raw_sql(migration.sql.clone())
@@ -57,10 +66,11 @@ async fn migrate_applies_to_a_fresh_cluster_and_is_idempotent() {
             .unwrap_or_else(|e| panic!("re-running {} failed: {e}", migration.description));
         tx.commit().await.unwrap();
     }
-    let policies_after: i64 = sqlx::query_scalar("select count(*) from pg_policies where schemaname = 'app'")
-        .fetch_one(&mut owner)
-        .await
-        .unwrap();
+    let policies_after: i64 =
+        sqlx::query_scalar("select count(*) from pg_policies where schemaname = 'app'")
+            .fetch_one(&mut owner)
+            .await
+            .unwrap();
     assert_eq!(policies_before, policies_after);
     assert!(policies_after >= 25);
     owner.close().await.unwrap();
@@ -79,7 +89,10 @@ async fn migrate_refuses_a_transaction_pooler_and_bad_secrets_before_connecting(
         jwt_secret: Some("too-short".into()),
         app_password: None,
     };
-    assert!(matches!(migrate(&direct, &short).await, Err(RemoteError::InvalidRequest(_))));
+    assert!(matches!(
+        migrate(&direct, &short).await,
+        Err(RemoteError::InvalidRequest(_))
+    ));
     assert!(matches!(
         migrate(&direct, &MigrateOptions::default()).await,
         Err(RemoteError::Unreachable { .. })
@@ -89,8 +102,12 @@ async fn migrate_refuses_a_transaction_pooler_and_bad_secrets_before_connecting(
 #[tokio::test]
 async fn migrate_as_a_role_without_createrole_fails_with_advice() {
     let cluster = PgCluster::start().unwrap();
-    bootstrap_supabase(&cluster, "postgres", "owner-password-for-tests").await.unwrap();
-    let mut admin = PgConnection::connect(&cluster.superuser_url("postgres")).await.unwrap();
+    bootstrap_supabase(&cluster, "postgres", "owner-password-for-tests")
+        .await
+        .unwrap();
+    let mut admin = PgConnection::connect(&cluster.superuser_url("postgres"))
+        .await
+        .unwrap();
     sqlx::raw_sql(
         "create role weakling login password 'weakling-password'; \
          grant create on database postgres to weakling; \
@@ -99,8 +116,11 @@ async fn migrate_as_a_role_without_createrole_fails_with_advice() {
     .execute(&mut admin)
     .await
     .unwrap();
-    let config = RemoteConfig::from_url(&cluster.url("weakling", "weakling-password", "postgres")).unwrap();
-    let err = migrate(&config, &MigrateOptions::default()).await.unwrap_err();
+    let config =
+        RemoteConfig::from_url(&cluster.url("weakling", "weakling-password", "postgres")).unwrap();
+    let err = migrate(&config, &MigrateOptions::default())
+        .await
+        .unwrap_err();
     assert!(matches!(err, RemoteError::Migration(_)), "{err}");
     assert!(err.to_string().contains("permission denied"), "{err}");
 }

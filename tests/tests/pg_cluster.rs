@@ -49,7 +49,13 @@ fn child_starts_a_cluster_and_aborts() {
 #[test]
 fn cluster_dies_with_a_killed_test_process() {
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--ignored", "--exact", "child_starts_a_cluster_and_aborts", "--nocapture", "--test-threads=1"])
+        .args([
+            "--ignored",
+            "--exact",
+            "child_starts_a_cluster_and_aborts",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("SALESDESK_PG_CHILD", "1")
         .output()
         .unwrap();
@@ -57,10 +63,18 @@ fn cluster_dies_with_a_killed_test_process() {
     let pid: u32 = stdout
         .lines()
         .find_map(|l| l.split_once("POSTMASTER_PID=").map(|(_, pid)| pid))
-        .unwrap_or_else(|| panic!("child did not start a cluster: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)))
+        .unwrap_or_else(|| {
+            panic!(
+                "child did not start a cluster: {stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
         .trim()
         .parse()
         .unwrap();
     assert!(!out.status.success(), "the child was meant to abort");
-    assert!(wait_gone(pid), "postgres {pid} outlived its aborted test process");
+    assert!(
+        wait_gone(pid),
+        "postgres {pid} outlived its aborted test process"
+    );
 }

@@ -17,7 +17,12 @@ use crate::{CliResult, Failure};
 pub struct MigrateArgs {
     /// Connection URL of the team database, as the project's owner role (`postgres` on
     /// Supabase), direct connection or session pooler: postgres://postgres:PASSWORD@HOST:5432/postgres
-    #[arg(long, env = "SALESDESK_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "SALESDESK_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
     database_url: String,
 
     /// Name of an environment variable holding the project's JWT secret (Supabase dashboard:
@@ -49,7 +54,11 @@ pub async fn run(args: MigrateArgs) -> CliResult {
     if report.applied.is_empty() {
         print_line(&format!("Schema up to date ({} migrations).", report.known))?;
     } else {
-        print_line(&format!("Applied {} of {} migrations:", report.applied.len(), report.known))?;
+        print_line(&format!(
+            "Applied {} of {} migrations:",
+            report.applied.len(),
+            report.known
+        ))?;
         for step in &report.applied {
             print_line(&format!("  {}  {}", step.version, step.description))?;
         }

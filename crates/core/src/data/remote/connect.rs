@@ -75,7 +75,9 @@ impl RemoteConfig {
     }
 
     pub fn host(&self) -> String {
-        self.options().map(|o| o.get_host().to_owned()).unwrap_or_default()
+        self.options()
+            .map(|o| o.get_host().to_owned())
+            .unwrap_or_default()
     }
 
     pub fn port(&self) -> u16 {
@@ -83,7 +85,9 @@ impl RemoteConfig {
     }
 
     pub fn username(&self) -> String {
-        self.options().map(|o| o.get_username().to_owned()).unwrap_or_default()
+        self.options()
+            .map(|o| o.get_username().to_owned())
+            .unwrap_or_default()
     }
 
     /// The sqlx options for one connection, adjusted for the pooler mode.
@@ -99,7 +103,10 @@ impl RemoteConfig {
     /// password is reported here rather than at the first sync.
     pub async fn connect(&self) -> Result<PgPool, RemoteError> {
         let options = self.options()?;
-        let (host, user) = (options.get_host().to_owned(), options.get_username().to_owned());
+        let (host, user) = (
+            options.get_host().to_owned(),
+            options.get_username().to_owned(),
+        );
         PgPoolOptions::new()
             .max_connections(self.max_connections)
             .acquire_timeout(self.connect_timeout)
@@ -142,9 +149,11 @@ mod tests {
 
     #[test]
     fn transaction_pooler_is_detected_by_port_and_turns_the_statement_cache_off() {
-        let cfg = RemoteConfig::from_url("postgres://u:secret@db.example.test:6543/postgres").unwrap();
+        let cfg =
+            RemoteConfig::from_url("postgres://u:secret@db.example.test:6543/postgres").unwrap();
         assert_eq!(cfg.pooler(), PoolerMode::Transaction);
-        let direct = RemoteConfig::from_url("postgres://u:secret@db.example.test:5432/postgres").unwrap();
+        let direct =
+            RemoteConfig::from_url("postgres://u:secret@db.example.test:5432/postgres").unwrap();
         assert_eq!(direct.pooler(), PoolerMode::Session);
         assert_eq!(
             direct.with_pooler(PoolerMode::Transaction).pooler(),
@@ -154,7 +163,9 @@ mod tests {
 
     #[test]
     fn debug_and_errors_never_show_the_password() {
-        let cfg = RemoteConfig::from_url("postgres://u:hunter2secret@db.example.test:5432/postgres").unwrap();
+        let cfg =
+            RemoteConfig::from_url("postgres://u:hunter2secret@db.example.test:5432/postgres")
+                .unwrap();
         assert!(!format!("{cfg:?}").contains("hunter2secret"));
         let err = RemoteConfig::from_url("mysql://u:hunter2secret@h/db").unwrap_err();
         assert!(!err.to_string().contains("hunter2secret"));

@@ -47,7 +47,9 @@ pub enum RemoteError {
     #[error("the team database rejected the request: {0}")]
     InvalidRequest(String),
 
-    #[error("could not update the team database schema: {0}. Nothing after the failing step was applied")]
+    #[error(
+        "could not update the team database schema: {0}. Nothing after the failing step was applied"
+    )]
     Migration(String),
 
     #[error("team database error: {0}")]
@@ -80,11 +82,16 @@ impl RemoteError {
                 let message = db.message().to_owned();
                 match db.code().as_deref() {
                     Some("28000") => RemoteError::SignedOut(
-                        message.strip_prefix("access denied: ").unwrap_or(&message).to_owned(),
+                        message
+                            .strip_prefix("access denied: ")
+                            .unwrap_or(&message)
+                            .to_owned(),
                     ),
                     Some("42501") => RemoteError::Forbidden(message),
                     Some("55000") => RemoteError::NotConfigured(message),
-                    Some("42P01") | Some("42883") | Some("3F000") => RemoteError::NotConfigured(message),
+                    Some("42P01") | Some("42883") | Some("3F000") => {
+                        RemoteError::NotConfigured(message)
+                    }
                     Some(code) if code.starts_with("22") => RemoteError::InvalidRequest(message),
                     _ => RemoteError::Database(message),
                 }

@@ -56,7 +56,10 @@ pub struct MigrateReport {
 
 /// Brings the schema up to date (idempotent: a second run applies nothing) and performs the
 /// chores in `options`.
-pub async fn migrate(config: &RemoteConfig, options: &MigrateOptions) -> Result<MigrateReport, RemoteError> {
+pub async fn migrate(
+    config: &RemoteConfig,
+    options: &MigrateOptions,
+) -> Result<MigrateReport, RemoteError> {
     if config.pooler() == PoolerMode::Transaction {
         return Err(RemoteError::NeedsSessionConnection {
             host: config.host(),
@@ -100,7 +103,10 @@ pub async fn migrate(config: &RemoteConfig, options: &MigrateOptions) -> Result<
 
     let mut report = MigrateReport {
         applied,
-        known: MIGRATOR.iter().filter(|m| m.migration_type.is_up_migration()).count(),
+        known: MIGRATOR
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+            .count(),
         jwt_secret_installed: false,
         app_login_enabled: false,
         jwt_secrets: 0,
@@ -171,13 +177,14 @@ async fn set_app_password(conn: &mut PgConnection, password: &str) -> Result<(),
         .map_err(RemoteError::from_query)?;
     let verifier = scram_sha256_verifier(password, &salt, SCRAM_ITERATIONS);
     // The verifier is base64 and '$' ':' only, but quote it server-side anyway.
-    let statement: String =
-        sqlx::query_scalar("select format('alter role %I with login password %L', $1::text, $2::text)")
-            .bind(APP_ROLE)
-            .bind(&verifier)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(RemoteError::from_query)?;
+    let statement: String = sqlx::query_scalar(
+        "select format('alter role %I with login password %L', $1::text, $2::text)",
+    )
+    .bind(APP_ROLE)
+    .bind(&verifier)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(RemoteError::from_query)?;
     // Safe: built by the server with format(%I, %L) above.
     sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
         .execute(&mut *conn)
@@ -206,7 +213,8 @@ pub(crate) fn scram_sha256_verifier(password: &str, salt: &[u8], iterations: u32
 
 fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     use hmac::{KeyInit as _, Mac as _};
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    let mut mac =
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(data);
     mac.finalize().into_bytes().into()
 }

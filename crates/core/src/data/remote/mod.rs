@@ -132,7 +132,10 @@ impl RemoteStore {
     ///
     /// The token travels as a bind parameter, so it never appears in query text (which other
     /// sessions of the same role could see in `pg_stat_activity`).
-    pub async fn begin_as(&self, access_token: &str) -> Result<Transaction<'static, Postgres>, RemoteError> {
+    pub async fn begin_as(
+        &self,
+        access_token: &str,
+    ) -> Result<Transaction<'static, Postgres>, RemoteError> {
         let mut tx = self.pool.begin().await.map_err(RemoteError::from_query)?;
         sqlx::query("select app.authenticate($1)")
             .bind(access_token)
@@ -152,22 +155,29 @@ impl RemoteStore {
         limit: u32,
     ) -> Result<PullPage, RemoteError> {
         let mut tx = self.begin_as(access_token).await?;
-        let row = sqlx::query("select changes, next_cursor, has_more from app.pull_changes($1, $2, $3)")
-            .bind(table.as_str())
-            .bind(cursor)
-            .bind(i32::try_from(limit).unwrap_or(i32::MAX))
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(RemoteError::from_query)?;
+        let row =
+            sqlx::query("select changes, next_cursor, has_more from app.pull_changes($1, $2, $3)")
+                .bind(table.as_str())
+                .bind(cursor)
+                .bind(i32::try_from(limit).unwrap_or(i32::MAX))
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(RemoteError::from_query)?;
         tx.commit().await.map_err(RemoteError::from_query)?;
         let changes: serde_json::Value = row.try_get("changes").map_err(RemoteError::from_query)?;
         let rows = match changes {
             serde_json::Value::Array(rows) => rows,
-            _ => return Err(RemoteError::Database("pull_changes returned no row array".into())),
+            _ => {
+                return Err(RemoteError::Database(
+                    "pull_changes returned no row array".into(),
+                ));
+            }
         };
         Ok(PullPage {
             rows,
-            next_cursor: row.try_get("next_cursor").map_err(RemoteError::from_query)?,
+            next_cursor: row
+                .try_get("next_cursor")
+                .map_err(RemoteError::from_query)?,
             has_more: row.try_get("has_more").map_err(RemoteError::from_query)?,
         })
     }
@@ -210,7 +220,9 @@ impl RemoteStore {
                     "stale" => PushStatus::Stale,
                     "forbidden" => PushStatus::Forbidden,
                     other => {
-                        return Err(RemoteError::Database(format!("unknown push status {other:?}")));
+                        return Err(RemoteError::Database(format!(
+                            "unknown push status {other:?}"
+                        )));
                     }
                 };
                 Ok(PushOutcome { id, status })
