@@ -50,6 +50,28 @@ async fn migrate_applies_to_a_fresh_cluster_and_is_idempotent() {
     assert!(granted);
     app.close().await.unwrap();
 
+    // The migration history is not readable by Supabase's API roles (the Data API serves
+    // `public`, where sqlx keeps it).
+    let mut superuser = PgConnection::connect(&cluster.superuser_url("postgres"))
+        .await
+        .unwrap();
+    sqlx::raw_sql("grant all on _sqlx_migrations to anon")
+        .execute(&mut superuser)
+        .await
+        .unwrap();
+    let mut tx = superuser.begin().await.unwrap();
+    sqlx::raw_sql("set local role anon")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let visible: i64 = sqlx::query_scalar("select count(*) from _sqlx_migrations")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(visible, 0, "anon can read the migration history");
+    drop(tx);
+    superuser.close().await.unwrap();
+
     // Every file re-applied as plain SQL by the owner role (a second migration tool, or a
     // repair by hand) succeeds and changes nothing that matters.
     let mut owner = PgConnection::connect(&owner_url).await.unwrap();

@@ -92,6 +92,7 @@ pub async fn migrate(
         .run(&mut conn)
         .await
         .map_err(|e| RemoteError::Migration(migrate_error_message(e)))?;
+    hide_migration_table(&mut conn).await?;
     let applied = MIGRATOR
         .iter()
         .filter(|m| m.migration_type.is_up_migration() && !before.contains(&m.version))
@@ -145,6 +146,24 @@ async fn applied_versions(conn: &mut PgConnection) -> Result<Vec<i64>, RemoteErr
         .fetch_all(&mut *conn)
         .await
         .map_err(RemoteError::from_query)
+}
+
+/// sqlx keeps its bookkeeping in `_sqlx_migrations`, in the first schema of the search path
+/// (`public` on Supabase). Supabase grants the API roles (`anon`, `authenticated`) everything on
+/// new tables in `public` and serves them over the Data API, so without this anyone holding the
+/// public anon key could read or rewrite the migration history. Row-level security with no
+/// policy closes it to everyone but the owner.
+async fn hide_migration_table(conn: &mut PgConnection) -> Result<(), RemoteError> {
+    sqlx::raw_sql(
+        "do $$ begin \
+             execute format('alter table %s enable row level security', to_regclass('_sqlx_migrations')); \
+             execute format('revoke all on %s from public', to_regclass('_sqlx_migrations')); \
+         end $$",
+    )
+    .execute(&mut *conn)
+    .await
+    .map_err(RemoteError::from_query)?;
+    Ok(())
 }
 
 fn migrate_error_message(err: sqlx::migrate::MigrateError) -> String {
