@@ -1,6 +1,15 @@
-//! Salesdesk's test kit: isolated environments for tests (their own data directory, HOME and
-//! XDG folders), drivers for the real desktop app, and wire-faithful fakes of the remote
-//! services that cannot run on a test machine.
+//! Salesdesk's test kit: real components that can run here, the harness for the real desktop
+//! app, and wire-faithful fakes of the remote services that cannot run on a test machine.
+//!
+//! - [`isolated`]: a test's own data directory, HOME and XDG folders.
+//! - [`desktop`]: the built desktop app driven over WebDriver (tauri-driver).
+//! - [`pg`]: a throwaway PostgreSQL cluster (initdb into a temp dir, a free port on 127.0.0.1),
+//!   torn down on drop and killed with the test process.
+//! - [`supabase`]: that cluster dressed as a Supabase project (roles, `auth` schema), with
+//!   Salesdesk's remote migrations applied, users and sessions, and access tokens minted like
+//!   Supabase Auth's.
 
 pub mod desktop;
 pub mod isolated;
+pub mod pg;
+pub mod supabase;

@@ -4,6 +4,7 @@
 //! store; the message on stderr says what to do), 2 an internal error.
 
 mod commands;
+mod migrate;
 mod output;
 
 use std::process::ExitCode;
@@ -40,6 +41,8 @@ enum Command {
     /// List, show and delete saved call analyses.
     #[command(subcommand)]
     Analyses(AnalysesCommand),
+    /// Set up or upgrade a team database (Supabase Postgres) for team mode. Run by an admin.
+    Migrate(migrate::MigrateArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,11 +71,23 @@ pub(crate) struct Failure {
     message: String,
 }
 
+impl Failure {
+    /// A problem the user can fix (exit code 1).
+    pub(crate) fn user(message: String) -> Self {
+        Failure { code: 1, message }
+    }
+}
+
 impl From<CoreError> for Failure {
     fn from(e: CoreError) -> Self {
         let code = match e.kind() {
             ErrorKind::Internal => 2,
-            ErrorKind::NotFound | ErrorKind::InvalidInput | ErrorKind::Store => 1,
+            ErrorKind::NotFound
+            | ErrorKind::InvalidInput
+            | ErrorKind::Store
+            | ErrorKind::Remote
+            | ErrorKind::SignedOut
+            | ErrorKind::Forbidden => 1,
         };
         Failure {
             code,
@@ -147,6 +162,7 @@ async fn run(cli: Cli) -> CliResult {
     );
     match cli.command {
         Command::Health { json } => commands::health(paths, json).await,
+        Command::Migrate(args) => migrate::run(args).await,
         Command::Analyses(cmd) => {
             let core = salesdesk_core::Salesdesk::open(paths).await?;
             let result = match cmd {

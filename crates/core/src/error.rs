@@ -19,6 +19,12 @@ pub enum ErrorKind {
     Store,
     /// A bug or an unexpected condition.
     Internal,
+    /// The team database cannot be reached or failed; local work goes on, retry later.
+    Remote,
+    /// The team session has ended (signed out, expired, revoked): sign in again.
+    SignedOut,
+    /// The user's team role does not allow this.
+    Forbidden,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +85,9 @@ pub enum CoreError {
 
     #[error("internal error: {0}")]
     Internal(String),
+
+    #[error(transparent)]
+    Remote(#[from] crate::data::remote::RemoteError),
 }
 
 impl CoreError {
@@ -95,6 +104,7 @@ impl CoreError {
             | CoreError::DiskFull
             | CoreError::Store(_) => ErrorKind::Store,
             CoreError::Internal(_) => ErrorKind::Internal,
+            CoreError::Remote(e) => e.kind(),
         }
     }
 

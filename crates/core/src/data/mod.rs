@@ -3,3 +3,4 @@
 
 pub mod analyses;
 pub mod local;
+pub mod remote;

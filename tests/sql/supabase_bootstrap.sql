@@ -1,0 +1,175 @@
+-- What a Supabase project's database has before any of Salesdesk's migrations run: the roles,
+-- the `extensions` schema with pgcrypto, and the parts of the `auth` schema that Salesdesk's
+-- migrations and tests touch, defined as Supabase defines them (supabase/postgres init scripts
+-- and the Supabase Auth migrations). Run by the test kit as the cluster's superuser
+-- (supabase_admin, as on Supabase), once per database; role creation is guarded because roles
+-- are shared by every database of the cluster.
+--
+-- This belongs to the tests, not to migrations/remote: on a real project all of it exists.
+
+do $$
+declare
+    r text;
+begin
+    foreach r in array array['anon', 'authenticated', 'service_role'] loop
+        if not exists (select 1 from pg_roles where rolname = r) then
+            execute format('create role %I nologin noinherit', r);
+        end if;
+    end loop;
+    alter role service_role bypassrls;
+    if not exists (select 1 from pg_roles where rolname = 'authenticator') then
+        create role authenticator login noinherit;
+        grant anon, authenticated, service_role to authenticator;
+    end if;
+    if not exists (select 1 from pg_roles where rolname = 'supabase_auth_admin') then
+        create role supabase_auth_admin login noinherit createrole noreplication;
+    end if;
+    -- On Supabase `postgres` is the project owner's login but not a superuser.
+    if not exists (select 1 from pg_roles where rolname = 'postgres') then
+        create role postgres login createrole createdb replication bypassrls;
+    end if;
+end
+$$;
+
+alter role anon set statement_timeout = '3s';
+alter role authenticated set statement_timeout = '8s';
+
+do $$
+begin
+    execute format('grant all on database %I to postgres', current_database());
+end
+$$;
+
+grant usage, create on schema public to postgres;
+grant usage on schema public to anon, authenticated, service_role;
+alter default privileges in schema public grant all on tables to postgres, anon, authenticated, service_role;
+alter default privileges in schema public grant all on functions to postgres, anon, authenticated, service_role;
+alter default privileges in schema public grant all on sequences to postgres, anon, authenticated, service_role;
+
+create schema if not exists extensions;
+create extension if not exists pgcrypto with schema extensions;
+grant usage on schema extensions to postgres, anon, authenticated, service_role;
+
+create schema if not exists auth authorization supabase_auth_admin;
+
+create table if not exists auth.users (
+    instance_id uuid,
+    id uuid not null primary key,
+    aud varchar(255),
+    role varchar(255),
+    email varchar(255),
+    encrypted_password varchar(255),
+    email_confirmed_at timestamptz,
+    invited_at timestamptz,
+    confirmation_token varchar(255),
+    confirmation_sent_at timestamptz,
+    recovery_token varchar(255),
+    recovery_sent_at timestamptz,
+    last_sign_in_at timestamptz,
+    raw_app_meta_data jsonb,
+    raw_user_meta_data jsonb,
+    is_super_admin boolean,
+    created_at timestamptz,
+    updated_at timestamptz,
+    phone text unique,
+    phone_confirmed_at timestamptz,
+    banned_until timestamptz,
+    reauthentication_token varchar(255) default '',
+    is_sso_user boolean not null default false,
+    deleted_at timestamptz,
+    is_anonymous boolean not null default false
+);
+create unique index if not exists users_email_partial_key on auth.users (email) where (is_sso_user = false);
+
+do $$
+begin
+    if not exists (select 1 from pg_type t join pg_namespace n on n.oid = t.typnamespace
+                   where n.nspname = 'auth' and t.typname = 'aal_level') then
+        create type auth.aal_level as enum ('aal1', 'aal2', 'aal3');
+    end if;
+end
+$$;
+
+create table if not exists auth.sessions (
+    id uuid not null primary key,
+    user_id uuid not null references auth.users (id) on delete cascade,
+    created_at timestamptz,
+    updated_at timestamptz,
+    factor_id uuid,
+    aal auth.aal_level,
+    not_after timestamptz,
+    refreshed_at timestamp without time zone,
+    user_agent text,
+    ip inet,
+    tag text
+);
+create index if not exists sessions_user_id_idx on auth.sessions (user_id);
+create index if not exists sessions_not_after_idx on auth.sessions (not_after desc);
+
+create table if not exists auth.refresh_tokens (
+    instance_id uuid,
+    id bigserial primary key,
+    token varchar(255) unique,
+    user_id varchar(255),
+    revoked boolean,
+    created_at timestamptz,
+    updated_at timestamptz,
+    parent varchar(255),
+    session_id uuid references auth.sessions (id) on delete cascade
+);
+
+alter table auth.users owner to supabase_auth_admin;
+alter table auth.sessions owner to supabase_auth_admin;
+alter table auth.refresh_tokens owner to supabase_auth_admin;
+alter type auth.aal_level owner to supabase_auth_admin;
+
+-- The request-claim helpers PostgREST-era policies use. They read GUCs that any session can
+-- set, which is exactly why Salesdesk's policies do not use them; they exist here so the tests
+-- can show that setting those GUCs gains nothing.
+create or replace function auth.uid() returns uuid
+language sql stable as $$
+    select coalesce(
+        nullif(current_setting('request.jwt.claim.sub', true), ''),
+        (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'sub')
+    )::uuid
+$$;
+
+create or replace function auth.role() returns text
+language sql stable as $$
+    select coalesce(
+        nullif(current_setting('request.jwt.claim.role', true), ''),
+        (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'role')
+    )::text
+$$;
+
+create or replace function auth.email() returns text
+language sql stable as $$
+    select coalesce(
+        nullif(current_setting('request.jwt.claim.email', true), ''),
+        (nullif(current_setting('request.jwt.claims', true), '')::jsonb ->> 'email')
+    )::text
+$$;
+
+create or replace function auth.jwt() returns jsonb
+language sql stable as $$
+    select coalesce(
+        nullif(current_setting('request.jwt.claim', true), ''),
+        nullif(current_setting('request.jwt.claims', true), '')
+    )::jsonb
+$$;
+
+alter function auth.uid() owner to supabase_auth_admin;
+alter function auth.role() owner to supabase_auth_admin;
+alter function auth.email() owner to supabase_auth_admin;
+alter function auth.jwt() owner to supabase_auth_admin;
+
+grant usage on schema auth to anon, authenticated, service_role;
+grant all privileges on schema auth to supabase_auth_admin;
+grant all privileges on all tables in schema auth to supabase_auth_admin;
+grant all privileges on all sequences in schema auth to supabase_auth_admin;
+-- The project owner can read and write auth tables and put triggers on them (Supabase's
+-- documented "profile on sign-up" trigger relies on that).
+grant usage on schema auth to postgres;
+grant all on all tables in schema auth to postgres;
+grant all on all sequences in schema auth to postgres;
+grant all on all routines in schema auth to postgres;
