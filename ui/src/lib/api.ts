@@ -1,19 +1,49 @@
 // The only module that talks to the Rust core. Pages call `api.*` and get
 // plain data back, or an `ApiError` thrown at them.
+import { Channel } from '@tauri-apps/api/core';
 import {
 	commands,
 	type AnalysisSummary,
+	type AnalyzeOptions,
+	type AnalyzeProgress,
+	type CallAnalysis,
 	type CallAnalysisRecord,
+	type CallMetrics,
 	type CommandError,
 	type ErrorKind,
-	type Health
+	type Health,
+	type SearchQuery,
+	type TranscriptPreview,
+	type TranscriptSource
 } from './bindings';
 
 export type {
 	AnalysisSummary,
+	AnalyzeOptions,
+	AnalyzeProgress,
+	AnalyzeStage,
+	Attempt,
 	CallAnalysis,
 	CallAnalysisRecord,
+	CallMetrics,
+	CoachingItem,
 	Health,
+	ObjectionHit,
+	ObjectionKind,
+	ObjectionNote,
+	RepSource,
+	SearchQuery,
+	ServedFrom,
+	SpeakerMetrics,
+	SpeakerPreview,
+	Stretch,
+	TalkBasis,
+	Timing,
+	TrackerHit,
+	Trackers,
+	TranscriptFormat,
+	TranscriptPreview,
+	TranscriptSource,
 	Value as JsonValue
 } from './bindings';
 
@@ -46,7 +76,7 @@ function isCommandError(value: unknown): value is CommandError {
 	);
 }
 
-function runningInTauri(): boolean {
+export function runningInTauri(): boolean {
 	return typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window;
 }
 
@@ -75,8 +105,151 @@ async function unwrap<T>(call: () => Promise<Result<T, CommandError>>): Promise<
 	return result.data;
 }
 
+/** A query that filters nothing: every saved analysis, newest first. */
+export const EMPTY_QUERY: SearchQuery = {
+	text: null,
+	since: null,
+	until: null,
+	min_score: null,
+	max_score: null
+};
+
 export const api = {
 	health: (): Promise<Health> => unwrap(() => commands.health()),
 	listAnalyses: (): Promise<AnalysisSummary[]> => unwrap(() => commands.listAnalyses()),
-	getAnalysis: (id: string): Promise<CallAnalysisRecord> => unwrap(() => commands.getAnalysis(id))
+	getAnalysis: (id: string): Promise<CallAnalysisRecord> => unwrap(() => commands.getAnalysis(id)),
+	/** Opens the native file dialog; `null` when the user cancelled it. */
+	pickTranscriptFile: (): Promise<string | null> => unwrap(() => commands.pickTranscriptFile()),
+	previewTranscript: (source: TranscriptSource): Promise<TranscriptPreview> =>
+		unwrap(() => commands.previewTranscript(source)),
+	/** Analyzes and saves a transcript; `onProgress` gets the core's progress reports. */
+	analyzeTranscript: (
+		source: TranscriptSource,
+		options: AnalyzeOptions,
+		onProgress: (progress: AnalyzeProgress) => void
+	): Promise<CallAnalysisRecord> =>
+		unwrap(() => {
+			// Inside unwrap: outside the app, creating a channel throws, and that is reported
+			// like any other unreachable core.
+			const channel = new Channel<AnalyzeProgress>();
+			channel.onmessage = onProgress;
+			return commands.analyzeTranscript(source, options, channel);
+		}),
+	cancelAnalysis: (jobId: string): Promise<null> => unwrap(() => commands.cancelAnalysis(jobId)),
+	searchAnalyses: (query: SearchQuery): Promise<AnalysisSummary[]> =>
+		unwrap(() => commands.searchAnalyses(query)),
+	deleteAnalysis: (id: string): Promise<null> => unwrap(() => commands.deleteAnalysis(id)),
+	restoreAnalysis: (id: string): Promise<null> => unwrap(() => commands.restoreAnalysis(id))
 };
+
+/** The schema version of `CallAnalysis` this UI understands. */
+export const ANALYSIS_SCHEMA_VERSION = 1;
+/** The `CallMetrics` version this UI understands. */
+export const METRICS_VERSION = 1;
+
+export type ParsedAnalysis =
+	| {
+			ok: true;
+			analysis: CallAnalysis;
+			/** `null` when the metrics are missing or in a format this UI does not know. */
+			metrics: CallMetrics | null;
+	  }
+	| { ok: false; reason: string };
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function missingKeys(value: JsonObject, keys: Record<string, 'string' | 'number' | 'array' | 'object' | 'boolean'>): string[] {
+	return Object.entries(keys)
+		.filter(([key, type]) => {
+			const v = value[key];
+			if (type === 'array') return !Array.isArray(v);
+			if (type === 'object') return !isObject(v);
+			return typeof v !== type;
+		})
+		.map(([key]) => key);
+}
+
+const ANALYSIS_KEYS = {
+	provider: 'string',
+	model: 'string',
+	served_from: 'string',
+	score: 'number',
+	score_rationale: 'string',
+	summary: 'string',
+	strengths: 'array',
+	improvements: 'array',
+	objections: 'array',
+	next_steps: 'array',
+	notes: 'array',
+	attempts: 'array'
+} as const;
+
+const METRICS_KEYS = {
+	talk_basis: 'string',
+	timing: 'string',
+	rep: 'string',
+	duration_seconds: 'number',
+	duration_estimated: 'boolean',
+	speakers: 'array',
+	rep_talk_share: 'number',
+	customer_talk_share: 'number',
+	interactivity_per_minute: 'number',
+	rep_questions: 'number',
+	rep_questions_per_minute: 'number',
+	customer_questions: 'number',
+	rep_fillers_per_minute: 'number',
+	trackers: 'object'
+} as const;
+
+const TRACKER_KEYS = {
+	pricing: 'array',
+	competitors: 'array',
+	objections: 'array',
+	next_steps: 'array'
+} as const;
+
+/** Checks the metrics of an analysis just enough to render them; `null` when unusable. */
+export function parseMetrics(value: unknown): CallMetrics | null {
+	if (!isObject(value) || value.metrics_version !== METRICS_VERSION) return null;
+	if (missingKeys(value, METRICS_KEYS).length > 0) return null;
+	if (missingKeys(value.trackers as JsonObject, TRACKER_KEYS).length > 0) return null;
+	return value as unknown as CallMetrics;
+}
+
+/**
+ * Reads a saved record's `analysis` JSON as a `CallAnalysis`, checking the schema version
+ * and the keys the UI needs. Anything else is reported, not guessed at.
+ */
+export function parseAnalysis(value: unknown): ParsedAnalysis {
+	if (!isObject(value)) {
+		return { ok: false, reason: 'The saved analysis is not a JSON object.' };
+	}
+	const version = value.schema_version;
+	if (version !== ANALYSIS_SCHEMA_VERSION) {
+		const which =
+			typeof version === 'number'
+				? `schema version ${version}`
+				: 'no schema version (an older format)';
+		return {
+			ok: false,
+			reason: `This analysis was saved in an older or unknown format (${which}; this version of Salesdesk reads version ${ANALYSIS_SCHEMA_VERSION}).`
+		};
+	}
+	const missing = missingKeys(value, ANALYSIS_KEYS);
+	if (!('metrics' in value)) missing.push('metrics');
+	if (missing.length > 0) {
+		return {
+			ok: false,
+			reason: `This analysis was saved in an older or unknown format (missing or invalid: ${missing.join(', ')}).`
+		};
+	}
+	return {
+		ok: true,
+		analysis: value as unknown as CallAnalysis,
+		metrics: parseMetrics(value.metrics)
+	};
+}

@@ -20,7 +20,8 @@ export const twoAnalyses: AnalysisSummary[] = [
 		created_at: '2024-05-02T09:30:00Z',
 		updated_at: '2024-05-02T09:31:00Z',
 		provider: 'openai',
-		model: 'gpt-4o-mini'
+		model: 'gpt-4o-mini',
+		score: 72
 	},
 	{
 		id: '0b7c1a52-2f7e-4c52-9a0e-6a3d2f1f0002',
@@ -28,7 +29,8 @@ export const twoAnalyses: AnalysisSummary[] = [
 		created_at: '2024-05-01T15:00:00Z',
 		updated_at: '2024-05-01T15:00:00Z',
 		provider: 'mock',
-		model: null
+		model: null,
+		score: null
 	}
 ];
 
