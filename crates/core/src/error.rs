@@ -49,12 +49,20 @@ pub enum CoreError {
         "the database at {path} was written by a newer version of Salesdesk (schema version \
          {found}, this version knows up to {known}). Update Salesdesk; the file was left untouched"
     )]
-    StoreTooNew { path: PathBuf, found: i64, known: i64 },
+    StoreTooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
 
-    #[error("could not upgrade the local database at {path}: {reason}. The file was left unchanged")]
+    #[error(
+        "could not upgrade the local database at {path}: {reason}. The file was left unchanged"
+    )]
     StoreMigration { path: PathBuf, reason: String },
 
-    #[error("the local database is busy (another Salesdesk process holds it); try again in a moment")]
+    #[error(
+        "the local database is busy (another Salesdesk process holds it); try again in a moment"
+    )]
     StoreBusy,
 
     #[error("the disk holding the local database is full; free some space and try again")]
@@ -69,6 +77,10 @@ pub enum CoreError {
     #[error("{0}")]
     InvalidInput(String),
 
+    /// A transcript that cannot be read or analyzed; nothing was saved.
+    #[error("{0}")]
+    Transcript(#[from] crate::analysis::IngestError),
+
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -77,7 +89,7 @@ impl CoreError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             CoreError::AnalysisNotFound { .. } => ErrorKind::NotFound,
-            CoreError::InvalidInput(_) => ErrorKind::InvalidInput,
+            CoreError::InvalidInput(_) | CoreError::Transcript(_) => ErrorKind::InvalidInput,
             CoreError::DataDir { .. }
             | CoreError::NoDataDir
             | CoreError::StoreNotADatabase { .. }
@@ -94,7 +106,12 @@ impl CoreError {
     pub(crate) fn from_sqlx(path: &std::path::Path, err: sqlx::Error) -> Self {
         if let sqlx::Error::Database(db) = &err {
             // SQLite primary result codes: https://sqlite.org/rescode.html
-            match db.code().as_deref().and_then(|c| c.parse::<i32>().ok()).map(|c| c & 0xff) {
+            match db
+                .code()
+                .as_deref()
+                .and_then(|c| c.parse::<i32>().ok())
+                .map(|c| c & 0xff)
+            {
                 Some(26) | Some(11) => {
                     return CoreError::StoreNotADatabase {
                         path: path.to_owned(),
