@@ -8,6 +8,7 @@
 pub mod decode;
 pub mod error;
 pub mod formats;
+pub mod input;
 pub mod metrics;
 pub mod offline;
 pub mod rep;

@@ -446,7 +446,7 @@ fn summary(m: &CallMetrics, objections: &[ObjectionNote], next_steps: usize) -> 
         )
     };
     format!(
-        "Offline analysis of a {length} call between {} (rep) and {}. The rep had {:.0}% of \
+        "Offline analysis of a call of {length} between {} (rep) and {}. The rep had {:.0}% of \
          the talk and asked {} question{}; the customer asked {}. {}; {}.",
         m.rep,
         others.join(", "),

@@ -192,6 +192,7 @@ pub const OBJECTION_TERMS: &[(ObjectionKind, &[&str])] = &[
             "not interested",
             "don't see the need",
             "don't see the value",
+            "not sure we need",
             "happy with what we have",
             "works fine for us",
             "not a fit",
@@ -377,6 +378,12 @@ mod tests {
         assert_eq!(out.competitors.len(), 1);
         assert_eq!(out.competitors[0].turn_index, 1);
         assert_eq!(out.competitors[0].sentence, "We use Acme.");
+    }
+
+    #[test]
+    fn every_term_list_compiles() {
+        assert_eq!(OBJECTIONS.len(), OBJECTION_TERMS.len());
+        assert!(PRICING.is_some() && NEXT_STEPS.is_some());
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! Saved call analyses: the transcript, the analysis JSON and who produced it.
 //! Deleting is soft (a `deleted_at` tombstone) so a delete can be undone and synced.
 
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::local::{LocalStore, RowOp, WriteTx};
 use crate::error::{CoreError, Result};
-use crate::time::now_rfc3339;
+use crate::time::{format_rfc3339, now_rfc3339};
 
 const TABLE: &str = "call_analyses";
 
@@ -22,6 +23,27 @@ pub struct AnalysisSummary {
     /// Who produced the analysis: `offline`, `gemini`, `openai`, `anthropic`, ...
     pub provider: String,
     pub model: Option<String>,
+    /// The analysis's 0-100 score, when it has one.
+    pub score: Option<i32>,
+}
+
+/// A search of saved analyses. Every field is optional; all given ones must match.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
+#[serde(default)]
+pub struct SearchQuery {
+    /// Words to find in the title or transcript (all of them, any order; `word*` matches a
+    /// prefix). Any text is safe: it is never read as FTS5 query syntax.
+    pub text: Option<String>,
+    /// Created on or after: `YYYY-MM-DD` (start of that day, UTC) or an RFC 3339 time.
+    pub since: Option<String>,
+    /// Created on or before: `YYYY-MM-DD` (the whole day, UTC) or an RFC 3339 time.
+    pub until: Option<String>,
+    /// Score at least / at most (0-100). Analyses without a score never match a score filter.
+    pub min_score: Option<u32>,
+    pub max_score: Option<u32>,
+    /// At most this many results.
+    pub limit: Option<u32>,
 }
 
 /// A saved analysis, whole.
@@ -90,7 +112,7 @@ pub fn parse_id(id: &str) -> Result<Uuid> {
 /// Newest first, without deleted rows.
 pub async fn list(store: &LocalStore) -> Result<Vec<AnalysisSummary>> {
     sqlx::query_as::<_, AnalysisSummary>(
-        "SELECT id, title, created_at, updated_at, provider, model FROM call_analyses \
+        "SELECT id, title, created_at, updated_at, provider, model, score FROM call_analyses \
          WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC",
     )
     .fetch_all(store.pool())
@@ -191,4 +213,150 @@ pub async fn restore(tx: &mut WriteTx, id: &str) -> Result<()> {
     }
     tx.record(TABLE, uuid, RowOp::Upsert);
     Ok(())
+}
+
+/// Parameters: ?1 the FTS5 query, ?2 since (inclusive), ?3 until (exclusive), ?4 minimum
+/// score, ?5 maximum score, ?6 limit (-1 for none). Literal strings so that no user text is
+/// ever spliced into SQL.
+macro_rules! search_sql {
+    ($from:literal, $where:literal, $order:literal) => {
+        concat!(
+            "SELECT a.id, a.title, a.created_at, a.updated_at, a.provider, a.model, a.score ",
+            $from,
+            " WHERE ",
+            $where,
+            "a.deleted_at IS NULL \
+             AND (?2 IS NULL OR a.created_at >= ?2) AND (?3 IS NULL OR a.created_at < ?3) \
+             AND (?4 IS NULL OR a.score >= ?4) AND (?5 IS NULL OR a.score <= ?5) ORDER BY ",
+            $order,
+            " LIMIT ?6"
+        )
+    };
+}
+const SEARCH_TEXT_SQL: &str = search_sql!(
+    "FROM call_analyses_fts f JOIN call_analyses a ON a.rowid = f.rowid",
+    "f.call_analyses_fts MATCH ?1 AND ",
+    "f.rank, a.created_at DESC, a.id DESC"
+);
+const SEARCH_FILTER_SQL: &str = search_sql!(
+    "FROM call_analyses a",
+    "(?1 IS NULL OR ?1 IS NOT NULL) AND ",
+    "a.created_at DESC, a.id DESC"
+);
+
+/// Searches live analyses: text matches best first (FTS5 bm25), otherwise newest first.
+pub async fn search(store: &LocalStore, query: &SearchQuery) -> Result<Vec<AnalysisSummary>> {
+    let text = query.text.as_deref().and_then(fts_query);
+    let since = query
+        .since
+        .as_deref()
+        .map(|s| parse_bound(s, Bound::Since))
+        .transpose()?;
+    let until = query
+        .until
+        .as_deref()
+        .map(|s| parse_bound(s, Bound::Until))
+        .transpose()?;
+    if let (Some(since), Some(until)) = (&since, &until)
+        && since >= until
+    {
+        return Err(CoreError::InvalidInput(format!(
+            "the date range is empty: --since {} is after --until {}",
+            query.since.as_deref().unwrap_or_default(),
+            query.until.as_deref().unwrap_or_default()
+        )));
+    }
+    for (name, value) in [("minimum", query.min_score), ("maximum", query.max_score)] {
+        if let Some(v) = value
+            && v > 100
+        {
+            return Err(CoreError::InvalidInput(format!(
+                "the {name} score must be between 0 and 100 (got {v})"
+            )));
+        }
+    }
+    if let (Some(min), Some(max)) = (query.min_score, query.max_score)
+        && min > max
+    {
+        return Err(CoreError::InvalidInput(format!(
+            "the score range is empty: minimum {min} is above maximum {max}"
+        )));
+    }
+    let limit = query.limit.map_or(-1, i64::from);
+    let sql = if text.is_some() {
+        SEARCH_TEXT_SQL
+    } else {
+        SEARCH_FILTER_SQL
+    };
+    sqlx::query_as::<_, AnalysisSummary>(sql)
+        .bind(text)
+        .bind(since)
+        .bind(until)
+        .bind(query.min_score)
+        .bind(query.max_score)
+        .bind(limit)
+        .fetch_all(store.pool())
+        .await
+        .map_err(|e| store.err(e))
+}
+
+/// Rebuilds the full-text index from the table (after a VACUUM, or to repair it).
+pub async fn rebuild_search_index(tx: &mut WriteTx) -> Result<()> {
+    sqlx::query("INSERT INTO call_analyses_fts (call_analyses_fts) VALUES ('rebuild')")
+        .execute(tx.conn())
+        .await
+        .map_err(|e| tx.err(e))?;
+    Ok(())
+}
+
+/// Turns user text into an FTS5 query that cannot be a syntax error: every word becomes a
+/// quoted string (quotes doubled), joined by spaces (all must match); a trailing `*` on a word
+/// is kept as a prefix search. Words with no letter or digit are dropped; `None` if none is
+/// left.
+pub fn fts_query(text: &str) -> Option<String> {
+    let terms: Vec<String> = text
+        .split_whitespace()
+        .filter_map(|raw| {
+            let prefix = raw.ends_with('*');
+            let word = raw.trim_end_matches('*');
+            if !word.chars().any(char::is_alphanumeric) {
+                return None;
+            }
+            let quoted = format!("\"{}\"", word.replace('"', "\"\""));
+            Some(if prefix { format!("{quoted}*") } else { quoted })
+        })
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+#[derive(Clone, Copy)]
+enum Bound {
+    Since,
+    Until,
+}
+
+/// A date bound as stored-format text: `since` inclusive, `until` exclusive.
+fn parse_bound(value: &str, bound: Bound) -> Result<String> {
+    let value = value.trim();
+    if let Ok(date) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        let day = match bound {
+            Bound::Since => Some(date),
+            Bound::Until => date.succ_opt(),
+        };
+        if let Some(start) = day.and_then(|d| d.and_hms_opt(0, 0, 0)) {
+            return Ok(format_rfc3339(start.and_utc()));
+        }
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        let t = t.with_timezone(&Utc);
+        return Ok(format_rfc3339(match bound {
+            Bound::Since => t,
+            // Stored times have millisecond precision: "until" includes its whole millisecond.
+            Bound::Until => t + Duration::milliseconds(1),
+        }));
+    }
+    Err(CoreError::InvalidInput(format!(
+        "'{value}' is not a date: use YYYY-MM-DD (for example 2025-03-31) or an RFC 3339 time \
+         (2025-03-31T14:00:00Z)"
+    )))
 }
