@@ -41,7 +41,12 @@ pub fn detect(text: &str) -> Result<TranscriptFormat, IngestError> {
     }
     if let Some(rest) = trimmed.strip_prefix('[') {
         // `[00:01] Alice: hi` is plain text; `[{"speaker": ...}]` and `[]` are JSON.
-        if rest.trim_start().starts_with(['{', ']']) || rest.trim_start().is_empty() {
+        let rest = rest.trim_start();
+        // Plain text fails to parse as JSON within its first few bytes (`[00:...`).
+        if rest.starts_with(['{', ']'])
+            || rest.is_empty()
+            || serde_json::from_str::<serde::de::IgnoredAny>(trimmed).is_ok()
+        {
             return Ok(TranscriptFormat::Json);
         }
     }

@@ -131,11 +131,11 @@ fn speaker_header(line: &str) -> Option<(&str, f64)> {
             true,
         )
     } else {
-        let split = line.rfind(char::is_whitespace)?;
-        let token = &line[split + 1..];
+        let (split, space) = line.char_indices().rev().find(|(_, c)| c.is_whitespace())?;
+        let token = &line[split + space.len_utf8()..];
         let ts = parse_timecode(token)?;
         let name = &line[..split];
-        let spaced = name.ends_with([' ', '\t']) || line[split..].starts_with('\t');
+        let spaced = name.ends_with(char::is_whitespace) || space == '\t';
         (name, ts, spaced || token.matches(':').count() == 2)
     };
     let name = name.trim();
