@@ -80,7 +80,7 @@ fn decode_strict(enc: &'static Encoding, bytes: &[u8]) -> Result<String, IngestE
 
 /// UTF-16 saved without a BOM shows as a NUL in every other byte of ASCII text.
 fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
-    if bytes.len() < 4 || bytes.len() % 2 != 0 {
+    if bytes.len() < 4 || !bytes.len().is_multiple_of(2) {
         return None;
     }
     let sample = &bytes[..bytes.len().min(4096)];

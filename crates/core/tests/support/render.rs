@@ -100,6 +100,11 @@ pub fn diarized_json(turns: &[GenTurn]) -> String {
 
 /// A deterministic two-speaker call: `words` words over `seconds`, turns of 3-80 words.
 pub fn generated_call(words: u32, seconds: u32) -> Vec<GenTurn> {
+    generated_call_seeded(words, seconds, 0x5eed_cafe)
+}
+
+/// [`generated_call`] with a chosen seed, for many different calls.
+pub fn generated_call_seeded(words: u32, seconds: u32, seed: u64) -> Vec<GenTurn> {
     const VOCAB: &[&str] = &[
         "we",
         "the",
@@ -149,7 +154,7 @@ pub fn generated_call(words: u32, seconds: u32) -> Vec<GenTurn> {
         "in",
         "on",
     ];
-    let mut seed: u64 = 0x5eed_cafe;
+    let mut seed = seed;
     let mut next = move |n: u64| {
         seed = seed
             .wrapping_mul(6364136223846793005)

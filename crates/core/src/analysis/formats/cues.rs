@@ -178,6 +178,38 @@ fn strip_markup(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// Calls `f` with each run of non-blank lines.
+pub fn for_each_block<'a>(lines: impl Iterator<Item = &'a str>, mut f: impl FnMut(&[&'a str])) {
+    let mut block: Vec<&str> = Vec::new();
+    for line in lines {
+        if line.trim().is_empty() {
+            if !block.is_empty() {
+                f(&block);
+                block.clear();
+            }
+        } else {
+            block.push(line);
+        }
+    }
+    if !block.is_empty() {
+        f(&block);
+    }
+}
+
+/// Handles one cue block: finds its timing line among the first two lines (an identifier or
+/// SRT index may come first) and pushes the payload after it. Returns false when the block
+/// has no timing line at all.
+pub fn push_block(cues: &mut CueTurns, block: &[&str]) -> bool {
+    let Some(at) = block.iter().take(2).position(|l| l.contains("-->")) else {
+        return false;
+    };
+    match timing(block[at]) {
+        Some((start, end)) => cues.push_cue(start, end, &block[at + 1..]),
+        None => cues.bad_timing += 1,
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,36 +243,4 @@ mod tests {
         c.push_cue(4.0, 5.0, &["more"]);
         assert_eq!(c.turns[2].speaker, "B");
     }
-}
-
-/// Calls `f` with each run of non-blank lines.
-pub fn for_each_block<'a>(lines: impl Iterator<Item = &'a str>, mut f: impl FnMut(&[&'a str])) {
-    let mut block: Vec<&str> = Vec::new();
-    for line in lines {
-        if line.trim().is_empty() {
-            if !block.is_empty() {
-                f(&block);
-                block.clear();
-            }
-        } else {
-            block.push(line);
-        }
-    }
-    if !block.is_empty() {
-        f(&block);
-    }
-}
-
-/// Handles one cue block: finds its timing line among the first two lines (an identifier or
-/// SRT index may come first) and pushes the payload after it. Returns false when the block
-/// has no timing line at all.
-pub fn push_block(cues: &mut CueTurns, block: &[&str]) -> bool {
-    let Some(at) = block.iter().take(2).position(|l| l.contains("-->")) else {
-        return false;
-    };
-    match timing(block[at]) {
-        Some((start, end)) => cues.push_cue(start, end, &block[at + 1..]),
-        None => cues.bad_timing += 1,
-    }
-    true
 }
