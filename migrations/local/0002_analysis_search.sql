@@ -11,8 +11,16 @@ ALTER TABLE call_analyses ADD COLUMN score INTEGER GENERATED ALWAYS AS (
     END
 ) VIRTUAL;
 
+-- Covering indexes for the analyses list and its filters: every column of a list row is in
+-- the index, so listing and filtering never read the table rows, whose transcripts run to
+-- hundreds of kilobytes (and whose later columns sit behind the transcript's overflow pages).
+CREATE INDEX call_analyses_live_list
+    ON call_analyses (created_at DESC, id DESC, score, title, updated_at, provider, model)
+    WHERE deleted_at IS NULL;
+
 CREATE INDEX call_analyses_live_by_score
-    ON call_analyses (score) WHERE deleted_at IS NULL;
+    ON call_analyses (score, created_at DESC, id DESC, title, updated_at, provider, model)
+    WHERE deleted_at IS NULL;
 
 -- External-content FTS5 index: the text lives once, in call_analyses; the index refers to rows
 -- by rowid and is kept in step by the triggers below. Soft-deleted rows stay indexed (a restore

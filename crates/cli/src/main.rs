@@ -66,7 +66,7 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum AnalysesCommand {
-    /// List saved analyses, newest first (best match first with --search).
+    /// List saved analyses, newest first, optionally filtered.
     List {
         /// Only analyses whose title or transcript contains all these words (`word*` for a
         /// prefix).

@@ -33,7 +33,8 @@ pub struct AnalysisSummary {
 #[serde(default)]
 pub struct SearchQuery {
     /// Words to find in the title or transcript (all of them, any order; `word*` matches a
-    /// prefix). Any text is safe: it is never read as FTS5 query syntax.
+    /// prefix). Any text is safe: it is never read as FTS5 query syntax. Results stay
+    /// newest first.
     pub text: Option<String>,
     /// Created on or after: `YYYY-MM-DD` (start of that day, UTC) or an RFC 3339 time.
     pub since: Option<String>,
@@ -215,36 +216,12 @@ pub async fn restore(tx: &mut WriteTx, id: &str) -> Result<()> {
     Ok(())
 }
 
-/// Parameters: ?1 the FTS5 query, ?2 since (inclusive), ?3 until (exclusive), ?4 minimum
-/// score, ?5 maximum score, ?6 limit (-1 for none). Literal strings so that no user text is
-/// ever spliced into SQL.
-macro_rules! search_sql {
-    ($from:literal, $where:literal, $order:literal) => {
-        concat!(
-            "SELECT a.id, a.title, a.created_at, a.updated_at, a.provider, a.model, a.score ",
-            $from,
-            " WHERE ",
-            $where,
-            "a.deleted_at IS NULL \
-             AND (?2 IS NULL OR a.created_at >= ?2) AND (?3 IS NULL OR a.created_at < ?3) \
-             AND (?4 IS NULL OR a.score >= ?4) AND (?5 IS NULL OR a.score <= ?5) ORDER BY ",
-            $order,
-            " LIMIT ?6"
-        )
-    };
-}
-const SEARCH_TEXT_SQL: &str = search_sql!(
-    "FROM call_analyses_fts f JOIN call_analyses a ON a.rowid = f.rowid",
-    "f.call_analyses_fts MATCH ?1 AND ",
-    "f.rank, a.created_at DESC, a.id DESC"
-);
-const SEARCH_FILTER_SQL: &str = search_sql!(
-    "FROM call_analyses a",
-    "(?1 IS NULL OR ?1 IS NOT NULL) AND ",
-    "a.created_at DESC, a.id DESC"
-);
-
-/// Searches live analyses: text matches best first (FTS5 bm25), otherwise newest first.
+/// Searches live analyses, newest first.
+///
+/// The SQL is assembled from fixed fragments (user values are only ever bound), so that each
+/// filter is a plain comparison SQLite can serve from the covering indexes of migration 0002
+/// without reading the large transcript rows; text matches come from the FTS5 index as a set
+/// of rowids.
 pub async fn search(store: &LocalStore, query: &SearchQuery) -> Result<Vec<AnalysisSummary>> {
     let text = query.text.as_deref().and_then(fts_query);
     let since = query
@@ -282,22 +259,51 @@ pub async fn search(store: &LocalStore, query: &SearchQuery) -> Result<Vec<Analy
             "the score range is empty: minimum {min} is above maximum {max}"
         )));
     }
-    let limit = query.limit.map_or(-1, i64::from);
-    let sql = if text.is_some() {
-        SEARCH_TEXT_SQL
-    } else {
-        SEARCH_FILTER_SQL
-    };
-    sqlx::query_as::<_, AnalysisSummary>(sql)
-        .bind(text)
-        .bind(since)
-        .bind(until)
-        .bind(query.min_score)
-        .bind(query.max_score)
-        .bind(limit)
-        .fetch_all(store.pool())
-        .await
-        .map_err(|e| store.err(e))
+
+    enum Arg {
+        Text(String),
+        Int(i64),
+    }
+    let mut sql = String::from(
+        "SELECT id, title, created_at, updated_at, provider, model, score FROM call_analyses \
+         WHERE deleted_at IS NULL",
+    );
+    let mut args = Vec::new();
+    if let Some(text) = text {
+        sql.push_str(
+            " AND rowid IN (SELECT rowid FROM call_analyses_fts WHERE call_analyses_fts MATCH ?)",
+        );
+        args.push(Arg::Text(text));
+    }
+    if let Some(since) = since {
+        sql.push_str(" AND created_at >= ?");
+        args.push(Arg::Text(since));
+    }
+    if let Some(until) = until {
+        sql.push_str(" AND created_at < ?");
+        args.push(Arg::Text(until));
+    }
+    if let Some(min) = query.min_score {
+        sql.push_str(" AND score >= ?");
+        args.push(Arg::Int(i64::from(min)));
+    }
+    if let Some(max) = query.max_score {
+        sql.push_str(" AND score <= ?");
+        args.push(Arg::Int(i64::from(max)));
+    }
+    sql.push_str(" ORDER BY created_at DESC, id DESC");
+    if let Some(limit) = query.limit {
+        sql.push_str(" LIMIT ?");
+        args.push(Arg::Int(i64::from(limit)));
+    }
+    let mut q = sqlx::query_as::<_, AnalysisSummary>(sqlx::AssertSqlSafe(sql));
+    for arg in args {
+        q = match arg {
+            Arg::Text(t) => q.bind(t),
+            Arg::Int(n) => q.bind(n),
+        };
+    }
+    q.fetch_all(store.pool()).await.map_err(|e| store.err(e))
 }
 
 /// Rebuilds the full-text index from the table (after a VACUUM, or to repair it).

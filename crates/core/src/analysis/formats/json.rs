@@ -1,6 +1,7 @@
 //! JSON from transcription services: a plain `[{speaker, start, end, text}]` array, or an
 //! object with a `segments` array (OpenAI `verbose_json`, and `diarized_json` whose segments
-//! carry a `speaker`). Times are seconds, as numbers or `hh:mm:ss.mmm` strings.
+//! carry a `speaker`), or AssemblyAI's `utterances` (times in milliseconds). Other times are
+//! seconds, as numbers or `hh:mm:ss.mmm` strings.
 
 use serde_json::{Map, Value};
 
@@ -16,11 +17,17 @@ pub fn parse(text: &str) -> Result<Transcript, IngestError> {
         format: FORMAT,
         reason: format!("invalid JSON ({e})"),
     })?;
+    // AssemblyAI's `utterances` carry times in milliseconds; everything else in seconds.
+    let mut time_scale = 1.0;
     let segments = match &value {
         Value::Array(items) => items,
-        Value::Object(obj) => ["segments", "utterances"]
-            .iter()
-            .find_map(|k| obj.get(*k).and_then(Value::as_array))
+        Value::Object(obj) => obj
+            .get("segments")
+            .and_then(Value::as_array)
+            .or_else(|| {
+                time_scale = 0.001;
+                obj.get("utterances").and_then(Value::as_array)
+            })
             .ok_or_else(|| IngestError::Malformed {
                 format: FORMAT,
                 reason: "expected a list of segments ([{\"speaker\", \"start\", \"end\", \
@@ -73,8 +80,8 @@ pub fn parse(text: &str) -> Result<Transcript, IngestError> {
         };
         turns.push(Turn {
             speaker,
-            start: time(obj, &["start", "start_time", "startTime"], i)?,
-            end: time(obj, &["end", "end_time", "endTime"], i)?,
+            start: time(obj, &["start", "start_time", "startTime"], i)?.map(|t| t * time_scale),
+            end: time(obj, &["end", "end_time", "endTime"], i)?.map(|t| t * time_scale),
             text: text.to_owned(),
         });
     }
@@ -122,5 +129,19 @@ fn time(obj: &Map<String, Value>, names: &[&str], i: usize) -> Result<Option<f64
                 i + 1
             ),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn assemblyai_utterances_are_in_milliseconds() {
+        let t = super::parse(
+            r#"{"utterances":[{"speaker":"A","start":250,"end":4250,"text":"Hi there."},
+                {"speaker":"B","start":4500,"end":6000,"text":"Hello."}]}"#,
+        )
+        .unwrap();
+        assert_eq!(t.turns[0].start, Some(0.25));
+        assert_eq!(t.turns[1].end, Some(6.0));
     }
 }
