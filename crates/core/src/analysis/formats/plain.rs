@@ -182,6 +182,20 @@ mod tests {
     }
 
     #[test]
+    fn multibyte_whitespace_before_a_time() {
+        // Found by proptest: a no-break space before the time once split a character.
+        assert_eq!(
+            classify("Alice Smith\u{a0}\u{a0}0:02"),
+            Line::Turn {
+                ts: Some(2.0),
+                speaker: "Alice Smith",
+                text: ""
+            }
+        );
+        assert_eq!(classify("x,\u{a0}0:02 #"), Line::Text("x,\u{a0}0:02 #"));
+    }
+
+    #[test]
     fn continuation_and_preamble() {
         let t = parse("Call notes\nAlice: Hi\nthere.\n\nBob: Hello\n").unwrap();
         assert_eq!(t.turns.len(), 2);
