@@ -1,7 +1,12 @@
 //! One function per subcommand: call the core, print the result.
 
+use std::path::Path;
 use std::process::ExitCode;
 
+use salesdesk_core::analysis::report::CallAnalysis;
+use salesdesk_core::analysis::transcript::format_clock;
+use salesdesk_core::analysis::{AnalyzeOptions, input};
+use salesdesk_core::data::analyses::{CallAnalysisRecord, SearchQuery};
 use salesdesk_core::health::Health;
 use salesdesk_core::{DataPaths, Salesdesk};
 
@@ -40,21 +45,27 @@ pub async fn health(paths: DataPaths, json: bool) -> CliResult {
     })
 }
 
-pub async fn list_analyses(core: &Salesdesk, json: bool) -> CliResult {
-    let rows = core.list_analyses().await?;
+pub async fn list_analyses(core: &Salesdesk, query: SearchQuery, json: bool) -> CliResult {
+    let filtered = query != SearchQuery::default();
+    let rows = core.search_analyses(query).await?;
     if json {
         print_json(&rows)?;
     } else if rows.is_empty() {
-        print_line("No analyses yet.")?;
+        print_line(if filtered {
+            "No analyses match."
+        } else {
+            "No analyses yet. Create one with: salesdesk analyze TRANSCRIPT_FILE"
+        })?;
     } else {
         print_line(&format!(
-            "{:<36}  {:<24}  {:<10}  TITLE",
-            "ID", "CREATED", "PROVIDER"
+            "{:<36}  {:<24}  {:>5}  {:<10}  TITLE",
+            "ID", "CREATED", "SCORE", "PROVIDER"
         ))?;
         for row in rows {
+            let score = row.score.map_or("-".to_owned(), |s| s.to_string());
             print_line(&format!(
-                "{:<36}  {:<24}  {:<10}  {}",
-                row.id, row.created_at, row.provider, row.title
+                "{:<36}  {:<24}  {:>5}  {:<10}  {}",
+                row.id, row.created_at, score, row.provider, row.title
             ))?;
         }
     }
@@ -95,4 +106,179 @@ pub async fn restore_analysis(core: &Salesdesk, id: &str) -> CliResult {
     core.restore_analysis(id).await?;
     print_line(&format!("Restored analysis {id}."))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// A transcript to analyze: its bytes and, for a file, its name (the default title).
+pub struct Input {
+    bytes: Vec<u8>,
+    name: Option<String>,
+}
+
+/// Reads the transcript file, or standard input for `-`, within the size limit.
+pub fn read_input(file: &Path) -> Result<Input, crate::Failure> {
+    if file.as_os_str() == "-" {
+        let bytes = input::read_stream(std::io::stdin().lock(), "standard input")?;
+        return Ok(Input { bytes, name: None });
+    }
+    let bytes = input::read_file(file)?;
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+    Ok(Input { bytes, name })
+}
+
+pub async fn analyze(
+    core: &Salesdesk,
+    input: Input,
+    mut options: AnalyzeOptions,
+    json: bool,
+) -> CliResult {
+    if options.title.as_deref().is_none_or(|t| t.trim().is_empty()) {
+        options.title = input.name;
+    }
+    let record = core.analyze_transcript(input.bytes, options).await?;
+    if json {
+        print_json(&record)?;
+    } else {
+        print_summary(&record)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_summary(record: &CallAnalysisRecord) -> Result<(), crate::Failure> {
+    let analysis: CallAnalysis =
+        serde_json::from_value(record.analysis.clone()).map_err(|e| crate::Failure {
+            code: 2,
+            message: format!("the saved analysis cannot be read back: {e}"),
+        })?;
+    let m = &analysis.metrics;
+    print_line(&format!(
+        "Saved analysis {}  \"{}\"",
+        record.id, record.title
+    ))?;
+    print_line(&format!(
+        "Score {}/100  ({} analyzer, {})",
+        analysis.score, analysis.provider, analysis.model
+    ))?;
+    print_line(&analysis.summary)?;
+    print_line("")?;
+    if let Some(metrics) = metrics_view(m) {
+        for line in metrics {
+            print_line(&line)?;
+        }
+        print_line("")?;
+    }
+    let sections = [
+        ("Strengths", "+", &analysis.strengths),
+        ("Improvements", "-", &analysis.improvements),
+    ];
+    for (heading, mark, items) in sections {
+        if items.is_empty() {
+            continue;
+        }
+        print_line(&format!("{heading}:"))?;
+        for item in items {
+            print_line(&format!("  {mark} {}: {}", item.title, item.detail))?;
+        }
+    }
+    if !analysis.objections.is_empty() {
+        print_line("Objections:")?;
+        for o in &analysis.objections {
+            let kind = serde_json::to_value(o.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let turn = o
+                .turn_index
+                .map_or(String::new(), |t| format!(" (turn {})", t + 1));
+            print_line(&format!("  {kind}{turn}: {}", o.said))?;
+        }
+    }
+    if !analysis.next_steps.is_empty() {
+        print_line("Next steps:")?;
+        for step in &analysis.next_steps {
+            print_line(&format!("  {step}"))?;
+        }
+    }
+    if !analysis.notes.is_empty() {
+        print_line("Notes:")?;
+        for note in &analysis.notes {
+            print_line(&format!("  ! {note}"))?;
+        }
+    }
+    Ok(())
+}
+
+fn metrics_view(value: &serde_json::Value) -> Option<Vec<String>> {
+    // The metrics are read back as JSON: only the fields shown here are needed.
+    let m: MetricsView = serde_json::from_value(value.clone()).ok()?;
+    let stretch = |s: &Option<StretchView>| match s {
+        Some(StretchView {
+            seconds: Some(secs),
+            words,
+            speaker,
+        }) => {
+            format!("{} ({words} words, {speaker})", format_clock(*secs))
+        }
+        Some(StretchView { words, speaker, .. }) => format!("{words} words ({speaker})"),
+        None => "-".to_owned(),
+    };
+    let basis = if m.talk_basis == "seconds" {
+        "by time"
+    } else {
+        "by words"
+    };
+    let duration = if m.duration_estimated {
+        format!("about {} (estimated)", format_clock(m.duration_seconds))
+    } else {
+        format_clock(m.duration_seconds)
+    };
+    Some(vec![
+        format!(
+            "Duration            {duration}, {} turns, {} words",
+            m.turn_count, m.word_count
+        ),
+        format!(
+            "Talk ratio          rep {:.1}% : customer {:.1}% ({basis}; rep: {})",
+            m.rep_talk_share, m.customer_talk_share, m.rep
+        ),
+        format!(
+            "Questions           rep {} ({:.2}/min), customer {}",
+            m.rep_questions, m.rep_questions_per_minute, m.customer_questions
+        ),
+        format!("Longest monologue   {}", stretch(&m.longest_rep_monologue)),
+        format!("Longest story       {}", stretch(&m.longest_customer_story)),
+        format!(
+            "Interactivity       {:.2} switches/min; patience {}",
+            m.interactivity_per_minute,
+            m.patience_seconds
+                .map_or("not measured".to_owned(), |p| format!("{p:.2} s"))
+        ),
+        format!("Rep filler words    {:.2}/min", m.rep_fillers_per_minute),
+    ])
+}
+
+#[derive(serde::Deserialize)]
+struct MetricsView {
+    talk_basis: String,
+    rep: String,
+    duration_seconds: f64,
+    duration_estimated: bool,
+    turn_count: u32,
+    word_count: u32,
+    rep_talk_share: f64,
+    customer_talk_share: f64,
+    longest_rep_monologue: Option<StretchView>,
+    longest_customer_story: Option<StretchView>,
+    interactivity_per_minute: f64,
+    patience_seconds: Option<f64>,
+    rep_questions: u32,
+    rep_questions_per_minute: f64,
+    customer_questions: u32,
+    rep_fillers_per_minute: f64,
+}
+
+#[derive(serde::Deserialize)]
+struct StretchView {
+    speaker: String,
+    seconds: Option<f64>,
+    words: u32,
 }

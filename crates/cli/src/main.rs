@@ -7,9 +7,11 @@ mod commands;
 mod migrate;
 mod output;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use salesdesk_core::data::analyses::SearchQuery;
 use salesdesk_core::{CoreError, DataPaths, ErrorKind};
 
 #[derive(Debug, Parser)]
@@ -38,6 +40,26 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Analyze a call transcript with the offline analyzer and save the result.
+    ///
+    /// Reads plain text (`Speaker: text` lines, optional [mm:ss] timestamps), WebVTT, SRT
+    /// and JSON segments, in UTF-8, UTF-16 or common legacy encodings, up to 32 MB.
+    Analyze {
+        /// The transcript file; `-` reads standard input.
+        file: PathBuf,
+        /// The title to save it under (default: the file name).
+        #[arg(long, value_name = "T")]
+        title: Option<String>,
+        /// The rep's speaker name as written in the transcript (default: a stated guess).
+        #[arg(long, value_name = "NAME")]
+        rep: Option<String>,
+        /// A competitor name to track; repeat for several.
+        #[arg(long = "competitor", value_name = "NAME")]
+        competitors: Vec<String>,
+        /// Print the saved record as JSON instead of a summary.
+        #[arg(long)]
+        json: bool,
+    },
     /// List, show and delete saved call analyses.
     #[command(subcommand)]
     Analyses(AnalysesCommand),
@@ -47,8 +69,24 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum AnalysesCommand {
-    /// List saved analyses, newest first.
+    /// List saved analyses, newest first, optionally filtered.
     List {
+        /// Only analyses whose title or transcript contains all these words (`word*` for a
+        /// prefix).
+        #[arg(long, value_name = "TEXT")]
+        search: Option<String>,
+        /// Created on or after this date (YYYY-MM-DD, UTC, or an RFC 3339 time).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Created on or before this date (YYYY-MM-DD includes the whole day, UTC).
+        #[arg(long, value_name = "DATE")]
+        until: Option<String>,
+        /// Only analyses scoring at least N (0-100).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
+        min_score: Option<u32>,
+        /// Only analyses scoring at most N (0-100).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
+        max_score: Option<u32>,
         #[arg(long)]
         json: bool,
     },
@@ -163,10 +201,47 @@ async fn run(cli: Cli) -> CliResult {
     match cli.command {
         Command::Health { json } => commands::health(paths, json).await,
         Command::Migrate(args) => migrate::run(args).await,
+        Command::Analyze {
+            file,
+            title,
+            rep,
+            competitors,
+            json,
+        } => {
+            let options = salesdesk_core::analysis::AnalyzeOptions {
+                title,
+                rep,
+                competitors,
+                signed_in_user: None,
+            };
+            // Read and check the input before touching the store.
+            let input = commands::read_input(&file)?;
+            let core = salesdesk_core::Salesdesk::open(paths).await?;
+            let result = commands::analyze(&core, input, options, json).await;
+            core.close().await;
+            result
+        }
         Command::Analyses(cmd) => {
             let core = salesdesk_core::Salesdesk::open(paths).await?;
             let result = match cmd {
-                AnalysesCommand::List { json } => commands::list_analyses(&core, json).await,
+                AnalysesCommand::List {
+                    search,
+                    since,
+                    until,
+                    min_score,
+                    max_score,
+                    json,
+                } => {
+                    let query = SearchQuery {
+                        text: search,
+                        since,
+                        until,
+                        min_score,
+                        max_score,
+                        limit: None,
+                    };
+                    commands::list_analyses(&core, query, json).await
+                }
                 AnalysesCommand::Show { id, json } => {
                     commands::show_analysis(&core, &id, json).await
                 }

@@ -83,6 +83,10 @@ pub enum CoreError {
     #[error("{0}")]
     InvalidInput(String),
 
+    /// A transcript that cannot be read or analyzed; nothing was saved.
+    #[error("{0}")]
+    Transcript(#[from] crate::analysis::IngestError),
+
     #[error("internal error: {0}")]
     Internal(String),
 
@@ -94,7 +98,7 @@ impl CoreError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             CoreError::AnalysisNotFound { .. } => ErrorKind::NotFound,
-            CoreError::InvalidInput(_) => ErrorKind::InvalidInput,
+            CoreError::InvalidInput(_) | CoreError::Transcript(_) => ErrorKind::InvalidInput,
             CoreError::DataDir { .. }
             | CoreError::NoDataDir
             | CoreError::StoreNotADatabase { .. }

@@ -1,8 +1,11 @@
 //! The [`Salesdesk`] handle: one open data directory and the operations front ends call.
 
-use crate::data::analyses::{self, AnalysisSummary, CallAnalysisRecord, NewAnalysis};
+use std::path::Path;
+
+use crate::analysis::{self, AnalyzeOptions, input, offline};
+use crate::data::analyses::{self, AnalysisSummary, CallAnalysisRecord, NewAnalysis, SearchQuery};
 use crate::data::local::LocalStore;
-use crate::error::Result;
+use crate::error::{CoreError, Result};
 use crate::health::{Health, RowCounts, StoreHealth};
 use crate::paths::DataPaths;
 
@@ -67,6 +70,64 @@ impl Salesdesk {
 
     pub async fn list_analyses(&self) -> Result<Vec<AnalysisSummary>> {
         analyses::list(&self.store).await
+    }
+
+    /// Searches saved analyses by text (title and transcript), date range and score range.
+    pub async fn search_analyses(&self, query: SearchQuery) -> Result<Vec<AnalysisSummary>> {
+        analyses::search(&self.store, &query).await
+    }
+
+    /// Analyzes a transcript (any supported format, any common encoding) with the offline
+    /// analyzer and saves it. A transcript that cannot be used is a
+    /// [`CoreError::Transcript`] and nothing is saved.
+    pub async fn analyze_transcript(
+        &self,
+        transcript: Vec<u8>,
+        options: AnalyzeOptions,
+    ) -> Result<CallAnalysisRecord> {
+        self.analyze_and_save(transcript, options, None).await
+    }
+
+    /// [`Self::analyze_transcript`] on a file; the title defaults to the file's name.
+    pub async fn analyze_transcript_file(
+        &self,
+        path: &Path,
+        options: AnalyzeOptions,
+    ) -> Result<CallAnalysisRecord> {
+        let bytes = input::read_file(path)?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        self.analyze_and_save(bytes, options, name).await
+    }
+
+    async fn analyze_and_save(
+        &self,
+        bytes: Vec<u8>,
+        options: AnalyzeOptions,
+        file_name: Option<String>,
+    ) -> Result<CallAnalysisRecord> {
+        let title = options
+            .title
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .or(file_name)
+            .unwrap_or_else(|| "Call analysis".to_owned());
+        // Parsing a large transcript takes milliseconds to seconds of CPU: keep it off the
+        // async workers.
+        let run = tokio::task::spawn_blocking(move || analysis::analyze_offline(&bytes, &options))
+            .await
+            .map_err(|e| CoreError::Internal(format!("the analysis task failed: {e}")))??;
+        let analysis = serde_json::to_value(&run.analysis)
+            .map_err(|e| CoreError::Internal(format!("cannot encode the analysis: {e}")))?;
+        self.save_analysis(NewAnalysis {
+            title,
+            transcript: run.text,
+            analysis,
+            provider: offline::PROVIDER.to_owned(),
+            model: Some(offline::MODEL.to_owned()),
+        })
+        .await
     }
 
     pub async fn get_analysis(&self, id: &str) -> Result<CallAnalysisRecord> {

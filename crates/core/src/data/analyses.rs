@@ -1,12 +1,13 @@
 //! Saved call analyses: the transcript, the analysis JSON and who produced it.
 //! Deleting is soft (a `deleted_at` tombstone) so a delete can be undone and synced.
 
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::local::{LocalStore, RowOp, WriteTx};
 use crate::error::{CoreError, Result};
-use crate::time::now_rfc3339;
+use crate::time::{format_rfc3339, now_rfc3339};
 
 const TABLE: &str = "call_analyses";
 
@@ -22,6 +23,28 @@ pub struct AnalysisSummary {
     /// Who produced the analysis: `offline`, `gemini`, `openai`, `anthropic`, ...
     pub provider: String,
     pub model: Option<String>,
+    /// The analysis's 0-100 score, when it has one.
+    pub score: Option<i32>,
+}
+
+/// A search of saved analyses. Every field is optional; all given ones must match.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
+#[serde(default)]
+pub struct SearchQuery {
+    /// Words to find in the title or transcript (all of them, any order; `word*` matches a
+    /// prefix). Any text is safe: it is never read as FTS5 query syntax. Results stay
+    /// newest first.
+    pub text: Option<String>,
+    /// Created on or after: `YYYY-MM-DD` (start of that day, UTC) or an RFC 3339 time.
+    pub since: Option<String>,
+    /// Created on or before: `YYYY-MM-DD` (the whole day, UTC) or an RFC 3339 time.
+    pub until: Option<String>,
+    /// Score at least / at most (0-100). Analyses without a score never match a score filter.
+    pub min_score: Option<u32>,
+    pub max_score: Option<u32>,
+    /// At most this many results.
+    pub limit: Option<u32>,
 }
 
 /// A saved analysis, whole.
@@ -90,7 +113,7 @@ pub fn parse_id(id: &str) -> Result<Uuid> {
 /// Newest first, without deleted rows.
 pub async fn list(store: &LocalStore) -> Result<Vec<AnalysisSummary>> {
     sqlx::query_as::<_, AnalysisSummary>(
-        "SELECT id, title, created_at, updated_at, provider, model FROM call_analyses \
+        "SELECT id, title, created_at, updated_at, provider, model, score FROM call_analyses \
          WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC",
     )
     .fetch_all(store.pool())
@@ -191,4 +214,155 @@ pub async fn restore(tx: &mut WriteTx, id: &str) -> Result<()> {
     }
     tx.record(TABLE, uuid, RowOp::Upsert);
     Ok(())
+}
+
+/// Searches live analyses, newest first.
+///
+/// The SQL is assembled from fixed fragments (user values are only ever bound), so that each
+/// filter is a plain comparison SQLite can serve from the covering indexes of migration 0002
+/// without reading the large transcript rows; text matches come from the FTS5 index as a set
+/// of rowids.
+pub async fn search(store: &LocalStore, query: &SearchQuery) -> Result<Vec<AnalysisSummary>> {
+    let text = query.text.as_deref().and_then(fts_query);
+    let since = query
+        .since
+        .as_deref()
+        .map(|s| parse_bound(s, Bound::Since))
+        .transpose()?;
+    let until = query
+        .until
+        .as_deref()
+        .map(|s| parse_bound(s, Bound::Until))
+        .transpose()?;
+    if let (Some(since), Some(until)) = (&since, &until)
+        && since >= until
+    {
+        return Err(CoreError::InvalidInput(format!(
+            "the date range is empty: --since {} is after --until {}",
+            query.since.as_deref().unwrap_or_default(),
+            query.until.as_deref().unwrap_or_default()
+        )));
+    }
+    for (name, value) in [("minimum", query.min_score), ("maximum", query.max_score)] {
+        if let Some(v) = value
+            && v > 100
+        {
+            return Err(CoreError::InvalidInput(format!(
+                "the {name} score must be between 0 and 100 (got {v})"
+            )));
+        }
+    }
+    if let (Some(min), Some(max)) = (query.min_score, query.max_score)
+        && min > max
+    {
+        return Err(CoreError::InvalidInput(format!(
+            "the score range is empty: minimum {min} is above maximum {max}"
+        )));
+    }
+
+    enum Arg {
+        Text(String),
+        Int(i64),
+    }
+    let mut sql = String::from(
+        "SELECT id, title, created_at, updated_at, provider, model, score FROM call_analyses \
+         WHERE deleted_at IS NULL",
+    );
+    let mut args = Vec::new();
+    if let Some(text) = text {
+        sql.push_str(
+            " AND rowid IN (SELECT rowid FROM call_analyses_fts WHERE call_analyses_fts MATCH ?)",
+        );
+        args.push(Arg::Text(text));
+    }
+    if let Some(since) = since {
+        sql.push_str(" AND created_at >= ?");
+        args.push(Arg::Text(since));
+    }
+    if let Some(until) = until {
+        sql.push_str(" AND created_at < ?");
+        args.push(Arg::Text(until));
+    }
+    if let Some(min) = query.min_score {
+        sql.push_str(" AND score >= ?");
+        args.push(Arg::Int(i64::from(min)));
+    }
+    if let Some(max) = query.max_score {
+        sql.push_str(" AND score <= ?");
+        args.push(Arg::Int(i64::from(max)));
+    }
+    sql.push_str(" ORDER BY created_at DESC, id DESC");
+    if let Some(limit) = query.limit {
+        sql.push_str(" LIMIT ?");
+        args.push(Arg::Int(i64::from(limit)));
+    }
+    let mut q = sqlx::query_as::<_, AnalysisSummary>(sqlx::AssertSqlSafe(sql));
+    for arg in args {
+        q = match arg {
+            Arg::Text(t) => q.bind(t),
+            Arg::Int(n) => q.bind(n),
+        };
+    }
+    q.fetch_all(store.pool()).await.map_err(|e| store.err(e))
+}
+
+/// Rebuilds the full-text index from the table (after a VACUUM, or to repair it).
+pub async fn rebuild_search_index(tx: &mut WriteTx) -> Result<()> {
+    sqlx::query("INSERT INTO call_analyses_fts (call_analyses_fts) VALUES ('rebuild')")
+        .execute(tx.conn())
+        .await
+        .map_err(|e| tx.err(e))?;
+    Ok(())
+}
+
+/// Turns user text into an FTS5 query that cannot be a syntax error: every word becomes a
+/// quoted string (quotes doubled), joined by spaces (all must match); a trailing `*` on a word
+/// is kept as a prefix search. Words with no letter or digit are dropped; `None` if none is
+/// left.
+pub fn fts_query(text: &str) -> Option<String> {
+    let terms: Vec<String> = text
+        .split_whitespace()
+        .filter_map(|raw| {
+            let prefix = raw.ends_with('*');
+            let word = raw.trim_end_matches('*');
+            if !word.chars().any(char::is_alphanumeric) {
+                return None;
+            }
+            let quoted = format!("\"{}\"", word.replace('"', "\"\""));
+            Some(if prefix { format!("{quoted}*") } else { quoted })
+        })
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+#[derive(Clone, Copy)]
+enum Bound {
+    Since,
+    Until,
+}
+
+/// A date bound as stored-format text: `since` inclusive, `until` exclusive.
+fn parse_bound(value: &str, bound: Bound) -> Result<String> {
+    let value = value.trim();
+    if let Ok(date) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        let day = match bound {
+            Bound::Since => Some(date),
+            Bound::Until => date.succ_opt(),
+        };
+        if let Some(start) = day.and_then(|d| d.and_hms_opt(0, 0, 0)) {
+            return Ok(format_rfc3339(start.and_utc()));
+        }
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        let t = t.with_timezone(&Utc);
+        return Ok(format_rfc3339(match bound {
+            Bound::Since => t,
+            // Stored times have millisecond precision: "until" includes its whole millisecond.
+            Bound::Until => t + Duration::milliseconds(1),
+        }));
+    }
+    Err(CoreError::InvalidInput(format!(
+        "'{value}' is not a date: use YYYY-MM-DD (for example 2025-03-31) or an RFC 3339 time \
+         (2025-03-31T14:00:00Z)"
+    )))
 }
