@@ -1,8 +1,18 @@
 // Builds the Tauri context from the root `tauri.conf.json`, and declares the app's commands so
 // that capabilities can allow exactly those (a command not listed here cannot be invoked).
 fn main() {
-    let manifest =
-        tauri_build::AppManifest::new().commands(&["health", "list_analyses", "get_analysis"]);
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "health",
+        "list_analyses",
+        "search_analyses",
+        "get_analysis",
+        "delete_analysis",
+        "restore_analysis",
+        "pick_transcript_file",
+        "preview_transcript",
+        "analyze_transcript",
+        "cancel_analysis",
+    ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("failed to run the Tauri build script");
 }

@@ -1,8 +1,14 @@
-//! The Tauri commands. Each is one call into the core.
+//! The Tauri commands. Each parses its arguments, calls one core function and maps the error.
 
-use salesdesk_core::data::analyses::{AnalysisSummary, CallAnalysisRecord};
+use std::sync::Arc;
+
+use salesdesk_core::analysis::AnalyzeOptions;
+use salesdesk_core::analysis::job::{AnalyzeProgress, TranscriptPreview, TranscriptSource};
+use salesdesk_core::data::analyses::{AnalysisSummary, CallAnalysisRecord, SearchQuery};
 use salesdesk_core::health::Health;
+use serde::Deserialize;
 use tauri::State;
+use tauri::ipc::Channel;
 
 use crate::error::CommandError;
 use crate::state::DesktopState;
@@ -22,6 +28,16 @@ pub async fn list_analyses(
     Ok(state.core()?.list_analyses().await?)
 }
 
+/// Saved analyses matching text (title and transcript), dates and scores; newest first.
+#[tauri::command]
+#[specta::specta]
+pub async fn search_analyses(
+    state: State<'_, DesktopState>,
+    query: SearchQuery,
+) -> Result<Vec<AnalysisSummary>, CommandError> {
+    Ok(state.core()?.search_analyses(query).await?)
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn get_analysis(
@@ -29,4 +45,96 @@ pub async fn get_analysis(
     id: String,
 ) -> Result<CallAnalysisRecord, CommandError> {
     Ok(state.core()?.get_analysis(&id).await?)
+}
+
+/// Soft delete; `restore_analysis` undoes it.
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_analysis(
+    state: State<'_, DesktopState>,
+    id: String,
+) -> Result<(), CommandError> {
+    Ok(state.core()?.delete_analysis(&id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn restore_analysis(
+    state: State<'_, DesktopState>,
+    id: String,
+) -> Result<(), CommandError> {
+    Ok(state.core()?.restore_analysis(&id).await?)
+}
+
+/// Opens the system file dialog; the chosen file becomes readable by the analyze commands.
+/// `None` when the user cancels.
+#[tauri::command]
+#[specta::specta]
+pub async fn pick_transcript_file(
+    state: State<'_, DesktopState>,
+) -> Result<Option<String>, CommandError> {
+    Ok(state.pick_file().map(|path| path.display().to_string()))
+}
+
+/// Format, speakers and the suggested rep of a transcript, before analyzing it.
+#[tauri::command]
+#[specta::specta]
+pub async fn preview_transcript(
+    state: State<'_, DesktopState>,
+    source: TranscriptSource,
+) -> Result<TranscriptPreview, CommandError> {
+    let source = state.checked_source(source)?;
+    Ok(state.core()?.preview_transcript(source, None).await?)
+}
+
+/// What the Analyze page sends besides the transcript.
+#[derive(Debug, Deserialize, specta::Type)]
+pub struct AnalyzeRequest {
+    pub title: Option<String>,
+    /// The rep's speaker name; `None` lets Salesdesk guess (and say so).
+    pub rep: Option<String>,
+    pub competitors: Vec<String>,
+    /// An id chosen by the UI so that `cancel_analysis` can stop this run.
+    pub job_id: Option<String>,
+}
+
+/// Analyzes a transcript and saves the result, streaming progress to `on_progress`.
+#[tauri::command]
+#[specta::specta]
+pub async fn analyze_transcript(
+    state: State<'_, DesktopState>,
+    source: TranscriptSource,
+    options: AnalyzeRequest,
+    on_progress: Channel<AnalyzeProgress>,
+) -> Result<CallAnalysisRecord, CommandError> {
+    let source = state.checked_source(source)?;
+    let core = state.core()?;
+    let job_id = options.job_id.as_deref();
+    let cancel = state.jobs.start(job_id);
+    let core_options = AnalyzeOptions {
+        title: options.title.clone(),
+        rep: options.rep.clone(),
+        competitors: options.competitors.clone(),
+        signed_in_user: None,
+    };
+    let progress = Arc::new(move |p: AnalyzeProgress| {
+        // A closed page is no reason to stop the analysis.
+        let _ = on_progress.send(p);
+    });
+    let result = core
+        .analyze_with_progress(source, core_options, progress, cancel)
+        .await;
+    state.jobs.finish(job_id);
+    Ok(result?)
+}
+
+/// Stops a running analysis (at its next stage boundary, before anything is saved).
+#[tauri::command]
+#[specta::specta]
+pub async fn cancel_analysis(
+    state: State<'_, DesktopState>,
+    job_id: String,
+) -> Result<(), CommandError> {
+    state.jobs.cancel(&job_id);
+    Ok(())
 }

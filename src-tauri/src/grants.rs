@@ -65,7 +65,10 @@ mod tests {
         assert!(grants.check(&granted).is_ok());
         let sneaky = dir.path().join("sub/../call.vtt");
         std::fs::create_dir(dir.path().join("sub")).unwrap();
-        assert_eq!(grants.check(&sneaky).unwrap(), granted.canonicalize().unwrap());
+        assert_eq!(
+            grants.check(&sneaky).unwrap(),
+            granted.canonicalize().unwrap()
+        );
         let err = grants.check(&other).unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidInput);
         assert!(grants.check(&dir.path().join("missing.txt")).is_err());

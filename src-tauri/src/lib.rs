@@ -6,11 +6,13 @@
 mod commands;
 mod error;
 mod grants;
+mod jobs;
 mod state;
 
 use std::path::Path;
 
 use tauri::{DragDropEvent, Manager, Runtime, WindowEvent};
+use tauri_plugin_dialog::DialogExt;
 
 pub use error::CommandError;
 pub use state::DesktopState;
@@ -21,9 +23,17 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
         .commands(tauri_specta::collect_commands![
             commands::health,
             commands::list_analyses,
+            commands::search_analyses,
             commands::get_analysis,
+            commands::delete_analysis,
+            commands::restore_analysis,
+            commands::pick_transcript_file,
+            commands::preview_transcript,
+            commands::analyze_transcript,
+            commands::cancel_analysis,
         ])
         .typ::<salesdesk_core::analysis::report::CallAnalysis>()
+        .typ::<salesdesk_core::analysis::CallMetrics>()
         // Only `serde_json::Value` (analysis JSON) carries i64 here, and IPC delivers it to
         // JavaScript as a plain number anyway; our own structs use 32-bit integers.
         .dangerously_cast_bigints_to_number()
@@ -50,12 +60,31 @@ pub fn app_builder<R: Runtime>(
 ) -> tauri::Builder<R> {
     let specta = specta_builder::<R>();
     builder
+        .plugin(tauri_plugin_dialog::init())
         .manage(state)
+        .setup(|app| {
+            let handle = app.handle().clone();
+            app.state::<DesktopState>()
+                .set_file_picker(Box::new(move || {
+                    handle
+                        .dialog()
+                        .file()
+                        .set_title("Choose a call transcript")
+                        .add_filter("Transcripts", &["txt", "vtt", "srt", "json"])
+                        .add_filter("All files", &["*"])
+                        .blocking_pick_file()
+                        .and_then(|p| p.into_path().ok())
+                }));
+            Ok(())
+        })
         .invoke_handler(specta.invoke_handler())
         .on_window_event(|window, event| {
             // Files dropped on the window become readable by commands (see `grants`).
             if let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
-                window.state::<DesktopState>().grants.grant(paths.iter().cloned());
+                window
+                    .state::<DesktopState>()
+                    .grants
+                    .grant(paths.iter().cloned());
             }
         })
 }

@@ -9,13 +9,24 @@ use salesdesk_core::{CoreError, DataPaths, ErrorKind, Salesdesk};
 
 use crate::error::CommandError;
 use crate::grants::GrantedFiles;
+use crate::jobs::Jobs;
+use salesdesk_core::analysis::job::TranscriptSource;
+use std::path::PathBuf;
+use std::sync::OnceLock;
 
 pub struct DesktopState {
     paths: Option<DataPaths>,
     core: Result<Salesdesk, CommandError>,
     /// Files the user dropped or picked; the only ones commands may read.
     pub grants: GrantedFiles,
+    /// Analyses in progress, by the UI's job id.
+    pub jobs: Jobs,
+    /// The system "open file" dialog, installed at start-up (it needs the app handle).
+    file_picker: OnceLock<FilePicker>,
 }
+
+/// Shows an "open file" dialog and returns the chosen path.
+pub type FilePicker = Box<dyn Fn() -> Option<PathBuf> + Send + Sync>;
 
 impl DesktopState {
     /// Opens the data directory named by `SALESDESK_DATA_DIR` or the OS default.
@@ -26,6 +37,8 @@ impl DesktopState {
                 paths: None,
                 core: Err(CommandError::from(e)),
                 grants: GrantedFiles::default(),
+                jobs: Jobs::default(),
+                file_picker: OnceLock::new(),
             },
         }
     }
@@ -41,11 +54,37 @@ impl DesktopState {
             paths: Some(paths),
             core: core.map_err(CommandError::from),
             grants: GrantedFiles::default(),
+            jobs: Jobs::default(),
+            file_picker: OnceLock::new(),
         }
     }
 
     pub fn core(&self) -> Result<&Salesdesk, CommandError> {
         self.core.as_ref().map_err(Clone::clone)
+    }
+
+    pub fn set_file_picker(&self, picker: FilePicker) {
+        let _ = self.file_picker.set(picker);
+    }
+
+    /// Asks the user for a file; a chosen file is granted to the analyze commands.
+    pub fn pick_file(&self) -> Option<PathBuf> {
+        let path = (self.file_picker.get()?)()?;
+        self.grants.grant([path.clone()]);
+        Some(path)
+    }
+
+    /// A file source only if the user granted that file (dropped or picked it).
+    pub fn checked_source(
+        &self,
+        source: TranscriptSource,
+    ) -> Result<TranscriptSource, CommandError> {
+        match source {
+            TranscriptSource::File { path } => Ok(TranscriptSource::File {
+                path: self.grants.check(&path)?,
+            }),
+            text => Ok(text),
+        }
     }
 
     pub async fn health(&self) -> Health {

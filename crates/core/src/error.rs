@@ -25,6 +25,8 @@ pub enum ErrorKind {
     SignedOut,
     /// The user's team role does not allow this.
     Forbidden,
+    /// The user cancelled the operation; nothing was saved.
+    Cancelled,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +89,9 @@ pub enum CoreError {
     #[error("{0}")]
     Transcript(#[from] crate::analysis::IngestError),
 
+    #[error("cancelled; nothing was saved")]
+    Cancelled,
+
     #[error("internal error: {0}")]
     Internal(String),
 
@@ -99,6 +104,7 @@ impl CoreError {
         match self {
             CoreError::AnalysisNotFound { .. } => ErrorKind::NotFound,
             CoreError::InvalidInput(_) | CoreError::Transcript(_) => ErrorKind::InvalidInput,
+            CoreError::Cancelled => ErrorKind::Cancelled,
             CoreError::DataDir { .. }
             | CoreError::NoDataDir
             | CoreError::StoreNotADatabase { .. }

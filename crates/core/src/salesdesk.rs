@@ -1,7 +1,11 @@
 //! The [`Salesdesk`] handle: one open data directory and the operations front ends call.
 
 use std::path::Path;
+use std::sync::Arc;
 
+use crate::analysis::job::{
+    self, AnalyzeProgress, AnalyzeStage, CancelFlag, TranscriptPreview, TranscriptSource,
+};
 use crate::analysis::{self, AnalyzeOptions, input, offline};
 use crate::data::analyses::{self, AnalysisSummary, CallAnalysisRecord, NewAnalysis, SearchQuery};
 use crate::data::local::LocalStore;
@@ -105,6 +109,59 @@ impl Salesdesk {
         options: AnalyzeOptions,
         file_name: Option<String>,
     ) -> Result<CallAnalysisRecord> {
+        self.analyze_bytes(
+            bytes,
+            options,
+            file_name,
+            Arc::new(|_| {}),
+            CancelFlag::default(),
+        )
+        .await
+    }
+
+    /// Says what a transcript holds (format, speakers, the rep Salesdesk would guess) without
+    /// analyzing or saving anything.
+    pub async fn preview_transcript(
+        &self,
+        source: TranscriptSource,
+        signed_in_user: Option<String>,
+    ) -> Result<TranscriptPreview> {
+        tokio::task::spawn_blocking(move || {
+            let (bytes, _) = job::read_source(&source, &|_| {}, &CancelFlag::default())?;
+            job::preview(&bytes, signed_in_user.as_deref())
+        })
+        .await
+        .map_err(|e| CoreError::Internal(format!("the preview task failed: {e}")))?
+    }
+
+    /// Reads, analyzes and saves a transcript, reporting each stage to `progress`.
+    /// `cancel` stops it at the next stage boundary (or the next megabyte read) until saving
+    /// starts; a cancelled run saves nothing and returns [`CoreError::Cancelled`].
+    pub async fn analyze_with_progress(
+        &self,
+        source: TranscriptSource,
+        options: AnalyzeOptions,
+        progress: Arc<dyn Fn(AnalyzeProgress) + Send + Sync>,
+        cancel: CancelFlag,
+    ) -> Result<CallAnalysisRecord> {
+        let (reader_progress, reader_cancel) = (progress.clone(), cancel.clone());
+        let (bytes, file_name) = tokio::task::spawn_blocking(move || {
+            job::read_source(&source, reader_progress.as_ref(), &reader_cancel)
+        })
+        .await
+        .map_err(|e| CoreError::Internal(format!("the reading task failed: {e}")))??;
+        self.analyze_bytes(bytes, options, file_name, progress, cancel)
+            .await
+    }
+
+    async fn analyze_bytes(
+        &self,
+        bytes: Vec<u8>,
+        options: AnalyzeOptions,
+        file_name: Option<String>,
+        progress: Arc<dyn Fn(AnalyzeProgress) + Send + Sync>,
+        cancel: CancelFlag,
+    ) -> Result<CallAnalysisRecord> {
         let title = options
             .title
             .as_deref()
@@ -113,21 +170,50 @@ impl Salesdesk {
             .map(str::to_owned)
             .or(file_name)
             .unwrap_or_else(|| "Call analysis".to_owned());
+        let total = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+        let stage = |stage| {
+            progress(AnalyzeProgress {
+                stage,
+                bytes_done: total,
+                bytes_total: total,
+            })
+        };
+        cancel.check()?;
+        stage(AnalyzeStage::Parsing);
         // Parsing a large transcript takes milliseconds to seconds of CPU: keep it off the
         // async workers.
-        let run = tokio::task::spawn_blocking(move || analysis::analyze_offline(&bytes, &options))
-            .await
-            .map_err(|e| CoreError::Internal(format!("the analysis task failed: {e}")))??;
-        let analysis = serde_json::to_value(&run.analysis)
-            .map_err(|e| CoreError::Internal(format!("cannot encode the analysis: {e}")))?;
-        self.save_analysis(NewAnalysis {
-            title,
-            transcript: run.text,
-            analysis,
-            provider: offline::PROVIDER.to_owned(),
-            model: Some(offline::MODEL.to_owned()),
+        let blocking_cancel = cancel.clone();
+        let blocking_progress = progress.clone();
+        let run = tokio::task::spawn_blocking(move || {
+            let (text, transcript) = analysis::ingest(&bytes)?;
+            blocking_cancel.check()?;
+            blocking_progress(AnalyzeProgress {
+                stage: AnalyzeStage::Analyzing,
+                bytes_done: total,
+                bytes_total: total,
+            });
+            let (_, analysis) = analysis::analyze_transcript(&transcript, &options)?;
+            Ok::<_, CoreError>((text, analysis))
         })
         .await
+        .map_err(|e| CoreError::Internal(format!("the analysis task failed: {e}")))??;
+        let (text, analysis) = run;
+        let analysis = serde_json::to_value(&analysis)
+            .map_err(|e| CoreError::Internal(format!("cannot encode the analysis: {e}")))?;
+        // Past this point the run completes: cancelling now would race the commit.
+        cancel.check()?;
+        stage(AnalyzeStage::Saving);
+        let record = self
+            .save_analysis(NewAnalysis {
+                title,
+                transcript: text,
+                analysis,
+                provider: offline::PROVIDER.to_owned(),
+                model: Some(offline::MODEL.to_owned()),
+            })
+            .await?;
+        stage(AnalyzeStage::Done);
+        Ok(record)
     }
 
     pub async fn get_analysis(&self, id: &str) -> Result<CallAnalysisRecord> {

@@ -469,7 +469,7 @@ export function timelineData(m: CallMetrics): Timeline {
 			.sort((a, b) => a.x - b.x || a.turnIndex - b.turnIndex)
 	}));
 	const lastX = Math.max(0, ...all.map((h) => (timed ? (h.start as number) : h.turn_index + 1)));
-	const xMax = timed ? Math.max(m.duration_seconds, lastX) : Math.max(m.turn_count, lastX);
+	const xMax = timed ? Math.max(m.duration_seconds ?? 0, lastX) : Math.max(m.turn_count, lastX);
 	return { basis: timed ? 'seconds' : 'turn', xMax, series, total: all.length };
 }
 
@@ -482,5 +482,5 @@ export type TalkBar = { name: string; isRep: boolean; share: number };
 
 /** One bar per speaker: their share of the talk, in percent. */
 export function talkBars(m: CallMetrics): TalkBar[] {
-	return m.speakers.map((s) => ({ name: s.name, isRep: s.is_rep, share: s.talk_share }));
+	return m.speakers.map((s) => ({ name: s.name, isRep: s.is_rep, share: s.talk_share ?? 0 }));
 }

@@ -4,7 +4,7 @@ import { Channel } from '@tauri-apps/api/core';
 import {
 	commands,
 	type AnalysisSummary,
-	type AnalyzeOptions,
+	type AnalyzeRequest,
 	type AnalyzeProgress,
 	type CallAnalysis,
 	type CallAnalysisRecord,
@@ -19,7 +19,7 @@ import {
 
 export type {
 	AnalysisSummary,
-	AnalyzeOptions,
+	AnalyzeRequest,
 	AnalyzeProgress,
 	AnalyzeStage,
 	Attempt,
@@ -125,7 +125,7 @@ export const api = {
 	/** Analyzes and saves a transcript; `onProgress` gets the core's progress reports. */
 	analyzeTranscript: (
 		source: TranscriptSource,
-		options: AnalyzeOptions,
+		options: AnalyzeRequest,
 		onProgress: (progress: AnalyzeProgress) => void
 	): Promise<CallAnalysisRecord> =>
 		unwrap(() => {

@@ -9,15 +9,23 @@ export const commands = {
 	/**  The health report shown on the Status page; never fails, problems are inside it. */
 	health: () => typedError<Health, CommandError>(__TAURI_INVOKE("health")),
 	listAnalyses: () => typedError<AnalysisSummary[], CommandError>(__TAURI_INVOKE("list_analyses")),
-	getAnalysis: (id: string) => typedError<CallAnalysisRecord, CommandError>(__TAURI_INVOKE("get_analysis", { id })),
-	/**  Opens the native file dialog; the chosen path, or `null` when cancelled. */
-	pickTranscriptFile: () => typedError<string | null, CommandError>(__TAURI_INVOKE("pick_transcript_file")),
-	previewTranscript: (source: TranscriptSource) => typedError<TranscriptPreview, CommandError>(__TAURI_INVOKE("preview_transcript", { source })),
-	analyzeTranscript: (source: TranscriptSource, options: AnalyzeOptions, onProgress: Channel<AnalyzeProgress>) => typedError<CallAnalysisRecord, CommandError>(__TAURI_INVOKE("analyze_transcript", { source, options, onProgress })),
-	cancelAnalysis: (jobId: string) => typedError<null, CommandError>(__TAURI_INVOKE("cancel_analysis", { jobId })),
+	/**  Saved analyses matching text (title and transcript), dates and scores; newest first. */
 	searchAnalyses: (query: SearchQuery) => typedError<AnalysisSummary[], CommandError>(__TAURI_INVOKE("search_analyses", { query })),
+	getAnalysis: (id: string) => typedError<CallAnalysisRecord, CommandError>(__TAURI_INVOKE("get_analysis", { id })),
+	/**  Soft delete; `restore_analysis` undoes it. */
 	deleteAnalysis: (id: string) => typedError<null, CommandError>(__TAURI_INVOKE("delete_analysis", { id })),
 	restoreAnalysis: (id: string) => typedError<null, CommandError>(__TAURI_INVOKE("restore_analysis", { id })),
+	/**
+	 *  Opens the system file dialog; the chosen file becomes readable by the analyze commands.
+	 *  `None` when the user cancels.
+	 */
+	pickTranscriptFile: () => typedError<string | null, CommandError>(__TAURI_INVOKE("pick_transcript_file")),
+	/**  Format, speakers and the suggested rep of a transcript, before analyzing it. */
+	previewTranscript: (source: TranscriptSource) => typedError<TranscriptPreview, CommandError>(__TAURI_INVOKE("preview_transcript", { source })),
+	/**  Analyzes a transcript and saves the result, streaming progress to `on_progress`. */
+	analyzeTranscript: (source: TranscriptSource, options: AnalyzeRequest, onProgress: Channel<AnalyzeProgress>) => typedError<CallAnalysisRecord, CommandError>(__TAURI_INVOKE("analyze_transcript", { source, options, onProgress })),
+	/**  Stops a running analysis (at its next stage boundary, before anything is saved). */
+	cancelAnalysis: (jobId: string) => typedError<null, CommandError>(__TAURI_INVOKE("cancel_analysis", { jobId })),
 };
 
 /* Types */
@@ -31,21 +39,25 @@ export type AnalysisSummary = {
 	/**  Who produced the analysis: `offline`, `gemini`, `openai`, `anthropic`, ... */
 	provider: string,
 	model: string | null,
-	/**  0-100; `null` when the saved analysis has no readable score. */
+	/**  The analysis's 0-100 score, when it has one. */
 	score: number | null,
 };
 
-export type AnalyzeOptions = {
-	title: string | null,
-	rep: string | null,
-	competitors: string[],
-	job_id: string | null,
-};
-
+/**  Progress of one run; byte counts refer to the transcript being read. */
 export type AnalyzeProgress = {
 	stage: AnalyzeStage,
 	bytes_done: number,
 	bytes_total: number,
+};
+
+/**  What the Analyze page sends besides the transcript. */
+export type AnalyzeRequest = {
+	title: string | null,
+	/**  The rep's speaker name; `None` lets Salesdesk guess (and say so). */
+	rep: string | null,
+	competitors: string[],
+	/**  An id chosen by the UI so that `cancel_analysis` can stop this run. */
+	job_id: string | null,
 };
 
 export type AnalyzeStage = "reading" | "parsing" | "analyzing" | "saving" | "done";
@@ -114,26 +126,26 @@ export type CallMetrics = {
 	rep: string,
 	rep_source: RepSource,
 	/**  Seconds; estimated from words when `duration_estimated`. */
-	duration_seconds: number,
+	duration_seconds: number | null,
 	duration_estimated: boolean,
 	turn_count: number,
 	word_count: number,
 	speakers: SpeakerMetrics[],
 	/**  Percent of talk by the rep (0-100). */
-	rep_talk_share: number,
+	rep_talk_share: number | null,
 	/**  Percent of talk by everyone else. */
-	customer_talk_share: number,
+	customer_talk_share: number | null,
 	longest_rep_monologue: Stretch | null,
 	longest_customer_story: Stretch | null,
 	speaker_switches: number,
-	interactivity_per_minute: number,
+	interactivity_per_minute: number | null,
 	/**  Average seconds before the rep speaks after a customer; `null` when not measurable. */
 	patience_seconds: number | null,
 	rep_questions: number,
-	rep_questions_per_minute: number,
+	rep_questions_per_minute: number | null,
 	customer_questions: number,
 	rep_filler_words: number,
-	rep_fillers_per_minute: number,
+	rep_fillers_per_minute: number | null,
 	trackers: Trackers,
 };
 
@@ -161,7 +173,15 @@ export type ErrorKind =
 /**  The local store cannot be used: corrupt file, full disk, permissions. */
 "store" | 
 /**  A bug or an unexpected condition. */
-"internal";
+"internal" | 
+/**  The team database cannot be reached or failed; local work goes on, retry later. */
+"remote" | 
+/**  The team session has ended (signed out, expired, revoked): sign in again. */
+"signed_out" | 
+/**  The user's team role does not allow this. */
+"forbidden" | 
+/**  The user cancelled the operation; nothing was saved. */
+"cancelled";
 
 export type Health = {
 	/**  Salesdesk's version. */
@@ -213,16 +233,23 @@ export type RowCounts = {
 	call_analyses: number,
 };
 
-/**  Filters for the analyses list; `null` fields do not filter. */
+/**  A search of saved analyses. Every field is optional; all given ones must match. */
 export type SearchQuery = {
-	/**  Matched against titles and transcript text. */
-	text: string | null,
-	/**  YYYY-MM-DD, inclusive. */
-	since: string | null,
-	/**  YYYY-MM-DD, inclusive. */
-	until: string | null,
-	min_score: number | null,
-	max_score: number | null,
+	/**
+	 *  Words to find in the title or transcript (all of them, any order; `word*` matches a
+	 *  prefix). Any text is safe: it is never read as FTS5 query syntax. Results stay
+	 *  newest first.
+	 */
+	text?: string | null,
+	/**  Created on or after: `YYYY-MM-DD` (start of that day, UTC) or an RFC 3339 time. */
+	since?: string | null,
+	/**  Created on or before: `YYYY-MM-DD` (the whole day, UTC) or an RFC 3339 time. */
+	until?: string | null,
+	/**  Score at least / at most (0-100). Analyses without a score never match a score filter. */
+	min_score?: number | null,
+	max_score?: number | null,
+	/**  At most this many results. */
+	limit?: number | null,
 };
 
 export type ServedFrom = 
@@ -241,11 +268,11 @@ export type SpeakerMetrics = {
 	/**  Seconds spoken; `null` without timestamps. */
 	talk_seconds: number | null,
 	/**  Percent of all talk (by time, else by words). */
-	talk_share: number,
+	talk_share: number | null,
 	words_per_minute: number | null,
 	questions: number,
 	filler_words: number,
-	fillers_per_minute: number,
+	fillers_per_minute: number | null,
 	longest_stretch: Stretch,
 };
 
@@ -308,6 +335,7 @@ export type Trackers = {
 
 export type TranscriptFormat = "plain" | "webvtt" | "srt" | "json";
 
+/**  What a transcript holds, shown before analyzing so the user can pick the rep. */
 export type TranscriptPreview = {
 	format: TranscriptFormat,
 	timing: Timing,
@@ -317,9 +345,11 @@ export type TranscriptPreview = {
 	speakers: SpeakerPreview[],
 	suggested_rep: string,
 	rep_source: RepSource,
+	/**  Statements about the input (encoding used, timestamps dropped, ...). */
 	notes: string[],
 };
 
+/**  Where a transcript comes from. */
 export type TranscriptSource = { kind: "file"; path: string } | { kind: "text"; text: string };
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };

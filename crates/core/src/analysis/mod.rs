@@ -9,6 +9,7 @@ pub mod decode;
 pub mod error;
 pub mod formats;
 pub mod input;
+pub mod job;
 pub mod metrics;
 pub mod offline;
 pub mod rep;
