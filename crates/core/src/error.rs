@@ -17,6 +17,9 @@ pub enum ErrorKind {
     InvalidInput,
     /// The local store cannot be used: corrupt file, full disk, permissions.
     Store,
+    /// A service or the keyring is not available or not set up (no key, provider down, keyring
+    /// locked). Fix the setup, or try again later.
+    Unavailable,
     /// A bug or an unexpected condition.
     Internal,
 }
@@ -69,6 +72,12 @@ pub enum CoreError {
     #[error("{0}")]
     InvalidInput(String),
 
+    #[error("{0}")]
+    AiUnavailable(String),
+
+    #[error(transparent)]
+    Secrets(#[from] crate::secrets::SecretsError),
+
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -78,6 +87,9 @@ impl CoreError {
         match self {
             CoreError::AnalysisNotFound { .. } => ErrorKind::NotFound,
             CoreError::InvalidInput(_) => ErrorKind::InvalidInput,
+            CoreError::Secrets(crate::secrets::SecretsError::Rejected { .. })
+            | CoreError::Secrets(crate::secrets::SecretsError::ReadOnly { .. }) => ErrorKind::InvalidInput,
+            CoreError::AiUnavailable(_) | CoreError::Secrets(_) => ErrorKind::Unavailable,
             CoreError::DataDir { .. }
             | CoreError::NoDataDir
             | CoreError::StoreNotADatabase { .. }
