@@ -47,7 +47,10 @@ pub async fn list_analyses(core: &Salesdesk, json: bool) -> CliResult {
     } else if rows.is_empty() {
         print_line("No analyses yet.")?;
     } else {
-        print_line(&format!("{:<36}  {:<24}  {:<10}  TITLE", "ID", "CREATED", "PROVIDER"))?;
+        print_line(&format!(
+            "{:<36}  {:<24}  {:<10}  TITLE",
+            "ID", "CREATED", "PROVIDER"
+        ))?;
         for row in rows {
             print_line(&format!(
                 "{:<36}  {:<24}  {:<10}  {}",

@@ -141,14 +141,19 @@ async fn run(cli: Cli) -> CliResult {
     // Best effort: logging must not stop a command when the directory is unusable; the
     // command itself reports that.
     let _ = paths.ensure_exists();
-    salesdesk_core::telemetry::init(&paths.log_dir(), salesdesk_core::telemetry::StderrLevel::Quiet);
+    salesdesk_core::telemetry::init(
+        &paths.log_dir(),
+        salesdesk_core::telemetry::StderrLevel::Quiet,
+    );
     match cli.command {
         Command::Health { json } => commands::health(paths, json).await,
         Command::Analyses(cmd) => {
             let core = salesdesk_core::Salesdesk::open(paths).await?;
             let result = match cmd {
                 AnalysesCommand::List { json } => commands::list_analyses(&core, json).await,
-                AnalysesCommand::Show { id, json } => commands::show_analysis(&core, &id, json).await,
+                AnalysesCommand::Show { id, json } => {
+                    commands::show_analysis(&core, &id, json).await
+                }
                 AnalysesCommand::Delete { id } => commands::delete_analysis(&core, &id).await,
                 AnalysesCommand::Restore { id } => commands::restore_analysis(&core, &id).await,
             };

@@ -52,12 +52,20 @@ pub enum CoreError {
         "the database at {path} was written by a newer version of Salesdesk (schema version \
          {found}, this version knows up to {known}). Update Salesdesk; the file was left untouched"
     )]
-    StoreTooNew { path: PathBuf, found: i64, known: i64 },
+    StoreTooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
 
-    #[error("could not upgrade the local database at {path}: {reason}. The file was left unchanged")]
+    #[error(
+        "could not upgrade the local database at {path}: {reason}. The file was left unchanged"
+    )]
     StoreMigration { path: PathBuf, reason: String },
 
-    #[error("the local database is busy (another Salesdesk process holds it); try again in a moment")]
+    #[error(
+        "the local database is busy (another Salesdesk process holds it); try again in a moment"
+    )]
     StoreBusy,
 
     #[error("the disk holding the local database is full; free some space and try again")]
@@ -88,7 +96,9 @@ impl CoreError {
             CoreError::AnalysisNotFound { .. } => ErrorKind::NotFound,
             CoreError::InvalidInput(_) => ErrorKind::InvalidInput,
             CoreError::Secrets(crate::secrets::SecretsError::Rejected { .. })
-            | CoreError::Secrets(crate::secrets::SecretsError::ReadOnly { .. }) => ErrorKind::InvalidInput,
+            | CoreError::Secrets(crate::secrets::SecretsError::ReadOnly { .. }) => {
+                ErrorKind::InvalidInput
+            }
             CoreError::AiUnavailable(_) | CoreError::Secrets(_) => ErrorKind::Unavailable,
             CoreError::DataDir { .. }
             | CoreError::NoDataDir
@@ -106,7 +116,12 @@ impl CoreError {
     pub(crate) fn from_sqlx(path: &std::path::Path, err: sqlx::Error) -> Self {
         if let sqlx::Error::Database(db) = &err {
             // SQLite primary result codes: https://sqlite.org/rescode.html
-            match db.code().as_deref().and_then(|c| c.parse::<i32>().ok()).map(|c| c & 0xff) {
+            match db
+                .code()
+                .as_deref()
+                .and_then(|c| c.parse::<i32>().ok())
+                .map(|c| c & 0xff)
+            {
                 Some(26) | Some(11) => {
                     return CoreError::StoreNotADatabase {
                         path: path.to_owned(),

@@ -7,11 +7,11 @@ use crate::ai::chain::{Chain, ChainParts};
 use crate::ai::settings::AiSettings;
 use crate::analysis::report::CallAnalysis;
 use crate::data::analyses::{self, AnalysisSummary, CallAnalysisRecord, NewAnalysis};
-use crate::secrets::Keys;
 use crate::data::local::LocalStore;
 use crate::error::Result;
 use crate::health::{Health, RowCounts, StoreHealth};
 use crate::paths::DataPaths;
+use crate::secrets::Keys;
 
 #[derive(Debug, Clone)]
 pub struct Salesdesk {
@@ -67,7 +67,8 @@ impl Salesdesk {
                 if setup.env_overrides {
                     settings.apply_env()?;
                 }
-                let chain = Chain::build(ChainParts::new(settings, setup.keys, self.store.clone())).await?;
+                let chain =
+                    Chain::build(ChainParts::new(settings, setup.keys, self.store.clone())).await?;
                 Ok::<_, crate::CoreError>(Arc::new(chain))
             })
             .await

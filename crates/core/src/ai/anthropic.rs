@@ -59,7 +59,11 @@ impl Anthropic {
         body
     }
 
-    fn request(&self, builder: reqwest::RequestBuilder, endpoint: &Endpoint) -> Result<reqwest::RequestBuilder, ProviderFailure> {
+    fn request(
+        &self,
+        builder: reqwest::RequestBuilder,
+        endpoint: &Endpoint,
+    ) -> Result<reqwest::RequestBuilder, ProviderFailure> {
         Ok(builder
             .header("x-api-key", sensitive_header(endpoint.key.expose())?)
             .header("anthropic-version", API_VERSION))
@@ -82,7 +86,10 @@ impl Anthropic {
         }
         let mut acc = Accumulator::new(model);
         if request.stream {
-            let end = read_sse(resp, ctx.first_byte, |event| acc.event(&event.event, &event.data, ctx)).await?;
+            let end = read_sse(resp, ctx.first_byte, |event| {
+                acc.event(&event.event, &event.data, ctx)
+            })
+            .await?;
             if end != StreamEnd::Done {
                 return Err(ProviderFailure::new(
                     FailureKind::StreamIncomplete,
@@ -95,7 +102,10 @@ impl Anthropic {
                 return Err(stream_error(&body, ctx));
             }
             let Some(content) = body.get("content").and_then(Value::as_array) else {
-                return Err(ProviderFailure::new(FailureKind::Malformed, "response has no content"));
+                return Err(ProviderFailure::new(
+                    FailureKind::Malformed,
+                    "response has no content",
+                ));
             };
             for block in content {
                 match str_at(block, "/type") {
@@ -112,7 +122,11 @@ impl Anthropic {
         acc.finish()
     }
 
-    async fn list_inner(&self, endpoint: &Endpoint, ctx: AttemptContext) -> Result<Vec<ModelInfo>, ProviderFailure> {
+    async fn list_inner(
+        &self,
+        endpoint: &Endpoint,
+        ctx: AttemptContext,
+    ) -> Result<Vec<ModelInfo>, ProviderFailure> {
         let mut models = Vec::new();
         let mut after: Option<String> = None;
         for _ in 0..10 {
@@ -121,13 +135,20 @@ impl Anthropic {
                 url.push_str("&after_id=");
                 url.push_str(id);
             }
-            let resp = send(self.request(self.client.get(url), endpoint)?, ctx.first_byte).await?;
+            let resp = send(
+                self.request(self.client.get(url), endpoint)?,
+                ctx.first_byte,
+            )
+            .await?;
             if !resp.status().is_success() {
                 return Err(http_failure(resp, ctx, &endpoint.key, parse_error).await);
             }
             let body = read_json_body(resp).await?;
             let Some(list) = body.get("data").and_then(Value::as_array) else {
-                return Err(ProviderFailure::new(FailureKind::Malformed, "models list has no data"));
+                return Err(ProviderFailure::new(
+                    FailureKind::Malformed,
+                    "models list has no data",
+                ));
             };
             models.extend(list.iter().filter_map(|m| {
                 Some(ModelInfo {
@@ -167,9 +188,17 @@ impl Accumulator {
         }
     }
 
-    fn event(&mut self, name: &Option<String>, data: &str, ctx: AttemptContext) -> Result<Flow, ProviderFailure> {
+    fn event(
+        &mut self,
+        name: &Option<String>,
+        data: &str,
+        ctx: AttemptContext,
+    ) -> Result<Flow, ProviderFailure> {
         let v: Value = serde_json::from_str(data).map_err(|e| {
-            ProviderFailure::new(FailureKind::Malformed, format!("stream event is not JSON: {e}"))
+            ProviderFailure::new(
+                FailureKind::Malformed,
+                format!("stream event is not JSON: {e}"),
+            )
         })?;
         let kind = str_at(&v, "/type").or(name.as_deref()).unwrap_or("");
         match kind {
@@ -183,7 +212,9 @@ impl Accumulator {
                 self.tool_input = v.pointer("/content_block/input").cloned();
             }
             "content_block_delta" => match str_at(&v, "/delta/type") {
-                Some("input_json_delta") => self.tool_json.push_str(str_at(&v, "/delta/partial_json").unwrap_or("")),
+                Some("input_json_delta") => self
+                    .tool_json
+                    .push_str(str_at(&v, "/delta/partial_json").unwrap_or("")),
                 Some("text_delta") => self.text.push_str(str_at(&v, "/delta/text").unwrap_or("")),
                 _ => {}
             },
@@ -206,17 +237,28 @@ impl Accumulator {
                     "the answer hit the output token limit",
                 ));
             }
-            Some("refusal") => return Err(ProviderFailure::new(FailureKind::Blocked, "the model refused to answer")),
+            Some("refusal") => {
+                return Err(ProviderFailure::new(
+                    FailureKind::Blocked,
+                    "the model refused to answer",
+                ));
+            }
             _ => {}
         }
         let output = if !self.tool_json.trim().is_empty() {
             parse_output_json(&self.tool_json)?
-        } else if let Some(input) = self.tool_input.filter(|i| i.as_object().is_some_and(|o| !o.is_empty())) {
+        } else if let Some(input) = self
+            .tool_input
+            .filter(|i| i.as_object().is_some_and(|o| !o.is_empty()))
+        {
             input
         } else if !self.text.trim().is_empty() {
             parse_output_json(&self.text)?
         } else {
-            return Err(ProviderFailure::new(FailureKind::SchemaInvalid, "the model did not call the result tool"));
+            return Err(ProviderFailure::new(
+                FailureKind::SchemaInvalid,
+                "the model did not call the result tool",
+            ));
         };
         Ok(ProviderReply {
             output,
@@ -302,7 +344,11 @@ impl Provider for Anthropic {
         Box::pin(self.generate_inner(endpoint, model, request, ctx))
     }
 
-    fn list_models<'a>(&'a self, endpoint: &'a Endpoint, ctx: AttemptContext) -> BoxFuture<'a, Result<Vec<ModelInfo>, ProviderFailure>> {
+    fn list_models<'a>(
+        &'a self,
+        endpoint: &'a Endpoint,
+        ctx: AttemptContext,
+    ) -> BoxFuture<'a, Result<Vec<ModelInfo>, ProviderFailure>> {
         Box::pin(self.list_inner(endpoint, ctx))
     }
 }
@@ -313,13 +359,30 @@ mod tests {
 
     #[test]
     fn spend_limits() {
-        let now = DateTime::parse_from_rfc3339("2026-08-06T00:00:00Z").unwrap().with_timezone(&Utc);
-        let e = parse_error(400, &json!({"type": "error", "error": {"type": "invalid_request_error",
-            "message": "You have reached your specified API usage limits. You will regain access on 2026-09-01"}}), now);
-        assert_eq!(e.quota_exhausted, Some(Some(std::time::Duration::from_secs(26 * 86_400))));
-        let e = parse_error(429, &json!({"type": "error", "error": {"type": "rate_limit_error", "message": "Number of requests has exceeded your rate limit"}}), now);
+        let now = DateTime::parse_from_rfc3339("2026-08-06T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let e = parse_error(
+            400,
+            &json!({"type": "error", "error": {"type": "invalid_request_error",
+            "message": "You have reached your specified API usage limits. You will regain access on 2026-09-01"}}),
+            now,
+        );
+        assert_eq!(
+            e.quota_exhausted,
+            Some(Some(std::time::Duration::from_secs(26 * 86_400)))
+        );
+        let e = parse_error(
+            429,
+            &json!({"type": "error", "error": {"type": "rate_limit_error", "message": "Number of requests has exceeded your rate limit"}}),
+            now,
+        );
         assert_eq!(e.quota_exhausted, None);
-        let e = parse_error(429, &json!({"type": "error", "error": {"type": "rate_limit_error", "message": "x", "code": "enforced_spend_limit_reached"}}), now);
+        let e = parse_error(
+            429,
+            &json!({"type": "error", "error": {"type": "rate_limit_error", "message": "x", "code": "enforced_spend_limit_reached"}}),
+            now,
+        );
         assert_eq!(e.quota_exhausted, Some(None));
         assert!(parse_error(401, &json!({"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}}), now).auth);
     }

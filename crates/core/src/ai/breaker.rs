@@ -66,7 +66,9 @@ pub enum Admission {
     Allow,
     /// The breaker was open and its cool-down is over: this call is the probe.
     Probe,
-    Reject { until: Option<DateTime<Utc>> },
+    Reject {
+        until: Option<DateTime<Utc>>,
+    },
 }
 
 /// A state change the caller must persist.
@@ -81,7 +83,11 @@ pub struct Breakers {
 }
 
 impl Breakers {
-    pub fn new(settings: BreakerSettings, loaded: HashMap<ProviderId, ProviderState>, probe_lease: Duration) -> Self {
+    pub fn new(
+        settings: BreakerSettings,
+        loaded: HashMap<ProviderId, ProviderState>,
+        probe_lease: Duration,
+    ) -> Self {
         Self {
             states: Mutex::new(loaded),
             settings: Mutex::new(settings),
@@ -123,7 +129,12 @@ impl Breakers {
                     s.probe_started = Some(now);
                     (Admission::Probe, Some((p, s.clone())))
                 } else {
-                    (Admission::Reject { until: s.open_until }, None)
+                    (
+                        Admission::Reject {
+                            until: s.open_until,
+                        },
+                        None,
+                    )
                 }
             }
         })
@@ -133,7 +144,9 @@ impl Breakers {
     pub fn on_success(&self, p: ProviderId, now: DateTime<Utc>) -> Changed {
         let base = u64::from(self.settings().cooldown_ms);
         self.with(p, |s| {
-            let changed = s.breaker != BreakerState::Closed || s.consecutive_failures != 0 || s.misconfigured.is_some();
+            let changed = s.breaker != BreakerState::Closed
+                || s.consecutive_failures != 0
+                || s.misconfigured.is_some();
             s.breaker = BreakerState::Closed;
             s.consecutive_failures = 0;
             s.open_until = None;
@@ -152,7 +165,11 @@ impl Breakers {
     /// it is alive, so a probe counts as passed, and the failure streak is not extended.
     pub fn on_answered(&self, p: ProviderId, now: DateTime<Utc>, error: &str) -> Changed {
         let probing = self.with(p, |s| s.breaker != BreakerState::Closed);
-        let changed = if probing { self.on_success(p, now) } else { None };
+        let changed = if probing {
+            self.on_success(p, now)
+        } else {
+            None
+        };
         self.with(p, |s| {
             s.last_error = Some(error.to_owned());
             s.last_error_at = Some(now);
@@ -172,17 +189,27 @@ impl Breakers {
             match s.breaker {
                 BreakerState::HalfOpen => {
                     s.cooldown_ms = (s.cooldown_ms.max(base)).saturating_mul(2).min(max);
-                    open(s, now, Duration::from_millis(s.cooldown_ms), format!("probe failed: {error}"));
+                    open(
+                        s,
+                        now,
+                        Duration::from_millis(s.cooldown_ms),
+                        format!("probe failed: {error}"),
+                    );
                     Some((p, s.clone()))
                 }
                 BreakerState::Open => None,
-                BreakerState::Closed if s.consecutive_failures >= settings.failure_threshold.max(1) => {
+                BreakerState::Closed
+                    if s.consecutive_failures >= settings.failure_threshold.max(1) =>
+                {
                     s.cooldown_ms = base;
                     open(
                         s,
                         now,
                         Duration::from_millis(base),
-                        format!("{} consecutive failures, last: {error}", s.consecutive_failures),
+                        format!(
+                            "{} consecutive failures, last: {error}",
+                            s.consecutive_failures
+                        ),
                     );
                     Some((p, s.clone()))
                 }
@@ -193,9 +220,16 @@ impl Breakers {
 
     /// Opens the breaker until `now + for_` (a spent quota, a long retry hint). Never shortens
     /// an opening already in force.
-    pub fn open_for(&self, p: ProviderId, now: DateTime<Utc>, for_: Duration, reason: String) -> Changed {
+    pub fn open_for(
+        &self,
+        p: ProviderId,
+        now: DateTime<Utc>,
+        for_: Duration,
+        reason: String,
+    ) -> Changed {
         self.with(p, |s| {
-            let until = now + chrono::Duration::from_std(for_).unwrap_or(chrono::Duration::hours(1));
+            let until =
+                now + chrono::Duration::from_std(for_).unwrap_or(chrono::Duration::hours(1));
             if s.breaker == BreakerState::Open && s.open_until.is_some_and(|u| u >= until) {
                 return None;
             }
@@ -206,7 +240,13 @@ impl Breakers {
         })
     }
 
-    pub fn mark_misconfigured(&self, p: ProviderId, key_fingerprint: String, reason: String, now: DateTime<Utc>) -> Changed {
+    pub fn mark_misconfigured(
+        &self,
+        p: ProviderId,
+        key_fingerprint: String,
+        reason: String,
+        now: DateTime<Utc>,
+    ) -> Changed {
         self.with(p, |s| {
             s.misconfigured = Some(Misconfigured {
                 key_fingerprint,
@@ -248,13 +288,16 @@ impl Breakers {
 
     /// Forgets a model's 404 (the user changed the model setting, or a probe found it).
     pub fn clear_model_missing(&self, p: ProviderId, model: &str) -> Changed {
-        self.with(p, |s| s.missing_models.remove(model).map(|_| (p, s.clone())))
+        self.with(p, |s| {
+            s.missing_models.remove(model).map(|_| (p, s.clone()))
+        })
     }
 }
 
 fn open(s: &mut ProviderState, now: DateTime<Utc>, for_: Duration, reason: String) {
     s.breaker = BreakerState::Open;
-    s.open_until = Some(now + chrono::Duration::from_std(for_).unwrap_or(chrono::Duration::hours(1)));
+    s.open_until =
+        Some(now + chrono::Duration::from_std(for_).unwrap_or(chrono::Duration::hours(1)));
     s.open_reason = Some(reason);
     s.probe_started = None;
 }
@@ -295,7 +338,10 @@ mod tests {
         let s = b.snapshot(p);
         assert_eq!(s.breaker, BreakerState::Open);
         assert_eq!(s.cooldown_ms, 2_000);
-        assert!(matches!(b.admit(p, t1 + chrono::Duration::milliseconds(1_500)).0, Admission::Reject { .. }));
+        assert!(matches!(
+            b.admit(p, t1 + chrono::Duration::milliseconds(1_500)).0,
+            Admission::Reject { .. }
+        ));
         let t2 = t1 + chrono::Duration::milliseconds(2_001);
         assert_eq!(b.admit(p, t2).0, Admission::Probe);
         b.on_failure(p, t2, "e");
@@ -314,7 +360,10 @@ mod tests {
         b.mark_misconfigured(p, "aaa".into(), "401".into(), Utc::now());
         assert!(b.misconfigured(p, "aaa").0.is_some());
         assert!(b.misconfigured(p, "bbb").0.is_none());
-        assert!(b.misconfigured(p, "aaa").0.is_none(), "cleared by the new key");
+        assert!(
+            b.misconfigured(p, "aaa").0.is_none(),
+            "cleared by the new key"
+        );
     }
 
     #[test]
@@ -322,8 +371,17 @@ mod tests {
         let b = breakers();
         let p = ProviderId::Anthropic;
         let now = Utc::now();
-        assert!(b.open_for(p, now, Duration::from_secs(100), "quota".into()).is_some());
-        assert!(b.open_for(p, now, Duration::from_secs(10), "hint".into()).is_none());
-        assert!(matches!(b.admit(p, now + chrono::Duration::seconds(50)).0, Admission::Reject { .. }));
+        assert!(
+            b.open_for(p, now, Duration::from_secs(100), "quota".into())
+                .is_some()
+        );
+        assert!(
+            b.open_for(p, now, Duration::from_secs(10), "hint".into())
+                .is_none()
+        );
+        assert!(matches!(
+            b.admit(p, now + chrono::Duration::seconds(50)).0,
+            Admission::Reject { .. }
+        ));
     }
 }

@@ -19,9 +19,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::Capability;
 use super::chain::{Chain, ChainError, ChainReply, ChainRequest, Validator};
 use super::provider::StructuredRequest;
-use super::Capability;
 use crate::analysis::report::{
     Attempt, CallAnalysis, CoachingItem, ObjectionKind, ObjectionNote, SCHEMA_VERSION, ServedFrom,
 };
@@ -106,7 +106,12 @@ impl CallAnalyzer {
         merge(input, replies, attempts)
     }
 
-    fn offline(&self, input: &AnalysisInput, attempts: Vec<Attempt>, why: &ChainError) -> Result<CallAnalysis> {
+    fn offline(
+        &self,
+        input: &AnalysisInput,
+        attempts: Vec<Attempt>,
+        why: &ChainError,
+    ) -> Result<CallAnalysis> {
         let mut analysis = self.offline.analyze(&input.transcript, &input.metrics)?;
         analysis.served_from = ServedFrom::Offline;
         let note = match why {
@@ -206,8 +211,15 @@ estimate or state any number that is not in the metrics; refer to a metric by it
 - Give 1-5 strengths, 1-5 improvements, every customer objection with how the rep handled it, \
 and concrete next steps for the rep.";
 
-fn build_request(transcript: &str, metrics: &Value, part: usize, parts: usize, stream: bool) -> StructuredRequest {
-    let metrics_text = serde_json::to_string_pretty(metrics).unwrap_or_else(|_| metrics.to_string());
+fn build_request(
+    transcript: &str,
+    metrics: &Value,
+    part: usize,
+    parts: usize,
+    stream: bool,
+) -> StructuredRequest {
+    let metrics_text =
+        serde_json::to_string_pretty(metrics).unwrap_or_else(|_| metrics.to_string());
     let part_note = if parts > 1 {
         format!(
             "\nThis is part {} of {} of a long call; judge this part only. The metrics cover the whole call.\n",
@@ -282,7 +294,11 @@ pub fn split_transcript(text: &str, limit: usize) -> Vec<String> {
                 current_len = 0;
                 continue;
             }
-            let cut = line.char_indices().nth(limit).map(|(i, _)| i).unwrap_or(line.len());
+            let cut = line
+                .char_indices()
+                .nth(limit)
+                .map(|(i, _)| i)
+                .unwrap_or(line.len());
             parts.push(line[..cut].to_owned());
             line = &line[cut..];
         }
@@ -298,7 +314,11 @@ fn metric_or_none(metric: Option<String>, metrics: &Value) -> Option<String> {
     metric.filter(|m| metrics.get(m).is_some())
 }
 
-fn merge(input: &AnalysisInput, replies: Vec<(usize, ChainReply)>, attempts: Vec<Attempt>) -> Result<CallAnalysis> {
+fn merge(
+    input: &AnalysisInput,
+    replies: Vec<(usize, ChainReply)>,
+    attempts: Vec<Attempt>,
+) -> Result<CallAnalysis> {
     let parts = replies.len();
     let total_len: usize = replies.iter().map(|(n, _)| *n).sum::<usize>().max(1);
     let mut score_acc = 0f64;
@@ -316,7 +336,11 @@ fn merge(input: &AnalysisInput, replies: Vec<(usize, ChainReply)>, attempts: Vec
         let j = parse_judgement(&reply.output)
             .map_err(|e| CoreError::Internal(format!("validated answer failed to parse: {e}")))?;
         score_acc += j.score as f64 * (len as f64 / total_len as f64);
-        let prefix = if parts > 1 { format!("Part {}/{}: ", i + 1, parts) } else { String::new() };
+        let prefix = if parts > 1 {
+            format!("Part {}/{}: ", i + 1, parts)
+        } else {
+            String::new()
+        };
         summaries.push(format!("{prefix}{}", j.summary.trim()));
         rationales.push(format!("{prefix}{}", j.score_rationale.trim()));
         let to_item = |it: Item| CoachingItem {
@@ -324,16 +348,28 @@ fn merge(input: &AnalysisInput, replies: Vec<(usize, ChainReply)>, attempts: Vec
             detail: it.detail,
             metric: metric_or_none(it.metric, &input.metrics),
         };
-        push_unique(&mut strengths, j.strengths.into_iter().map(to_item), |a| a.title.to_lowercase());
-        push_unique(&mut improvements, j.improvements.into_iter().map(to_item), |a| a.title.to_lowercase());
+        push_unique(&mut strengths, j.strengths.into_iter().map(to_item), |a| {
+            a.title.to_lowercase()
+        });
+        push_unique(
+            &mut improvements,
+            j.improvements.into_iter().map(to_item),
+            |a| a.title.to_lowercase(),
+        );
         objections.extend(j.objections.into_iter().map(|o| ObjectionNote {
             kind: o.kind,
             said: o.said,
             // Turn numbers of a part are not turn numbers of the call.
-            turn_index: if parts > 1 { None } else { o.turn_index.and_then(|t| u32::try_from(t).ok()) },
+            turn_index: if parts > 1 {
+                None
+            } else {
+                o.turn_index.and_then(|t| u32::try_from(t).ok())
+            },
             handling: o.handling,
         }));
-        push_unique(&mut next_steps, j.next_steps.into_iter(), |s| s.to_lowercase());
+        push_unique(&mut next_steps, j.next_steps.into_iter(), |s| {
+            s.to_lowercase()
+        });
         if reply.served_from == ServedFrom::Cache {
             served_from = ServedFrom::Cache;
             cached_at = reply.cached_at;
@@ -349,7 +385,10 @@ fn merge(input: &AnalysisInput, replies: Vec<(usize, ChainReply)>, attempts: Vec
     }
     if let Some(at) = cached_at {
         let age = chrono::Utc::now() - at;
-        notes.push(format!("served from the cache: produced {} ago by {provider}", human_age(age)));
+        notes.push(format!(
+            "served from the cache: produced {} ago by {provider}",
+            human_age(age)
+        ));
     }
     Ok(CallAnalysis {
         schema_version: SCHEMA_VERSION,
@@ -437,7 +476,12 @@ mod tests {
             if v.get("type") == Some(&json!("object")) {
                 assert_eq!(v["additionalProperties"], json!(false));
                 let props: Vec<&String> = v["properties"].as_object().unwrap().keys().collect();
-                let req: Vec<&str> = v["required"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+                let req: Vec<&str> = v["required"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r.as_str().unwrap())
+                    .collect();
                 assert_eq!(props.len(), req.len());
             }
             if let Some(o) = v.as_object() {

@@ -61,7 +61,10 @@ pub enum ChainError {
         "no AI provider is set up for {capability}: add a Gemini, OpenAI or Anthropic key in \
          Settings (or GEMINI_API_KEY / OPENAI_API_KEY / ANTHROPIC_API_KEY for the CLI)"
     )]
-    NothingConfigured { capability: &'static str, attempts: Vec<Attempt> },
+    NothingConfigured {
+        capability: &'static str,
+        attempts: Vec<Attempt>,
+    },
     #[error("every AI provider failed for {capability} ({summary}) and no cached answer exists")]
     AllFailed {
         capability: &'static str,
@@ -73,7 +76,8 @@ pub enum ChainError {
 impl ChainError {
     pub fn attempts(&self) -> &[Attempt] {
         match self {
-            ChainError::NothingConfigured { attempts, .. } | ChainError::AllFailed { attempts, .. } => attempts,
+            ChainError::NothingConfigured { attempts, .. }
+            | ChainError::AllFailed { attempts, .. } => attempts,
         }
     }
 }
@@ -101,7 +105,9 @@ pub struct Chain {
 
 impl std::fmt::Debug for Chain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Chain").field("providers", &self.providers.keys()).finish_non_exhaustive()
+        f.debug_struct("Chain")
+            .field("providers", &self.providers.keys())
+            .finish_non_exhaustive()
     }
 }
 
@@ -139,19 +145,31 @@ impl Chain {
         parts.settings.validate()?;
         let http = match parts.http {
             Some(c) => c,
-            None => super::http_client(Duration::from_millis(parts.settings.timeouts.connect_ms.into()))?,
+            None => super::http_client(Duration::from_millis(
+                parts.settings.timeouts.connect_ms.into(),
+            ))?,
         };
         let mut providers: HashMap<ProviderId, Arc<dyn Provider>> = HashMap::new();
-        providers.insert(ProviderId::Gemini, Arc::new(gemini::Gemini::new(http.clone())));
-        providers.insert(ProviderId::OpenAi, Arc::new(openai::OpenAi::new(http.clone())));
-        providers.insert(ProviderId::Anthropic, Arc::new(anthropic::Anthropic::new(http)));
+        providers.insert(
+            ProviderId::Gemini,
+            Arc::new(gemini::Gemini::new(http.clone())),
+        );
+        providers.insert(
+            ProviderId::OpenAi,
+            Arc::new(openai::OpenAi::new(http.clone())),
+        );
+        providers.insert(
+            ProviderId::Anthropic,
+            Arc::new(anthropic::Anthropic::new(http)),
+        );
         for p in parts.providers {
             providers.insert(p.id(), p);
         }
         let state = StateStore::start(parts.store);
         let loaded = state.load_states().await?;
         let recent = state.load_recent_calls().await?;
-        let lease = Duration::from_millis(parts.settings.timeouts.call_ms.into()) + Duration::from_secs(5);
+        let lease =
+            Duration::from_millis(parts.settings.timeouts.call_ms.into()) + Duration::from_secs(5);
         Ok(Self {
             breakers: Breakers::new(parts.settings.breaker.clone(), loaded, lease),
             settings: RwLock::new(parts.settings),
@@ -176,7 +194,9 @@ impl Chain {
         if let Ok(mut s) = self.settings.write() {
             for p in ProviderId::ALL {
                 if s.provider(p).model != settings.provider(p).model {
-                    let changed = self.breakers.clear_model_missing(p, &settings.provider(p).model);
+                    let changed = self
+                        .breakers
+                        .clear_model_missing(p, &settings.provider(p).model);
                     self.persist(changed);
                 }
             }
@@ -188,7 +208,10 @@ impl Chain {
     /// Sets or replaces a provider's key (in the keyring on desktop). The chain forgets the
     /// "misconfigured" mark of the old key by itself: the fingerprint changed.
     pub async fn set_key(&self, provider: ProviderId, key: SecretString) -> Result<()> {
-        self.keys.set(provider, key).await.map_err(CoreError::from)?;
+        self.keys
+            .set(provider, key)
+            .await
+            .map_err(CoreError::from)?;
         self.forget_key(provider);
         Ok(())
     }
@@ -210,8 +233,16 @@ impl Chain {
     }
 
     /// The key, from memory after the first look-up (a keyring read is a D-Bus round trip).
-    pub(crate) async fn key(&self, provider: ProviderId) -> std::result::Result<Option<(SecretString, &'static str)>, String> {
-        if let Some(hit) = self.key_cache.lock().ok().and_then(|c| c.get(&provider).cloned()) {
+    pub(crate) async fn key(
+        &self,
+        provider: ProviderId,
+    ) -> std::result::Result<Option<(SecretString, &'static str)>, String> {
+        if let Some(hit) = self
+            .key_cache
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&provider).cloned())
+        {
             return Ok(hit);
         }
         match self.keys.get(provider).await {
@@ -245,7 +276,12 @@ impl Chain {
     fn model_for(&self, settings: &AiSettings, provider: ProviderId) -> String {
         let p = settings.provider(provider);
         match &p.fallback_model {
-            Some(fallback) if !fallback.trim().is_empty() && self.breakers.model_missing(provider, &p.model) => fallback.clone(),
+            Some(fallback)
+                if !fallback.trim().is_empty()
+                    && self.breakers.model_missing(provider, &p.model) =>
+            {
+                fallback.clone()
+            }
             _ => p.model.clone(),
         }
     }
@@ -285,7 +321,12 @@ impl Chain {
                     continue;
                 }
                 Err(e) => {
-                    attempts.push(skipped(provider_id, &model, "skipped_key_unavailable", Some(e)));
+                    attempts.push(skipped(
+                        provider_id,
+                        &model,
+                        "skipped_key_unavailable",
+                        Some(e),
+                    ));
                     continue;
                 }
             };
@@ -294,13 +335,19 @@ impl Chain {
             let (misconfigured, changed) = self.breakers.misconfigured(provider_id, &fingerprint);
             self.persist(changed);
             if let Some(reason) = misconfigured {
-                attempts.push(skipped(provider_id, &model, "skipped_misconfigured", Some(reason)));
+                attempts.push(skipped(
+                    provider_id,
+                    &model,
+                    "skipped_misconfigured",
+                    Some(reason),
+                ));
                 continue;
             }
             let (admission, changed) = self.breakers.admit(provider_id, self.clock.wall());
             self.persist(changed);
             if let Admission::Reject { until } = admission {
-                let note = until.map(|u| format!("breaker open until {}", crate::time::format_rfc3339(u)));
+                let note =
+                    until.map(|u| format!("breaker open until {}", crate::time::format_rfc3339(u)));
                 attempts.push(skipped(provider_id, &model, "skipped_breaker_open", note));
                 continue;
             }
@@ -318,7 +365,8 @@ impl Chain {
                     break 'providers;
                 }
                 tries += 1;
-                let call_timeout = Duration::from_millis(settings.timeouts.call_ms.into()).min(remaining);
+                let call_timeout =
+                    Duration::from_millis(settings.timeouts.call_ms.into()).min(remaining);
                 let first_byte = if req.request.stream {
                     Duration::from_millis(settings.timeouts.first_byte_ms.into()).min(call_timeout)
                 } else {
@@ -329,7 +377,12 @@ impl Chain {
                     wall_now: self.clock.wall(),
                 };
                 let t0 = Instant::now();
-                let result = match tokio::time::timeout(call_timeout, provider.generate(&endpoint, &model, &req.request, ctx)).await {
+                let result = match tokio::time::timeout(
+                    call_timeout,
+                    provider.generate(&endpoint, &model, &req.request, ctx),
+                )
+                .await
+                {
                     Ok(r) => r,
                     Err(_) => Err(ProviderFailure::new(
                         FailureKind::Timeout(TimeoutPhase::Total),
@@ -340,7 +393,10 @@ impl Chain {
                     Ok(()) => Ok(reply),
                     Err(why) => Err(ProviderFailure::new(
                         FailureKind::SchemaInvalid,
-                        format!("answer does not fit the schema: {}", super::scrub(&why, &[])),
+                        format!(
+                            "answer does not fit the schema: {}",
+                            super::scrub(&why, &[])
+                        ),
                     )),
                 });
                 let latency_ms = u32::try_from(t0.elapsed().as_millis()).unwrap_or(u32::MAX);
@@ -394,29 +450,52 @@ impl Chain {
                             latency_ms,
                             error: Some(failure.to_string()),
                         });
-                        self.record(provider_id, &model, outcome, failure.status, latency_ms, wall);
+                        self.record(
+                            provider_id,
+                            &model,
+                            outcome,
+                            failure.status,
+                            latency_ms,
+                            wall,
+                        );
                         match failure.class() {
                             FailureClass::Misconfigured => {
-                                let changed = self.breakers.mark_misconfigured(provider_id, fingerprint.clone(), failure.to_string(), wall);
+                                let changed = self.breakers.mark_misconfigured(
+                                    provider_id,
+                                    fingerprint.clone(),
+                                    failure.to_string(),
+                                    wall,
+                                );
                                 self.persist(changed);
                                 continue 'providers;
                             }
                             FailureClass::QuotaExhausted => {
-                                let for_ = failure
-                                    .quota_exhausted
-                                    .flatten()
-                                    .unwrap_or(Duration::from_millis(settings.breaker.quota_open_ms.into()));
-                                let changed = self.breakers.open_for(provider_id, wall, for_, format!("quota exhausted: {failure}"));
+                                let for_ = failure.quota_exhausted.flatten().unwrap_or(
+                                    Duration::from_millis(settings.breaker.quota_open_ms.into()),
+                                );
+                                let changed = self.breakers.open_for(
+                                    provider_id,
+                                    wall,
+                                    for_,
+                                    format!("quota exhausted: {failure}"),
+                                );
                                 self.persist(changed);
                                 continue 'providers;
                             }
                             FailureClass::ModelNotFound => {
-                                let changed = self.breakers.mark_model_missing(provider_id, &model, wall);
+                                let changed =
+                                    self.breakers.mark_model_missing(provider_id, &model, wall);
                                 self.persist(changed);
-                                let changed = self.breakers.on_answered(provider_id, wall, &failure.to_string());
+                                let changed = self.breakers.on_answered(
+                                    provider_id,
+                                    wall,
+                                    &failure.to_string(),
+                                );
                                 self.persist(changed);
                                 match &pset.fallback_model {
-                                    Some(fallback) if !fallback.trim().is_empty() && *fallback != model => {
+                                    Some(fallback)
+                                        if !fallback.trim().is_empty() && *fallback != model =>
+                                    {
                                         tracing::warn!(provider = %provider_id, from = %model, to = %fallback, "model not found; using the configured replacement");
                                         model = fallback.clone();
                                         continue;
@@ -425,12 +504,20 @@ impl Chain {
                                 }
                             }
                             FailureClass::NextProvider => {
-                                let changed = self.breakers.on_answered(provider_id, wall, &failure.to_string());
+                                let changed = self.breakers.on_answered(
+                                    provider_id,
+                                    wall,
+                                    &failure.to_string(),
+                                );
                                 self.persist(changed);
                                 continue 'providers;
                             }
                             FailureClass::Retryable => {
-                                let changed = self.breakers.on_failure(provider_id, wall, &failure.to_string());
+                                let changed = self.breakers.on_failure(
+                                    provider_id,
+                                    wall,
+                                    &failure.to_string(),
+                                );
                                 let opened = changed.is_some();
                                 self.persist(changed);
                                 if let Some(hint) = failure.retry_after
@@ -438,7 +525,12 @@ impl Chain {
                                 {
                                     // The provider says it is out for longer than we wait: no
                                     // other call should try it before then either.
-                                    let changed = self.breakers.open_for(provider_id, wall, hint, format!("asked to wait {} s", hint.as_secs()));
+                                    let changed = self.breakers.open_for(
+                                        provider_id,
+                                        wall,
+                                        hint,
+                                        format!("asked to wait {} s", hint.as_secs()),
+                                    );
                                     self.persist(changed);
                                     continue 'providers;
                                 }
@@ -463,7 +555,10 @@ impl Chain {
         if cache_on {
             match self.state.cache_get(capability, &req.input_hash).await {
                 Ok(answers) => {
-                    if let Some(answer) = answers.into_iter().find(|a| (req.validate)(&a.output).is_ok()) {
+                    if let Some(answer) = answers
+                        .into_iter()
+                        .find(|a| (req.validate)(&a.output).is_ok())
+                    {
                         tracing::warn!(capability, provider = %answer.provider, "every provider failed; serving a cached answer");
                         return Ok(ChainReply {
                             output: answer.output,
@@ -479,7 +574,10 @@ impl Chain {
             }
         }
         if !any_configured {
-            return Err(ChainError::NothingConfigured { capability, attempts });
+            return Err(ChainError::NothingConfigured {
+                capability,
+                attempts,
+            });
         }
         let summary = summarize(&attempts);
         tracing::warn!(capability, %summary, "every AI provider failed");
@@ -490,15 +588,26 @@ impl Chain {
         })
     }
 
-    async fn fresh_cached(&self, settings: &AiSettings, req: &ChainRequest) -> Result<Option<ChainReply>> {
-        let answers = self.state.cache_get(req.capability.as_str(), &req.input_hash).await?;
+    async fn fresh_cached(
+        &self,
+        settings: &AiSettings,
+        req: &ChainRequest,
+    ) -> Result<Option<ChainReply>> {
+        let answers = self
+            .state
+            .cache_get(req.capability.as_str(), &req.input_hash)
+            .await?;
         let now = self.clock.wall();
         let fresh = chrono::Duration::days(settings.cache.fresh_days.into());
         let route = settings.route(req.capability);
         // Prefer the answer of the provider that comes first in the current order.
         let best = answers
             .into_iter()
-            .filter(|a| now - a.created_at <= fresh && route.contains(&a.provider) && (req.validate)(&a.output).is_ok())
+            .filter(|a| {
+                now - a.created_at <= fresh
+                    && route.contains(&a.provider)
+                    && (req.validate)(&a.output).is_ok()
+            })
             .min_by_key(|a| route.iter().position(|p| *p == a.provider));
         Ok(best.map(|a| ChainReply {
             output: a.output,
@@ -510,7 +619,15 @@ impl Chain {
         }))
     }
 
-    fn record(&self, provider: ProviderId, model: &str, outcome: &str, status: Option<u16>, latency_ms: u32, at: DateTime<Utc>) {
+    fn record(
+        &self,
+        provider: ProviderId,
+        model: &str,
+        outcome: &str,
+        status: Option<u16>,
+        latency_ms: u32,
+        at: DateTime<Utc>,
+    ) {
         let sample = CallSample {
             provider,
             model: model.to_owned(),

@@ -110,9 +110,15 @@ impl ProviderFailure {
             return Self::new(FailureKind::Connect, format!("cannot connect: {err_text}"));
         }
         if reading_body || err.is_body() || err.is_decode() {
-            return Self::new(FailureKind::Truncated, format!("response cut short: {err_text}"));
+            return Self::new(
+                FailureKind::Truncated,
+                format!("response cut short: {err_text}"),
+            );
         }
-        Self::new(FailureKind::Network, format!("connection failed: {err_text}"))
+        Self::new(
+            FailureKind::Network,
+            format!("connection failed: {err_text}"),
+        )
     }
 
     pub fn class(&self) -> FailureClass {
@@ -202,7 +208,8 @@ fn err_kind(err: &reqwest::Error) -> &'static str {
 /// The retry hint in response headers: `retry-after-ms` first (the more precise), then
 /// `Retry-After` as seconds or as an HTTP date relative to `now`.
 pub fn retry_hint_from_headers(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
-    if let Some(ms) = header_str(headers, "retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok())
+    if let Some(ms) =
+        header_str(headers, "retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok())
         && ms.is_finite()
         && ms >= 0.0
     {
@@ -218,7 +225,9 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     if let Ok(secs) = value.parse::<f64>() {
         return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
     }
-    let at = DateTime::parse_from_rfc2822(value).ok()?.with_timezone(&Utc);
+    let at = DateTime::parse_from_rfc2822(value)
+        .ok()?
+        .with_timezone(&Utc);
     Some((at - now).to_std().unwrap_or(Duration::ZERO))
 }
 
@@ -239,14 +248,22 @@ mod tests {
 
     #[test]
     fn retry_after_forms() {
-        let now = DateTime::parse_from_rfc3339("2015-10-21T07:27:00Z").unwrap().with_timezone(&Utc);
+        let now = DateTime::parse_from_rfc3339("2015-10-21T07:27:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(parse_retry_after("7", now), Some(Duration::from_secs(7)));
-        assert_eq!(parse_retry_after("1.5", now), Some(Duration::from_millis(1500)));
+        assert_eq!(
+            parse_retry_after("1.5", now),
+            Some(Duration::from_millis(1500))
+        );
         assert_eq!(
             parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now),
             Some(Duration::from_secs(60))
         );
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-3", now), None);
     }
@@ -256,15 +273,24 @@ mod tests {
         let now = Utc::now();
         let mut h = HeaderMap::new();
         h.insert("retry-after", "9".parse().unwrap());
-        assert_eq!(retry_hint_from_headers(&h, now), Some(Duration::from_secs(9)));
+        assert_eq!(
+            retry_hint_from_headers(&h, now),
+            Some(Duration::from_secs(9))
+        );
         h.insert("retry-after-ms", "250".parse().unwrap());
-        assert_eq!(retry_hint_from_headers(&h, now), Some(Duration::from_millis(250)));
+        assert_eq!(
+            retry_hint_from_headers(&h, now),
+            Some(Duration::from_millis(250))
+        );
     }
 
     #[test]
     fn proto_durations() {
         assert_eq!(parse_proto_duration("38s"), Some(Duration::from_secs(38)));
-        assert_eq!(parse_proto_duration("0.250s"), Some(Duration::from_millis(250)));
+        assert_eq!(
+            parse_proto_duration("0.250s"),
+            Some(Duration::from_millis(250))
+        );
         assert_eq!(parse_proto_duration("38"), None);
     }
 

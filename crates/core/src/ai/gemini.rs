@@ -79,7 +79,10 @@ impl Gemini {
         if request.stream {
             let end = read_sse(resp, ctx.first_byte, |event| {
                 let chunk: Value = serde_json::from_str(&event.data).map_err(|e| {
-                    ProviderFailure::new(FailureKind::Malformed, format!("stream chunk is not JSON: {e}"))
+                    ProviderFailure::new(
+                        FailureKind::Malformed,
+                        format!("stream chunk is not JSON: {e}"),
+                    )
                 })?;
                 acc.chunk(&chunk, ctx)?;
                 Ok(Flow::Continue)
@@ -96,13 +99,20 @@ impl Gemini {
             let body = read_json_body(resp).await?;
             acc.chunk(&body, ctx)?;
             if acc.finish_reason.is_none() && acc.text.is_empty() {
-                return Err(ProviderFailure::new(FailureKind::Malformed, "response has no candidates"));
+                return Err(ProviderFailure::new(
+                    FailureKind::Malformed,
+                    "response has no candidates",
+                ));
             }
         }
         acc.finish()
     }
 
-    async fn list_inner(&self, endpoint: &Endpoint, ctx: AttemptContext) -> Result<Vec<ModelInfo>, ProviderFailure> {
+    async fn list_inner(
+        &self,
+        endpoint: &Endpoint,
+        ctx: AttemptContext,
+    ) -> Result<Vec<ModelInfo>, ProviderFailure> {
         let mut models = Vec::new();
         let mut page_token: Option<String> = None;
         for _ in 0..10 {
@@ -120,9 +130,15 @@ impl Gemini {
                 return Err(http_failure(resp, ctx, &endpoint.key, parse_error).await);
             }
             let body = read_json_body(resp).await?;
-            let list = body.get("models").and_then(Value::as_array).cloned().unwrap_or_default();
+            let list = body
+                .get("models")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             for m in list {
-                let Some(name) = str_at(&m, "/name") else { continue };
+                let Some(name) = str_at(&m, "/name") else {
+                    continue;
+                };
                 models.push(ModelInfo {
                     id: name.strip_prefix("models/").unwrap_or(name).to_owned(),
                     display_name: str_at(&m, "/displayName").map(str::to_owned),
@@ -133,7 +149,9 @@ impl Gemini {
                         .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
                 });
             }
-            page_token = str_at(&body, "/nextPageToken").filter(|t| !t.is_empty()).map(str::to_owned);
+            page_token = str_at(&body, "/nextPageToken")
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned);
             if page_token.is_none() {
                 break;
             }
@@ -161,7 +179,10 @@ impl Accumulator {
     fn chunk(&mut self, chunk: &Value, ctx: AttemptContext) -> Result<(), ProviderFailure> {
         if chunk.get("error").is_some() {
             // An error frame inside a 200 stream: classify it like the same error as a status.
-            let code = chunk.pointer("/error/code").and_then(Value::as_u64).unwrap_or(500);
+            let code = chunk
+                .pointer("/error/code")
+                .and_then(Value::as_u64)
+                .unwrap_or(500);
             let code = u16::try_from(code).unwrap_or(500);
             let parsed = parse_error(code, chunk, ctx.wall_now);
             let mut f = ProviderFailure::new(
@@ -189,7 +210,10 @@ impl Accumulator {
         let Some(candidate) = chunk.pointer("/candidates/0") else {
             return Ok(());
         };
-        if let Some(parts) = candidate.pointer("/content/parts").and_then(Value::as_array) {
+        if let Some(parts) = candidate
+            .pointer("/content/parts")
+            .and_then(Value::as_array)
+        {
             for part in parts {
                 if part.get("thought").and_then(Value::as_bool) == Some(true) {
                     continue;
@@ -243,25 +267,43 @@ pub fn parse_error(status: u16, body: &Value, now: DateTime<Utc>) -> ErrorBody {
         ..ErrorBody::default()
     };
     let mut per_day = false;
-    for detail in err.get("details").and_then(Value::as_array).into_iter().flatten() {
+    for detail in err
+        .get("details")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let kind = str_at(detail, "/@type").unwrap_or("");
         if kind.ends_with("google.rpc.RetryInfo") {
             out.retry_after = str_at(detail, "/retryDelay").and_then(parse_proto_duration);
         } else if kind.ends_with("google.rpc.QuotaFailure") {
-            for v in detail.get("violations").and_then(Value::as_array).into_iter().flatten() {
+            for v in detail
+                .get("violations")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let id = str_at(v, "/quotaId").unwrap_or("");
                 if id.contains("PerDay") {
                     per_day = true;
                 }
             }
         } else if kind.ends_with("google.rpc.ErrorInfo")
-            && matches!(str_at(detail, "/reason"), Some("API_KEY_INVALID" | "API_KEY_SERVICE_BLOCKED"))
+            && matches!(
+                str_at(detail, "/reason"),
+                Some("API_KEY_INVALID" | "API_KEY_SERVICE_BLOCKED")
+            )
         {
             out.auth = true;
         }
     }
     let rpc_status = str_at(&err, "/status").unwrap_or("");
-    if status == 400 && out.message.as_deref().is_some_and(|m| m.contains("API key not valid")) {
+    if status == 400
+        && out
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("API key not valid"))
+    {
         out.auth = true;
     }
     if rpc_status == "UNAUTHENTICATED" || rpc_status == "PERMISSION_DENIED" {
@@ -302,7 +344,11 @@ impl Provider for Gemini {
         Box::pin(self.generate_inner(endpoint, model, request, ctx))
     }
 
-    fn list_models<'a>(&'a self, endpoint: &'a Endpoint, ctx: AttemptContext) -> BoxFuture<'a, Result<Vec<ModelInfo>, ProviderFailure>> {
+    fn list_models<'a>(
+        &'a self,
+        endpoint: &'a Endpoint,
+        ctx: AttemptContext,
+    ) -> BoxFuture<'a, Result<Vec<ModelInfo>, ProviderFailure>> {
         Box::pin(self.list_inner(endpoint, ctx))
     }
 }
@@ -324,7 +370,9 @@ mod tests {
             {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{"quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier"}]}
         ]}});
         let e = parse_error(429, &daily, Utc::now());
-        assert!(matches!(e.quota_exhausted, Some(Some(d)) if d.as_secs() > 0 && d.as_secs() <= 86_400));
+        assert!(
+            matches!(e.quota_exhausted, Some(Some(d)) if d.as_secs() > 0 && d.as_secs() <= 86_400)
+        );
     }
 
     #[test]

@@ -105,8 +105,15 @@ impl Chain {
         let state = self.breakers.snapshot(p);
         let (mut latencies, attempts, failures) = {
             let recent = self.recent.lock().ok();
-            let window = recent.as_ref().and_then(|r| r.get(&p).cloned()).unwrap_or_default();
-            let lat: Vec<u32> = window.iter().filter(|s| s.outcome == "ok").map(|s| s.latency_ms).collect();
+            let window = recent
+                .as_ref()
+                .and_then(|r| r.get(&p).cloned())
+                .unwrap_or_default();
+            let lat: Vec<u32> = window
+                .iter()
+                .filter(|s| s.outcome == "ok")
+                .map(|s| s.latency_ms)
+                .collect();
             let failures = window.iter().filter(|s| s.outcome != "ok").count();
             (lat, window.len(), failures)
         };
@@ -119,7 +126,9 @@ impl Chain {
             .flatten()
             .and_then(|(v, _)| serde_json::from_value::<SavedProbe>(v).ok());
         let misconfigured = match (&state.misconfigured, &key) {
-            (Some(m), Some((k, _))) if m.key_fingerprint == k.fingerprint() => Some(m.reason.clone()),
+            (Some(m), Some((k, _))) if m.key_fingerprint == k.fingerprint() => {
+                Some(m.reason.clone())
+            }
             _ => None,
         };
         ProviderHealth {
@@ -144,7 +153,10 @@ impl Chain {
             latency_p50_ms: percentile(&latencies, 50),
             latency_p95_ms: percentile(&latencies, 95),
             // Read back from the store: an earlier probe's result.
-            probe: saved.map(|s| ProbeResult { cached: true, ..s.probe }),
+            probe: saved.map(|s| ProbeResult {
+                cached: true,
+                ..s.probe
+            }),
         }
     }
 
@@ -177,13 +189,14 @@ impl Chain {
             wall_now: now,
         };
         let t0 = Instant::now();
-        let result: Result<Vec<ModelInfo>, _> = match tokio::time::timeout(timeout * 2, provider.list_models(&endpoint, ctx)).await {
-            Ok(r) => r,
-            Err(_) => Err(super::failure::ProviderFailure::new(
-                super::failure::FailureKind::Timeout(super::failure::TimeoutPhase::Total),
-                "the models list did not answer in time",
-            )),
-        };
+        let result: Result<Vec<ModelInfo>, _> =
+            match tokio::time::timeout(timeout * 2, provider.list_models(&endpoint, ctx)).await {
+                Ok(r) => r,
+                Err(_) => Err(super::failure::ProviderFailure::new(
+                    super::failure::FailureKind::Timeout(super::failure::TimeoutPhase::Total),
+                    "the models list did not answer in time",
+                )),
+            };
         let latency_ms = u32::try_from(t0.elapsed().as_millis()).unwrap_or(u32::MAX);
         let saved = match result {
             Ok(list) => {
@@ -207,7 +220,12 @@ impl Chain {
             }
             Err(failure) => {
                 if failure.class() == FailureClass::Misconfigured {
-                    let changed = self.breakers.mark_misconfigured(p, key.fingerprint(), failure.to_string(), now);
+                    let changed = self.breakers.mark_misconfigured(
+                        p,
+                        key.fingerprint(),
+                        failure.to_string(),
+                        now,
+                    );
                     self.persist(changed);
                 }
                 SavedProbe {
@@ -234,7 +252,7 @@ impl Chain {
 
 /// Whether any enabled provider with a key is usable now (not misconfigured, breaker not open).
 pub fn any_usable(report: &[ProviderHealth]) -> bool {
-    report
-        .iter()
-        .any(|h| h.enabled && h.key_set && h.misconfigured.is_none() && h.breaker != BreakerState::Open)
+    report.iter().any(|h| {
+        h.enabled && h.key_set && h.misconfigured.is_none() && h.breaker != BreakerState::Open
+    })
 }

@@ -56,7 +56,11 @@ pub enum ProviderId {
 }
 
 impl ProviderId {
-    pub const ALL: [ProviderId; 3] = [ProviderId::Gemini, ProviderId::OpenAi, ProviderId::Anthropic];
+    pub const ALL: [ProviderId; 3] = [
+        ProviderId::Gemini,
+        ProviderId::OpenAi,
+        ProviderId::Anthropic,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -105,15 +109,22 @@ impl Capability {
 
 /// Builds the HTTP client the providers share: rustls with the `ring` provider (no aws-lc),
 /// the platform's certificate verifier, and the connect timeout from the settings.
-pub fn http_client(connect_timeout: std::time::Duration) -> Result<reqwest::Client, crate::CoreError> {
+pub fn http_client(
+    connect_timeout: std::time::Duration,
+) -> Result<reqwest::Client, crate::CoreError> {
+    http_client_builder(connect_timeout).build().map_err(|e| {
+        crate::CoreError::Internal(format!("cannot build the HTTP client: {}", e.without_url()))
+    })
+}
+
+/// The builder behind [`http_client`], for callers that adjust it (tests turn proxies off).
+pub fn http_client_builder(connect_timeout: std::time::Duration) -> reqwest::ClientBuilder {
     // Several crates in one process may install a provider; the first one wins and that is fine.
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .connect_timeout(connect_timeout)
         .pool_idle_timeout(std::time::Duration::from_secs(60))
         .user_agent(concat!("salesdesk/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| crate::CoreError::Internal(format!("cannot build the HTTP client: {}", e.without_url())))
 }
 
 /// Removes anything that looks like an API key from text that came from a provider (OpenAI
@@ -135,7 +146,10 @@ pub fn scrub(text: &str, keys: &[&str]) -> String {
             if at_boundary && rest.starts_with(prefix) {
                 let end = rest
                     .char_indices()
-                    .find(|(i, c)| *i >= prefix.len() && !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '*')))
+                    .find(|(i, c)| {
+                        *i >= prefix.len()
+                            && !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '*'))
+                    })
                     .map(|(i, _)| i)
                     .unwrap_or(rest.len());
                 result.push_str("[redacted]");
@@ -173,8 +187,14 @@ mod tests {
         assert!(!s.contains("sk-proj"), "{s}");
         assert!(!s.contains("AIza"), "{s}");
         assert!(!s.contains("mine-secret-1"), "{s}");
-        assert!(s.starts_with("Incorrect API key provided: [redacted]. "), "{s}");
-        assert_eq!(scrub("a task-list and a monkey=1", &[]), "a task-list and a monkey=1");
+        assert!(
+            s.starts_with("Incorrect API key provided: [redacted]. "),
+            "{s}"
+        );
+        assert_eq!(
+            scrub("a task-list and a monkey=1", &[]),
+            "a task-list and a monkey=1"
+        );
     }
 
     #[test]

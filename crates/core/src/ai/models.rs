@@ -32,10 +32,10 @@ pub struct ModelStatus {
 /// Compares `model` with a provider's list as of `now`.
 pub fn check(model: &str, list: &[ModelInfo], now: DateTime<Utc>) -> ModelStatus {
     let wanted = model.strip_prefix("models/").unwrap_or(model);
-    let found = list
-        .iter()
-        .find(|m| m.id == wanted)
-        .or_else(|| list.iter().find(|m| m.id.starts_with(&format!("{wanted}-"))));
+    let found = list.iter().find(|m| m.id == wanted).or_else(|| {
+        list.iter()
+            .find(|m| m.id.starts_with(&format!("{wanted}-")))
+    });
     let shutdown_date = found.and_then(|m| m.shutdown_date.clone());
     let shutdown = shutdown_date
         .as_deref()
@@ -49,9 +49,15 @@ pub fn check(model: &str, list: &[ModelInfo], now: DateTime<Utc>) -> ModelStatus
             "the provider does not list the model '{wanted}' (retired or misspelt): choose another model in Settings"
         ))
     } else if past {
-        Some(format!("'{wanted}' was shut down on {}: choose another model in Settings", shutdown_date.as_deref().unwrap_or("?")))
+        Some(format!(
+            "'{wanted}' was shut down on {}: choose another model in Settings",
+            shutdown_date.as_deref().unwrap_or("?")
+        ))
     } else if soon {
-        Some(format!("'{wanted}' will be shut down on {}: plan a replacement", shutdown_date.as_deref().unwrap_or("?")))
+        Some(format!(
+            "'{wanted}' will be shut down on {}: plan a replacement",
+            shutdown_date.as_deref().unwrap_or("?")
+        ))
     } else {
         None
     };
@@ -80,7 +86,9 @@ mod tests {
 
     #[test]
     fn listed_retiring_retired() {
-        let now = DateTime::parse_from_rfc3339("2026-01-10T00:00:00Z").unwrap().with_timezone(&Utc);
+        let now = DateTime::parse_from_rfc3339("2026-01-10T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let list = [
             m("gpt-5-mini", None),
             m("gpt-old", Some("2026-02-01")),
@@ -94,6 +102,9 @@ mod tests {
         assert_eq!(soon.shutdown_date.as_deref(), Some("2026-02-01"));
         assert!(check("gpt-dead", &list, now).retired);
         assert!(check("gone", &list, now).retired);
-        assert!(check("claude-haiku-4-5", &list, now).listed, "alias matches dated id");
+        assert!(
+            check("claude-haiku-4-5", &list, now).listed,
+            "alias matches dated id"
+        );
     }
 }

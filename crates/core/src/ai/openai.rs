@@ -92,7 +92,10 @@ impl OpenAi {
                     return Ok(Flow::Done);
                 }
                 let chunk: Value = serde_json::from_str(&event.data).map_err(|e| {
-                    ProviderFailure::new(FailureKind::Malformed, format!("stream chunk is not JSON: {e}"))
+                    ProviderFailure::new(
+                        FailureKind::Malformed,
+                        format!("stream chunk is not JSON: {e}"),
+                    )
                 })?;
                 if chunk.get("error").is_some() || event.event.as_deref() == Some("error") {
                     return Err(stream_error(&chunk, ctx));
@@ -110,7 +113,10 @@ impl OpenAi {
         } else {
             let body = read_json_body(resp).await?;
             let Some(message) = body.pointer("/choices/0/message") else {
-                return Err(ProviderFailure::new(FailureKind::Malformed, "response has no choices"));
+                return Err(ProviderFailure::new(
+                    FailureKind::Malformed,
+                    "response has no choices",
+                ));
             };
             acc.text = str_at(message, "/content").unwrap_or("").to_owned();
             acc.refusal = str_at(message, "/refusal").unwrap_or("").to_owned();
@@ -122,7 +128,11 @@ impl OpenAi {
         acc.finish()
     }
 
-    async fn list_inner(&self, endpoint: &Endpoint, ctx: AttemptContext) -> Result<Vec<ModelInfo>, ProviderFailure> {
+    async fn list_inner(
+        &self,
+        endpoint: &Endpoint,
+        ctx: AttemptContext,
+    ) -> Result<Vec<ModelInfo>, ProviderFailure> {
         let builder = self
             .client
             .get(endpoint.url("/models"))
@@ -133,7 +143,10 @@ impl OpenAi {
         }
         let body = read_json_body(resp).await?;
         let Some(list) = body.get("data").and_then(Value::as_array) else {
-            return Err(ProviderFailure::new(FailureKind::Malformed, "models list has no data"));
+            return Err(ProviderFailure::new(
+                FailureKind::Malformed,
+                "models list has no data",
+            ));
         };
         Ok(list
             .iter()
@@ -186,7 +199,10 @@ impl Accumulator {
 
     fn finish(self) -> Result<ProviderReply, ProviderFailure> {
         if !self.refusal.is_empty() {
-            return Err(ProviderFailure::new(FailureKind::Blocked, "the model refused to answer"));
+            return Err(ProviderFailure::new(
+                FailureKind::Blocked,
+                "the model refused to answer",
+            ));
         }
         match self.finish_reason.as_deref() {
             Some("length") => {
@@ -196,7 +212,10 @@ impl Accumulator {
                 ));
             }
             Some("content_filter") => {
-                return Err(ProviderFailure::new(FailureKind::Blocked, "a content filter stopped the answer"));
+                return Err(ProviderFailure::new(
+                    FailureKind::Blocked,
+                    "a content filter stopped the answer",
+                ));
             }
             _ => {}
         }
@@ -227,9 +246,13 @@ pub fn parse_error(status: u16, body: &Value, _now: DateTime<Utc>) -> ErrorBody 
     let err = body.get("error").cloned().unwrap_or(Value::Null);
     let message = match &err {
         Value::String(s) => Some(s.clone()),
-        _ => str_at(&err, "/message")
-            .map(str::to_owned)
-            .or_else(|| body.get("detail").map(|d| d.as_str().map(str::to_owned).unwrap_or_else(|| d.to_string()))),
+        _ => str_at(&err, "/message").map(str::to_owned).or_else(|| {
+            body.get("detail").map(|d| {
+                d.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| d.to_string())
+            })
+        }),
     };
     let code = str_at(&err, "/code").unwrap_or("");
     let kind = str_at(&err, "/type").unwrap_or("");
@@ -265,7 +288,11 @@ impl Provider for OpenAi {
         Box::pin(self.generate_inner(endpoint, model, request, ctx))
     }
 
-    fn list_models<'a>(&'a self, endpoint: &'a Endpoint, ctx: AttemptContext) -> BoxFuture<'a, Result<Vec<ModelInfo>, ProviderFailure>> {
+    fn list_models<'a>(
+        &'a self,
+        endpoint: &'a Endpoint,
+        ctx: AttemptContext,
+    ) -> BoxFuture<'a, Result<Vec<ModelInfo>, ProviderFailure>> {
         Box::pin(self.list_inner(endpoint, ctx))
     }
 }
@@ -277,14 +304,37 @@ mod tests {
     #[test]
     fn error_shapes() {
         let now = Utc::now();
-        let q = parse_error(429, &json!({"error": {"message": "You exceeded your current quota", "type": "insufficient_quota", "param": null, "code": "insufficient_quota"}}), now);
+        let q = parse_error(
+            429,
+            &json!({"error": {"message": "You exceeded your current quota", "type": "insufficient_quota", "param": null, "code": "insufficient_quota"}}),
+            now,
+        );
         assert_eq!(q.quota_exhausted, Some(None));
-        let r = parse_error(429, &json!({"error": {"message": "Rate limit reached", "type": "requests", "param": null, "code": "rate_limit_exceeded"}}), now);
+        let r = parse_error(
+            429,
+            &json!({"error": {"message": "Rate limit reached", "type": "requests", "param": null, "code": "rate_limit_exceeded"}}),
+            now,
+        );
         assert_eq!(r.quota_exhausted, None);
-        let m = parse_error(404, &json!({"error": {"message": "The model `x` does not exist", "type": "invalid_request_error", "param": null, "code": "model_not_found"}}), now);
+        let m = parse_error(
+            404,
+            &json!({"error": {"message": "The model `x` does not exist", "type": "invalid_request_error", "param": null, "code": "model_not_found"}}),
+            now,
+        );
         assert!(m.model_not_found);
-        assert_eq!(parse_error(500, &json!({"error": "boom"}), now).message.as_deref(), Some("boom"));
-        assert_eq!(date_field(&json!(1767225600)).as_deref(), Some("2026-01-01"));
-        assert_eq!(date_field(&json!("2026-03-04T00:00:00Z")).as_deref(), Some("2026-03-04"));
+        assert_eq!(
+            parse_error(500, &json!({"error": "boom"}), now)
+                .message
+                .as_deref(),
+            Some("boom")
+        );
+        assert_eq!(
+            date_field(&json!(1767225600)).as_deref(),
+            Some("2026-01-01")
+        );
+        assert_eq!(
+            date_field(&json!("2026-03-04T00:00:00Z")).as_deref(),
+            Some("2026-03-04")
+        );
     }
 }

@@ -113,7 +113,10 @@ pub struct ErrorBody {
 }
 
 /// Sends and waits for the response headers at most `first_byte`.
-pub(crate) async fn send(request: reqwest::RequestBuilder, first_byte: Duration) -> Result<reqwest::Response, ProviderFailure> {
+pub(crate) async fn send(
+    request: reqwest::RequestBuilder,
+    first_byte: Duration,
+) -> Result<reqwest::Response, ProviderFailure> {
     match tokio::time::timeout(first_byte, request.send()).await {
         Err(_) => Err(ProviderFailure::new(
             FailureKind::Timeout(TimeoutPhase::FirstByte),
@@ -125,7 +128,10 @@ pub(crate) async fn send(request: reqwest::RequestBuilder, first_byte: Duration)
 }
 
 /// Reads a whole body, failing as `Truncated` when the connection breaks mid-body.
-pub(crate) async fn read_body(resp: reqwest::Response, max: usize) -> Result<Bytes, ProviderFailure> {
+pub(crate) async fn read_body(
+    resp: reqwest::Response,
+    max: usize,
+) -> Result<Bytes, ProviderFailure> {
     let mut stream = resp.bytes_stream();
     let mut buf = Vec::new();
     while let Some(chunk) = stream.next().await {
@@ -252,7 +258,10 @@ pub(crate) async fn read_sse(
         };
         received += chunk.len();
         if received > MAX_BODY {
-            return Err(ProviderFailure::new(FailureKind::Malformed, "stream larger than the limit"));
+            return Err(ProviderFailure::new(
+                FailureKind::Malformed,
+                "stream larger than the limit",
+            ));
         }
         for event in decoder.feed(&chunk) {
             seen_event = true;
@@ -279,12 +288,17 @@ pub(crate) fn parse_output_json(text: &str) -> Result<Value, ProviderFailure> {
         .and_then(|t| t.strip_suffix("```"))
         .unwrap_or(trimmed);
     serde_json::from_str(unfenced.trim()).map_err(|e| {
-        ProviderFailure::new(FailureKind::SchemaInvalid, format!("model output is not valid JSON: {e}"))
+        ProviderFailure::new(
+            FailureKind::SchemaInvalid,
+            format!("model output is not valid JSON: {e}"),
+        )
     })
 }
 
 /// An auth header value marked sensitive, so reqwest and hyper never print it.
-pub(crate) fn sensitive_header(value: &str) -> Result<reqwest::header::HeaderValue, ProviderFailure> {
+pub(crate) fn sensitive_header(
+    value: &str,
+) -> Result<reqwest::header::HeaderValue, ProviderFailure> {
     let mut v = reqwest::header::HeaderValue::from_str(value).map_err(|_| ProviderFailure {
         auth: true,
         ..ProviderFailure::new(

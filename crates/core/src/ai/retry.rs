@@ -41,13 +41,21 @@ impl RetryPolicy {
     /// Full jitter: a uniform draw in `[0, min(cap, base * 2^retry))`; `jitter` is that draw's
     /// fraction in `[0, 1)`.
     pub fn backoff(&self, retry: u32, jitter: f64) -> Duration {
-        let exp = self.base.saturating_mul(1u32.checked_shl(retry.min(20)).unwrap_or(u32::MAX));
+        let exp = self
+            .base
+            .saturating_mul(1u32.checked_shl(retry.min(20)).unwrap_or(u32::MAX));
         exp.min(self.cap).mul_f64(jitter.clamp(0.0, 1.0))
     }
 
     /// After `attempts_done` attempts on this provider, the latest having failed with
     /// `failure`, with `remaining` left of the call's deadline.
-    pub fn decide(&self, failure: &ProviderFailure, attempts_done: u32, remaining: Duration, jitter: f64) -> RetryDecision {
+    pub fn decide(
+        &self,
+        failure: &ProviderFailure,
+        attempts_done: u32,
+        remaining: Duration,
+        jitter: f64,
+    ) -> RetryDecision {
         if failure.class() != FailureClass::Retryable {
             return RetryDecision::NextProvider("not retryable on this provider");
         }
@@ -93,10 +101,30 @@ mod tests {
     fn hints_and_deadline() {
         let p = RetryPolicy::default();
         let long = Duration::from_secs(60);
-        assert_eq!(p.decide(&fail(429, Some(Duration::from_secs(3))), 1, long, 0.5), RetryDecision::Wait(Duration::from_secs(3)));
-        assert!(matches!(p.decide(&fail(429, Some(Duration::from_secs(30))), 1, long, 0.5), RetryDecision::NextProvider(_)));
-        assert!(matches!(p.decide(&fail(503, Some(Duration::from_secs(5))), 1, Duration::from_secs(4), 0.5), RetryDecision::NextProvider(_)));
-        assert!(matches!(p.decide(&fail(503, None), 3, long, 0.5), RetryDecision::NextProvider(_)));
-        assert!(matches!(p.decide(&fail(400, None), 1, long, 0.5), RetryDecision::NextProvider(_)));
+        assert_eq!(
+            p.decide(&fail(429, Some(Duration::from_secs(3))), 1, long, 0.5),
+            RetryDecision::Wait(Duration::from_secs(3))
+        );
+        assert!(matches!(
+            p.decide(&fail(429, Some(Duration::from_secs(30))), 1, long, 0.5),
+            RetryDecision::NextProvider(_)
+        ));
+        assert!(matches!(
+            p.decide(
+                &fail(503, Some(Duration::from_secs(5))),
+                1,
+                Duration::from_secs(4),
+                0.5
+            ),
+            RetryDecision::NextProvider(_)
+        ));
+        assert!(matches!(
+            p.decide(&fail(503, None), 3, long, 0.5),
+            RetryDecision::NextProvider(_)
+        ));
+        assert!(matches!(
+            p.decide(&fail(400, None), 1, long, 0.5),
+            RetryDecision::NextProvider(_)
+        ));
     }
 }

@@ -92,7 +92,11 @@ pub struct Routes {
 
 impl Default for Routes {
     fn default() -> Self {
-        let text = vec![ProviderId::Gemini, ProviderId::OpenAi, ProviderId::Anthropic];
+        let text = vec![
+            ProviderId::Gemini,
+            ProviderId::OpenAi,
+            ProviderId::Anthropic,
+        ];
         Self {
             call_analysis: text.clone(),
             roleplay: text.clone(),
@@ -287,7 +291,9 @@ impl AiSettings {
         for id in ProviderId::ALL {
             let p = self.provider(id);
             if p.model.trim().is_empty() {
-                return Err(CoreError::InvalidInput(format!("the {id} model id is empty")));
+                return Err(CoreError::InvalidInput(format!(
+                    "the {id} model id is empty"
+                )));
             }
             if let Some(url) = &p.base_url
                 && !url.trim().is_empty()
@@ -298,21 +304,30 @@ impl AiSettings {
                 )));
             }
         }
-        if self.timeouts.connect_ms == 0 || self.timeouts.first_byte_ms == 0 || self.timeouts.call_ms == 0 || self.timeouts.deadline_ms == 0 {
-            return Err(CoreError::InvalidInput("AI timeouts must be greater than zero".into()));
+        if self.timeouts.connect_ms == 0
+            || self.timeouts.first_byte_ms == 0
+            || self.timeouts.call_ms == 0
+            || self.timeouts.deadline_ms == 0
+        {
+            return Err(CoreError::InvalidInput(
+                "AI timeouts must be greater than zero".into(),
+            ));
         }
         Ok(())
     }
 
     pub async fn load(store: &LocalStore) -> Result<Self> {
-        let row: Option<String> = sqlx::query_scalar("SELECT settings FROM ai_settings WHERE id = 1")
-            .fetch_optional(store.pool())
-            .await
-            .map_err(|e| store.err(e))?;
+        let row: Option<String> =
+            sqlx::query_scalar("SELECT settings FROM ai_settings WHERE id = 1")
+                .fetch_optional(store.pool())
+                .await
+                .map_err(|e| store.err(e))?;
         match row {
             None => Ok(Self::default()),
             Some(text) => serde_json::from_str(&text).map_err(|e| {
-                CoreError::Store(format!("the saved AI settings are unreadable ({e}); save them again in Settings"))
+                CoreError::Store(format!(
+                    "the saved AI settings are unreadable ({e}); save them again in Settings"
+                ))
             }),
         }
     }
@@ -360,13 +375,20 @@ mod tests {
         assert_eq!(s.base_url(ProviderId::OpenAi), "http://127.0.0.1:9/v1");
         assert_eq!(s.base_url(ProviderId::Gemini), gemini::DEFAULT_BASE_URL);
         assert_eq!(s.anthropic.model, "claude-x");
-        assert_eq!(s.routes.call_analysis, vec![ProviderId::Anthropic, ProviderId::OpenAi]);
-        assert!(s.apply_vars(|n| (n == "SALESDESK_AI_PROVIDERS").then(|| "bogus".into())).is_err());
+        assert_eq!(
+            s.routes.call_analysis,
+            vec![ProviderId::Anthropic, ProviderId::OpenAi]
+        );
+        assert!(
+            s.apply_vars(|n| (n == "SALESDESK_AI_PROVIDERS").then(|| "bogus".into()))
+                .is_err()
+        );
     }
 
     #[test]
     fn old_json_gets_defaults() {
-        let s: AiSettings = serde_json::from_str(r#"{"stream": false, "gemini": {"model": "gemini-x"}}"#).unwrap();
+        let s: AiSettings =
+            serde_json::from_str(r#"{"stream": false, "gemini": {"model": "gemini-x"}}"#).unwrap();
         assert!(!s.stream);
         assert_eq!(s.gemini.model, "gemini-x");
         assert!(s.gemini.enabled);

@@ -100,7 +100,9 @@ impl StateStore {
             if recent.len() >= RECENT_CACHE {
                 recent.clear();
             }
-            let entry = recent.entry((capability.to_owned(), input_hash.to_owned())).or_default();
+            let entry = recent
+                .entry((capability.to_owned(), input_hash.to_owned()))
+                .or_default();
             entry.retain(|a| !(a.provider == answer.provider && a.model == answer.model));
             entry.push(answer.clone());
         }
@@ -117,7 +119,10 @@ impl StateStore {
             .recent_cache
             .lock()
             .ok()
-            .and_then(|r| r.get(&(capability.to_owned(), input_hash.to_owned())).cloned())
+            .and_then(|r| {
+                r.get(&(capability.to_owned(), input_hash.to_owned()))
+                    .cloned()
+            })
             .unwrap_or_default();
         let rows: Vec<(String, String, String, String)> = sqlx::query_as(
             "SELECT provider, model, response, created_at FROM ai_response_cache \
@@ -136,7 +141,10 @@ impl StateStore {
             ) else {
                 continue;
             };
-            if answers.iter().any(|a| a.provider == provider && a.model == model) {
+            if answers
+                .iter()
+                .any(|a| a.provider == provider && a.model == model)
+            {
                 continue;
             }
             answers.push(CachedAnswer {
@@ -151,18 +159,23 @@ impl StateStore {
     }
 
     pub async fn load_states(&self) -> Result<HashMap<ProviderId, ProviderState>> {
-        let rows: Vec<(String, String)> = sqlx::query_as("SELECT provider, state FROM ai_provider_state")
-            .fetch_all(self.store.pool())
-            .await
-            .map_err(|e| self.store.err(e))?;
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT provider, state FROM ai_provider_state")
+                .fetch_all(self.store.pool())
+                .await
+                .map_err(|e| self.store.err(e))?;
         let mut out = HashMap::new();
         for (provider, state) in rows {
-            let Some(p) = ProviderId::parse(&provider) else { continue };
+            let Some(p) = ProviderId::parse(&provider) else {
+                continue;
+            };
             match serde_json::from_str::<ProviderState>(&state) {
                 Ok(s) => {
                     out.insert(p, s);
                 }
-                Err(e) => tracing::warn!(provider = %p, error = %e, "ignoring unreadable saved provider state"),
+                Err(e) => {
+                    tracing::warn!(provider = %p, error = %e, "ignoring unreadable saved provider state")
+                }
             }
         }
         Ok(out)
@@ -188,7 +201,9 @@ impl StateStore {
                     outcome,
                     status: status.and_then(|s| u16::try_from(s).ok()),
                     latency_ms: u32::try_from(latency_ms).unwrap_or(u32::MAX),
-                    at: DateTime::parse_from_rfc3339(&at).map(|t| t.with_timezone(&Utc)).unwrap_or_default(),
+                    at: DateTime::parse_from_rfc3339(&at)
+                        .map(|t| t.with_timezone(&Utc))
+                        .unwrap_or_default(),
                 });
             }
         }
@@ -340,7 +355,9 @@ pub fn percentile(sorted: &[u32], p: u32) -> Option<u32> {
     if sorted.is_empty() {
         return None;
     }
-    let rank = (u64::from(p.min(100)) * sorted.len() as u64).div_ceil(100).max(1);
+    let rank = (u64::from(p.min(100)) * sorted.len() as u64)
+        .div_ceil(100)
+        .max(1);
     sorted.get(usize::try_from(rank - 1).unwrap_or(0)).copied()
 }
 

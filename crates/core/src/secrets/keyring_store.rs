@@ -67,22 +67,27 @@ fn map_error(e: keyring::Error) -> SecretsError {
         keyring::Error::PlatformFailure(inner) => {
             let detail = inner.to_string();
             // zbus reports a missing session bus as a platform failure on first use.
-            if detail.contains("DBUS_SESSION_BUS_ADDRESS") || detail.contains("org.freedesktop.secrets") {
+            if detail.contains("DBUS_SESSION_BUS_ADDRESS")
+                || detail.contains("org.freedesktop.secrets")
+            {
                 SecretsError::NoDefaultStore
             } else {
                 SecretsError::Platform { detail }
             }
         }
-        keyring::Error::BadEncoding(_) | keyring::Error::BadDataFormat(..) => SecretsError::Platform {
-            detail: "the stored key is not valid text; remove it and set it again".into(),
-        },
+        keyring::Error::BadEncoding(_) | keyring::Error::BadDataFormat(..) => {
+            SecretsError::Platform {
+                detail: "the stored key is not valid text; remove it and set it again".into(),
+            }
+        }
         keyring::Error::TooLong(what, limit) => SecretsError::Rejected {
             what,
             detail: format!("longer than the keyring's limit of {limit}"),
         },
         keyring::Error::Invalid(what, detail) => SecretsError::Rejected { what, detail },
         keyring::Error::Ambiguous(_) => SecretsError::Platform {
-            detail: "several keyring entries match; remove the duplicates in your keyring manager".into(),
+            detail: "several keyring entries match; remove the duplicates in your keyring manager"
+                .into(),
         },
         other => SecretsError::Platform {
             detail: other.to_string(),
@@ -95,7 +100,10 @@ impl KeySource for KeyringKeys {
         "keyring"
     }
 
-    fn get(&self, provider: ProviderId) -> BoxFuture<'_, Result<Option<SecretString>, SecretsError>> {
+    fn get(
+        &self,
+        provider: ProviderId,
+    ) -> BoxFuture<'_, Result<Option<SecretString>, SecretsError>> {
         Box::pin(async move {
             self.blocking(provider, |entry| match entry.get_password() {
                 Ok(value) => Ok(Some(SecretString::new(value))),
@@ -106,7 +114,11 @@ impl KeySource for KeyringKeys {
         })
     }
 
-    fn set(&self, provider: ProviderId, key: SecretString) -> BoxFuture<'_, Result<(), SecretsError>> {
+    fn set(
+        &self,
+        provider: ProviderId,
+        key: SecretString,
+    ) -> BoxFuture<'_, Result<(), SecretsError>> {
         Box::pin(async move {
             self.blocking(provider, move |entry| entry.set_password(key.expose()))
                 .await

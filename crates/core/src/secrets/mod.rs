@@ -100,8 +100,15 @@ pub enum SecretsError {
 pub trait KeySource: Send + Sync + fmt::Debug {
     /// A short name shown in [`KeyStatus::source`].
     fn name(&self) -> &'static str;
-    fn get(&self, provider: ProviderId) -> BoxFuture<'_, Result<Option<SecretString>, SecretsError>>;
-    fn set(&self, provider: ProviderId, key: SecretString) -> BoxFuture<'_, Result<(), SecretsError>>;
+    fn get(
+        &self,
+        provider: ProviderId,
+    ) -> BoxFuture<'_, Result<Option<SecretString>, SecretsError>>;
+    fn set(
+        &self,
+        provider: ProviderId,
+        key: SecretString,
+    ) -> BoxFuture<'_, Result<(), SecretsError>>;
     fn delete(&self, provider: ProviderId) -> BoxFuture<'_, Result<(), SecretsError>>;
 }
 
@@ -123,7 +130,10 @@ impl KeySource for EnvKeys {
     fn name(&self) -> &'static str {
         "environment"
     }
-    fn get(&self, provider: ProviderId) -> BoxFuture<'_, Result<Option<SecretString>, SecretsError>> {
+    fn get(
+        &self,
+        provider: ProviderId,
+    ) -> BoxFuture<'_, Result<Option<SecretString>, SecretsError>> {
         let value = std::env::var(Self::var(provider))
             .ok()
             .map(|v| v.trim().to_owned())
@@ -131,7 +141,11 @@ impl KeySource for EnvKeys {
             .map(SecretString::new);
         Box::pin(async move { Ok(value) })
     }
-    fn set(&self, provider: ProviderId, _key: SecretString) -> BoxFuture<'_, Result<(), SecretsError>> {
+    fn set(
+        &self,
+        provider: ProviderId,
+        _key: SecretString,
+    ) -> BoxFuture<'_, Result<(), SecretsError>> {
         Box::pin(async move {
             Err(SecretsError::ReadOnly {
                 var: Self::var(provider).to_owned(),
@@ -150,6 +164,12 @@ pub struct StaticKeys {
 }
 
 impl StaticKeys {
+    pub fn remove(&self, provider: ProviderId) {
+        if let Ok(mut keys) = self.keys.lock() {
+            keys.remove(&provider);
+        }
+    }
+
     pub fn new(keys: impl IntoIterator<Item = (ProviderId, SecretString)>) -> Self {
         Self {
             keys: std::sync::Mutex::new(keys.into_iter().collect()),
@@ -161,11 +181,22 @@ impl KeySource for StaticKeys {
     fn name(&self) -> &'static str {
         "memory"
     }
-    fn get(&self, provider: ProviderId) -> BoxFuture<'_, Result<Option<SecretString>, SecretsError>> {
-        let value = self.keys.lock().map(|k| k.get(&provider).cloned()).unwrap_or(None);
+    fn get(
+        &self,
+        provider: ProviderId,
+    ) -> BoxFuture<'_, Result<Option<SecretString>, SecretsError>> {
+        let value = self
+            .keys
+            .lock()
+            .map(|k| k.get(&provider).cloned())
+            .unwrap_or(None);
         Box::pin(async move { Ok(value) })
     }
-    fn set(&self, provider: ProviderId, key: SecretString) -> BoxFuture<'_, Result<(), SecretsError>> {
+    fn set(
+        &self,
+        provider: ProviderId,
+        key: SecretString,
+    ) -> BoxFuture<'_, Result<(), SecretsError>> {
         if let Ok(mut keys) = self.keys.lock() {
             keys.insert(provider, key);
         }
@@ -208,7 +239,10 @@ impl Keys {
 
     /// The key for `provider` from the first source that has one. A source that fails is
     /// logged (without any key) and skipped: a locked keyring must not hide an env key.
-    pub async fn get(&self, provider: ProviderId) -> Result<Option<(SecretString, &'static str)>, SecretsError> {
+    pub async fn get(
+        &self,
+        provider: ProviderId,
+    ) -> Result<Option<(SecretString, &'static str)>, SecretsError> {
         let mut first_error = None;
         for source in &self.sources {
             match source.get(provider).await {
@@ -245,7 +279,11 @@ impl Keys {
             });
         }
         match self.sources.first() {
-            Some(source) => source.set(provider, SecretString::new(key.expose().trim())).await,
+            Some(source) => {
+                source
+                    .set(provider, SecretString::new(key.expose().trim()))
+                    .await
+            }
             None => Err(SecretsError::NoDefaultStore),
         }
     }
@@ -283,14 +321,23 @@ mod tests {
     #[tokio::test]
     async fn layered_sources_fall_through_and_write_first() {
         let first = Arc::new(StaticKeys::default());
-        let second = Arc::new(StaticKeys::new([(ProviderId::OpenAi, SecretString::new("k2"))]));
+        let second = Arc::new(StaticKeys::new([(
+            ProviderId::OpenAi,
+            SecretString::new("k2"),
+        )]));
         let keys = Keys::new(vec![first.clone(), second]);
         let (k, _) = keys.get(ProviderId::OpenAi).await.unwrap().unwrap();
         assert_eq!(k.expose(), "k2");
-        keys.set(ProviderId::OpenAi, SecretString::new(" k1 ")).await.unwrap();
+        keys.set(ProviderId::OpenAi, SecretString::new(" k1 "))
+            .await
+            .unwrap();
         let (k, _) = keys.get(ProviderId::OpenAi).await.unwrap().unwrap();
         assert_eq!(k.expose(), "k1");
-        assert!(keys.set(ProviderId::OpenAi, SecretString::new("  ")).await.is_err());
+        assert!(
+            keys.set(ProviderId::OpenAi, SecretString::new("  "))
+                .await
+                .is_err()
+        );
         assert!(!keys.status(ProviderId::Gemini).await.unwrap().set);
     }
 }

@@ -37,14 +37,16 @@ pub fn init(log_dir: &Path, stderr: StderrLevel) {
         .with_target(false)
         .with_filter(stderr_filter);
 
-    let file = std::fs::create_dir_all(log_dir).map_err(|e| e.to_string()).and_then(|()| {
-        tracing_appender::rolling::Builder::new()
-        .rotation(tracing_appender::rolling::Rotation::DAILY)
-        .filename_prefix("salesdesk.log")
-        .max_log_files(7)
-            .build(log_dir)
-            .map_err(|e| e.to_string())
-    });
+    let file = std::fs::create_dir_all(log_dir)
+        .map_err(|e| e.to_string())
+        .and_then(|()| {
+            tracing_appender::rolling::Builder::new()
+                .rotation(tracing_appender::rolling::Rotation::DAILY)
+                .filename_prefix("salesdesk.log")
+                .max_log_files(7)
+                .build(log_dir)
+                .map_err(|e| e.to_string())
+        });
     let (file_layer, file_error) = match file {
         Ok(appender) => {
             let (writer, guard) = tracing_appender::non_blocking(appender);
