@@ -2,17 +2,18 @@
 
 use std::process::ExitCode;
 
+use salesdesk_core::ai::health::ProviderHealth;
 use salesdesk_core::health::Health;
-use salesdesk_core::{DataPaths, Salesdesk};
+use salesdesk_core::{AiSetup, DataPaths, Salesdesk};
 
 use crate::CliResult;
 use crate::output::{print_json, print_line};
 
 /// Prints the report; exits 1 when the store is not OK so monitoring can alert on the code.
-pub async fn health(paths: DataPaths, json: bool) -> CliResult {
+pub async fn health(paths: DataPaths, json: bool, probe: bool) -> CliResult {
     let report = match Salesdesk::open(paths.clone()).await {
         Ok(core) => {
-            let report = core.health().await;
+            let report = core.health_with_providers(AiSetup::cli(), probe).await;
             core.close().await;
             report
         }
@@ -32,6 +33,7 @@ pub async fn health(paths: DataPaths, json: bool) -> CliResult {
             print_line(&format!("  {message}"))?;
         }
         print_line(&format!("analyses        {}", report.counts.call_analyses))?;
+        print_providers(&report.providers)?;
     }
     Ok(if report.is_ok() {
         ExitCode::SUCCESS
@@ -95,4 +97,67 @@ pub async fn restore_analysis(core: &Salesdesk, id: &str) -> CliResult {
     core.restore_analysis(id).await?;
     print_line(&format!("Restored analysis {id}."))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The AI providers alone (the `providers` section of `health`).
+pub async fn providers(core: &Salesdesk, json: bool, probe: bool) -> CliResult {
+    let chain = core.ai_chain(AiSetup::cli()).await?;
+    let report = if probe {
+        chain.probe_providers(false).await
+    } else {
+        chain.providers_health().await
+    };
+    if json {
+        print_json(&report)?;
+    } else {
+        print_providers(&report)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_providers(report: &[ProviderHealth]) -> Result<(), crate::Failure> {
+    for p in report {
+        let key = match (&p.key_source, p.key_set) {
+            (Some(source), true) => format!("key from {source}"),
+            _ => "no key".to_owned(),
+        };
+        let state = if !p.enabled {
+            "disabled".to_owned()
+        } else if p.misconfigured.is_some() {
+            "misconfigured".to_owned()
+        } else {
+            serde_json::to_value(p.breaker)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        };
+        let latency = match (p.latency_p50_ms, p.latency_p95_ms) {
+            (Some(p50), Some(p95)) => format!("p50 {p50} ms, p95 {p95} ms"),
+            _ => "no recent calls".to_owned(),
+        };
+        print_line(&format!(
+            "provider {:<10} {:<14} {:<22} {} ({key}; {latency})",
+            p.provider.as_str(),
+            state,
+            p.model,
+            p.base_url
+        ))?;
+        if let Some(reason) = &p.misconfigured {
+            print_line(&format!("  {reason}"))?;
+        }
+        if let Some(until) = &p.open_until
+            && p.breaker != salesdesk_core::ai::breaker::BreakerState::Closed
+        {
+            print_line(&format!("  breaker open until {until}: {}", p.open_reason.as_deref().unwrap_or("")))?;
+        }
+        if let Some(message) = p.model_status.as_ref().and_then(|m| m.message.as_ref()) {
+            print_line(&format!("  {message}"))?;
+        }
+        if let Some(probe) = &p.probe {
+            let verdict = if probe.ok { "ok".to_owned() } else { probe.error.clone().unwrap_or_else(|| "failed".into()) };
+            let cached = if probe.cached { ", cached" } else { "" };
+            print_line(&format!("  probe {verdict} ({} ms at {}{cached})", probe.latency_ms, probe.checked_at))?;
+        }
+    }
+    Ok(())
 }

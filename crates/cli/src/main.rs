@@ -31,11 +31,24 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Check the data directory and the local store.
+    /// Check the data directory, the local store and the AI providers.
     Health {
-        /// Print the report as JSON (format documented in the README).
+        /// Print the report as JSON (format documented in the README; AI providers under
+        /// `providers`, see docs/ai-chain.md).
         #[arg(long)]
         json: bool,
+        /// Also check each AI provider alone through its models list (costs no tokens;
+        /// results are reused for 5 minutes).
+        #[arg(long)]
+        probe: bool,
+    },
+    /// Show the AI providers as the chain sees them: breaker, key, model, latency.
+    Providers {
+        #[arg(long)]
+        json: bool,
+        /// Check each provider alone through its models list (costs no tokens).
+        #[arg(long)]
+        probe: bool,
     },
     /// List, show and delete saved call analyses.
     #[command(subcommand)]
@@ -72,7 +85,7 @@ impl From<CoreError> for Failure {
     fn from(e: CoreError) -> Self {
         let code = match e.kind() {
             ErrorKind::Internal => 2,
-            ErrorKind::NotFound | ErrorKind::InvalidInput | ErrorKind::Store => 1,
+            ErrorKind::NotFound | ErrorKind::InvalidInput | ErrorKind::Store | ErrorKind::Unavailable => 1,
         };
         Failure {
             code,
@@ -146,7 +159,13 @@ async fn run(cli: Cli) -> CliResult {
         salesdesk_core::telemetry::StderrLevel::Quiet,
     );
     match cli.command {
-        Command::Health { json } => commands::health(paths, json).await,
+        Command::Health { json, probe } => commands::health(paths, json, probe).await,
+        Command::Providers { json, probe } => {
+            let core = salesdesk_core::Salesdesk::open(paths).await?;
+            let result = commands::providers(&core, json, probe).await;
+            core.close().await;
+            result
+        }
         Command::Analyses(cmd) => {
             let core = salesdesk_core::Salesdesk::open(paths).await?;
             let result = match cmd {
