@@ -148,15 +148,25 @@ fn print_providers(report: &[ProviderHealth]) -> Result<(), crate::Failure> {
         if let Some(until) = &p.open_until
             && p.breaker != salesdesk_core::ai::breaker::BreakerState::Closed
         {
-            print_line(&format!("  breaker open until {until}: {}", p.open_reason.as_deref().unwrap_or("")))?;
+            print_line(&format!(
+                "  breaker open until {until}: {}",
+                p.open_reason.as_deref().unwrap_or("")
+            ))?;
         }
         if let Some(message) = p.model_status.as_ref().and_then(|m| m.message.as_ref()) {
             print_line(&format!("  {message}"))?;
         }
         if let Some(probe) = &p.probe {
-            let verdict = if probe.ok { "ok".to_owned() } else { probe.error.clone().unwrap_or_else(|| "failed".into()) };
+            let verdict = if probe.ok {
+                "ok".to_owned()
+            } else {
+                probe.error.clone().unwrap_or_else(|| "failed".into())
+            };
             let cached = if probe.cached { ", cached" } else { "" };
-            print_line(&format!("  probe {verdict} ({} ms at {}{cached})", probe.latency_ms, probe.checked_at))?;
+            print_line(&format!(
+                "  probe {verdict} ({} ms at {}{cached})",
+                probe.latency_ms, probe.checked_at
+            ))?;
         }
     }
     Ok(())

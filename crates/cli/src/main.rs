@@ -85,7 +85,10 @@ impl From<CoreError> for Failure {
     fn from(e: CoreError) -> Self {
         let code = match e.kind() {
             ErrorKind::Internal => 2,
-            ErrorKind::NotFound | ErrorKind::InvalidInput | ErrorKind::Store | ErrorKind::Unavailable => 1,
+            ErrorKind::NotFound
+            | ErrorKind::InvalidInput
+            | ErrorKind::Store
+            | ErrorKind::Unavailable => 1,
         };
         Failure {
             code,
