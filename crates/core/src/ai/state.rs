@@ -235,6 +235,8 @@ impl StateStore {
 }
 
 async fn writer(store: LocalStore, mut rx: mpsc::UnboundedReceiver<Write>) {
+    // Trimming old samples is a range delete: do it now and then, not on every batch.
+    let mut since_trim = 0usize;
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < 512 {
@@ -254,8 +256,13 @@ async fn writer(store: LocalStore, mut rx: mpsc::UnboundedReceiver<Write>) {
                 other => Some(other),
             })
             .collect();
+        since_trim += writes.len();
+        let trim = since_trim >= 100 || !waiters.is_empty();
+        if trim {
+            since_trim = 0;
+        }
         if !writes.is_empty()
-            && let Err(e) = apply(&store, writes).await
+            && let Err(e) = apply(&store, writes, trim).await
         {
             // Losing a health sample or a cache entry is harmless; say so and go on.
             tracing::warn!(error = %e, "could not save AI chain state");
@@ -266,7 +273,7 @@ async fn writer(store: LocalStore, mut rx: mpsc::UnboundedReceiver<Write>) {
     }
 }
 
-async fn apply(store: &LocalStore, writes: Vec<Write>) -> Result<()> {
+async fn apply(store: &LocalStore, writes: Vec<Write>, trim: bool) -> Result<()> {
     // Local-only tables: written through the single write path, but not recorded for sync.
     let mut tx = store.begin_write().await?;
     let mut touched = Vec::new();
@@ -285,7 +292,7 @@ async fn apply(store: &LocalStore, writes: Vec<Write>) -> Result<()> {
                 .await
             }
             Write::Call(s) => {
-                if !touched.contains(&s.provider) {
+                if trim && !touched.contains(&s.provider) {
                     touched.push(s.provider);
                 }
                 sqlx::query(
