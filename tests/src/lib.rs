@@ -1,5 +1,6 @@
 //! Salesdesk's test kit: real components that can run here, the harness for the real desktop
 //! app, and wire-faithful fakes of the remote services that cannot run on a test machine.
+//! Nothing here is product code: the desktop app and the CLI never link it.
 //!
 //! - [`isolated`]: a test's own data directory, HOME and XDG folders.
 //! - [`desktop`]: the built desktop app driven over WebDriver (tauri-driver).
@@ -8,8 +9,13 @@
 //! - [`supabase`]: that cluster dressed as a Supabase project (roles, `auth` schema), with
 //!   Salesdesk's remote migrations applied, users and sessions, and access tokens minted like
 //!   Supabase Auth's.
+//! - [`fakes`]: Gemini, OpenAI and Anthropic as their published APIs behave, with faults.
+//! - [`harness`], [`logs`]: shared set-up for the AI chain tests and captured log output.
 
 pub mod desktop;
+pub mod fakes;
+pub mod harness;
 pub mod isolated;
+pub mod logs;
 pub mod pg;
 pub mod supabase;

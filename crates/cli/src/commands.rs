@@ -3,21 +3,22 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use salesdesk_core::ai::health::ProviderHealth;
 use salesdesk_core::analysis::report::CallAnalysis;
 use salesdesk_core::analysis::transcript::format_clock;
 use salesdesk_core::analysis::{AnalyzeOptions, input};
 use salesdesk_core::data::analyses::{CallAnalysisRecord, SearchQuery};
 use salesdesk_core::health::Health;
-use salesdesk_core::{DataPaths, Salesdesk};
+use salesdesk_core::{AiSetup, DataPaths, Salesdesk};
 
 use crate::CliResult;
 use crate::output::{print_json, print_line};
 
 /// Prints the report; exits 1 when the store is not OK so monitoring can alert on the code.
-pub async fn health(paths: DataPaths, json: bool) -> CliResult {
+pub async fn health(paths: DataPaths, json: bool, probe: bool) -> CliResult {
     let report = match Salesdesk::open(paths.clone()).await {
         Ok(core) => {
-            let report = core.health().await;
+            let report = core.health_with_providers(AiSetup::cli(), probe).await;
             core.close().await;
             report
         }
@@ -37,6 +38,7 @@ pub async fn health(paths: DataPaths, json: bool) -> CliResult {
             print_line(&format!("  {message}"))?;
         }
         print_line(&format!("analyses        {}", report.counts.call_analyses))?;
+        print_providers(&report.providers)?;
     }
     Ok(if report.is_ok() {
         ExitCode::SUCCESS
@@ -281,4 +283,77 @@ struct StretchView {
     speaker: String,
     seconds: Option<f64>,
     words: u32,
+}
+
+/// The AI providers alone (the `providers` section of `health`).
+pub async fn providers(core: &Salesdesk, json: bool, probe: bool) -> CliResult {
+    let chain = core.ai_chain(AiSetup::cli()).await?;
+    let report = if probe {
+        chain.probe_providers(false).await
+    } else {
+        chain.providers_health().await
+    };
+    if json {
+        print_json(&report)?;
+    } else {
+        print_providers(&report)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_providers(report: &[ProviderHealth]) -> Result<(), crate::Failure> {
+    for p in report {
+        let key = match (&p.key_source, p.key_set) {
+            (Some(source), true) => format!("key from {source}"),
+            _ => "no key".to_owned(),
+        };
+        let state = if !p.enabled {
+            "disabled".to_owned()
+        } else if p.misconfigured.is_some() {
+            "misconfigured".to_owned()
+        } else {
+            serde_json::to_value(p.breaker)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        };
+        let latency = match (p.latency_p50_ms, p.latency_p95_ms) {
+            (Some(p50), Some(p95)) => format!("p50 {p50} ms, p95 {p95} ms"),
+            _ => "no recent calls".to_owned(),
+        };
+        print_line(&format!(
+            "provider {:<10} {:<14} {:<22} {} ({key}; {latency})",
+            p.provider.as_str(),
+            state,
+            p.model,
+            p.base_url
+        ))?;
+        if let Some(reason) = &p.misconfigured {
+            print_line(&format!("  {reason}"))?;
+        }
+        if let Some(until) = &p.open_until
+            && p.breaker != salesdesk_core::ai::breaker::BreakerState::Closed
+        {
+            print_line(&format!(
+                "  breaker open until {until}: {}",
+                p.open_reason.as_deref().unwrap_or("")
+            ))?;
+        }
+        if let Some(message) = p.model_status.as_ref().and_then(|m| m.message.as_ref()) {
+            print_line(&format!("  {message}"))?;
+        }
+        if let Some(probe) = &p.probe {
+            let verdict = if probe.ok {
+                "ok".to_owned()
+            } else {
+                probe.error.clone().unwrap_or_else(|| "failed".into())
+            };
+            let cached = if probe.cached { ", cached" } else { "" };
+            print_line(&format!(
+                "  probe {verdict} ({} ms at {}{cached})",
+                probe.latency_ms, probe.checked_at
+            ))?;
+        }
+    }
+    Ok(())
 }

@@ -35,10 +35,24 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Check the data directory and the local store.
+    /// Check the data directory, the local store and the AI providers.
     Health {
-        /// Print the report as JSON (format documented in the README).
+        /// Print the report as JSON (format documented in the README; AI providers under
+        /// `providers`, see docs/ai-chain.md).
         #[arg(long)]
         json: bool,
+        /// Also check each AI provider alone through its models list (costs no tokens;
+        /// results are reused for 5 minutes).
+        #[arg(long)]
+        probe: bool,
+    },
+    /// Show the AI providers as the chain sees them: breaker, key, model, latency.
+    Providers {
+        #[arg(long)]
+        json: bool,
+        /// Check each provider alone through its models list (costs no tokens).
+        #[arg(long)]
+        probe: bool,
     },
     /// Analyze a call transcript with the offline analyzer and save the result.
     ///
@@ -125,7 +139,9 @@ impl From<CoreError> for Failure {
             | ErrorKind::Store
             | ErrorKind::Remote
             | ErrorKind::SignedOut
-            | ErrorKind::Forbidden => 1,
+            | ErrorKind::Forbidden
+            | ErrorKind::Unavailable
+            | ErrorKind::Cancelled => 1,
         };
         Failure {
             code,
@@ -199,7 +215,13 @@ async fn run(cli: Cli) -> CliResult {
         salesdesk_core::telemetry::StderrLevel::Quiet,
     );
     match cli.command {
-        Command::Health { json } => commands::health(paths, json).await,
+        Command::Health { json, probe } => commands::health(paths, json, probe).await,
+        Command::Providers { json, probe } => {
+            let core = salesdesk_core::Salesdesk::open(paths).await?;
+            let result = commands::providers(&core, json, probe).await;
+            core.close().await;
+            result
+        }
         Command::Migrate(args) => migrate::run(args).await,
         Command::Analyze {
             file,

@@ -17,6 +17,9 @@ pub enum ErrorKind {
     InvalidInput,
     /// The local store cannot be used: corrupt file, full disk, permissions.
     Store,
+    /// A service or the keyring is not available or not set up (no key, provider down, keyring
+    /// locked). Fix the setup, or try again later.
+    Unavailable,
     /// A bug or an unexpected condition.
     Internal,
     /// The team database cannot be reached or failed; local work goes on, retry later.
@@ -92,6 +95,12 @@ pub enum CoreError {
     #[error("cancelled; nothing was saved")]
     Cancelled,
 
+    #[error("{0}")]
+    AiUnavailable(String),
+
+    #[error(transparent)]
+    Secrets(#[from] crate::secrets::SecretsError),
+
     #[error("internal error: {0}")]
     Internal(String),
 
@@ -105,6 +114,11 @@ impl CoreError {
             CoreError::AnalysisNotFound { .. } => ErrorKind::NotFound,
             CoreError::InvalidInput(_) | CoreError::Transcript(_) => ErrorKind::InvalidInput,
             CoreError::Cancelled => ErrorKind::Cancelled,
+            CoreError::Secrets(crate::secrets::SecretsError::Rejected { .. })
+            | CoreError::Secrets(crate::secrets::SecretsError::ReadOnly { .. }) => {
+                ErrorKind::InvalidInput
+            }
+            CoreError::AiUnavailable(_) | CoreError::Secrets(_) => ErrorKind::Unavailable,
             CoreError::DataDir { .. }
             | CoreError::NoDataDir
             | CoreError::StoreNotADatabase { .. }

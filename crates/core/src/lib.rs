@@ -3,11 +3,13 @@
 //! It knows nothing of Tauri or of any UI: the desktop shell (`src-tauri/`) and the `salesdesk`
 //! CLI are two thin front ends over the [`Salesdesk`] handle defined here.
 
+pub mod ai;
 pub mod analysis;
 pub mod data;
 pub mod error;
 pub mod health;
 pub mod paths;
+pub mod secrets;
 pub mod telemetry;
 mod time;
 
@@ -15,4 +17,4 @@ mod salesdesk;
 
 pub use error::{CoreError, ErrorKind, Result};
 pub use paths::DataPaths;
-pub use salesdesk::Salesdesk;
+pub use salesdesk::{AiSetup, Salesdesk};

@@ -354,6 +354,7 @@ pub fn analyze(m: &CallMetrics, notes: Vec<String>) -> CallAnalysis {
         metrics: serde_json::to_value(m).unwrap_or(serde_json::Value::Null),
         notes,
         attempts: Vec::new(),
+        cached_at: None,
     }
 }
 

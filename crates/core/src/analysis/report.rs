@@ -31,6 +31,9 @@ pub struct CallAnalysis {
     pub notes: Vec<String>,
     /// The provider attempts made before this result (empty for a purely local analysis).
     pub attempts: Vec<Attempt>,
+    /// For `served_from: cache`: when the cached answer was produced (RFC 3339, UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -17,6 +17,10 @@ pub struct Health {
     pub schema_version: i32,
     pub store: StoreHealth,
     pub counts: RowCounts,
+    /// The AI providers as the chain sees them (and, after `--probe`, as they answered).
+    /// Empty when the chain was not consulted. Never contains a key.
+    #[serde(default)]
+    pub providers: Vec<crate::ai::health::ProviderHealth>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,6 +56,7 @@ impl Health {
                 message: Some(error.to_string()),
             },
             counts: RowCounts::default(),
+            providers: Vec::new(),
         }
     }
 }

@@ -1,0 +1,316 @@
+//! The provider trait and the HTTP plumbing the three providers share: sending under a
+//! first-byte timeout, reading bodies with a size cap, turning error responses into
+//! [`ProviderFailure`]s, and reading an SSE stream with first-token and stall timeouts.
+//!
+//! Providers know nothing of retries, breakers or caching: one call, one attempt, and a
+//! precise account of how it failed.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use futures_util::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::ProviderId;
+use super::failure::{FailureKind, ProviderFailure, TimeoutPhase, retry_hint_from_headers};
+use super::sse::{SseDecoder, SseEvent};
+use crate::secrets::SecretString;
+
+/// The largest response body read; anything larger is garbage for our purposes.
+const MAX_BODY: usize = 16 * 1024 * 1024;
+/// How much of an error body is read to classify it.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// A request for JSON output bound to a schema.
+#[derive(Debug, Clone)]
+pub struct StructuredRequest {
+    pub system: String,
+    pub user: String,
+    /// `[A-Za-z0-9_-]{1,64}`: OpenAI's `json_schema.name` and Anthropic's tool name.
+    pub schema_name: String,
+    /// A JSON Schema in the subset all three APIs accept: objects with every property
+    /// required and `additionalProperties: false`, arrays, strings, integers, enums, nullables
+    /// as `["string", "null"]`.
+    pub schema: Value,
+    pub max_output_tokens: u32,
+    pub stream: bool,
+}
+
+/// Where and as whom to call a provider.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub base_url: String,
+    pub key: SecretString,
+}
+
+impl Endpoint {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url.trim_end_matches('/'), path)
+    }
+}
+
+/// Per-attempt facts a provider needs from the chain.
+#[derive(Debug, Clone, Copy)]
+pub struct AttemptContext {
+    /// Time allowed for response headers, and (streaming) for the first token; also the
+    /// longest silence tolerated mid-stream.
+    pub first_byte: Duration,
+    /// For `Retry-After` given as an HTTP date.
+    pub wall_now: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderReply {
+    /// The parsed JSON output (not yet checked against the capability's own rules).
+    pub output: Value,
+    /// The model that answered, as the provider reports it (may be a dated version of the
+    /// configured alias).
+    pub model: String,
+}
+
+/// One model from a provider's models list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
+pub struct ModelInfo {
+    pub id: String,
+    pub display_name: Option<String>,
+    /// When the provider will stop serving it (`YYYY-MM-DD`), if it says.
+    pub shutdown_date: Option<String>,
+    pub input_token_limit: Option<u32>,
+}
+
+pub trait Provider: Send + Sync + std::fmt::Debug {
+    fn id(&self) -> ProviderId;
+
+    /// One attempt, no retries.
+    fn generate<'a>(
+        &'a self,
+        endpoint: &'a Endpoint,
+        model: &'a str,
+        request: &'a StructuredRequest,
+        ctx: AttemptContext,
+    ) -> BoxFuture<'a, Result<ProviderReply, ProviderFailure>>;
+
+    /// The models list: costs no tokens, so it doubles as the active health probe.
+    fn list_models<'a>(
+        &'a self,
+        endpoint: &'a Endpoint,
+        ctx: AttemptContext,
+    ) -> BoxFuture<'a, Result<Vec<ModelInfo>, ProviderFailure>>;
+}
+
+/// What a provider's error body says, in the chain's terms.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ErrorBody {
+    pub message: Option<String>,
+    pub retry_after: Option<Duration>,
+    pub quota_exhausted: Option<Option<Duration>>,
+    pub auth: bool,
+    pub model_not_found: bool,
+}
+
+/// Sends and waits for the response headers at most `first_byte`.
+pub(crate) async fn send(
+    request: reqwest::RequestBuilder,
+    first_byte: Duration,
+) -> Result<reqwest::Response, ProviderFailure> {
+    match tokio::time::timeout(first_byte, request.send()).await {
+        Err(_) => Err(ProviderFailure::new(
+            FailureKind::Timeout(TimeoutPhase::FirstByte),
+            format!("no response within {} ms", first_byte.as_millis()),
+        )),
+        Ok(Err(e)) => Err(ProviderFailure::from_reqwest(&e, false)),
+        Ok(Ok(resp)) => Ok(resp),
+    }
+}
+
+/// Reads a whole body, failing as `Truncated` when the connection breaks mid-body.
+pub(crate) async fn read_body(
+    resp: reqwest::Response,
+    max: usize,
+) -> Result<Bytes, ProviderFailure> {
+    let mut stream = resp.bytes_stream();
+    let mut buf = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ProviderFailure::from_reqwest(&e, true))?;
+        if buf.len() + chunk.len() > max {
+            return Err(ProviderFailure::new(
+                FailureKind::Malformed,
+                format!("response larger than {} MiB", max / (1024 * 1024)),
+            ));
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(buf))
+}
+
+pub(crate) async fn read_json_body(resp: reqwest::Response) -> Result<Value, ProviderFailure> {
+    let body = read_body(resp, MAX_BODY).await?;
+    serde_json::from_slice(&body).map_err(|e| {
+        let kind = if e.is_eof() {
+            FailureKind::Truncated
+        } else {
+            FailureKind::Malformed
+        };
+        ProviderFailure::new(kind, format!("response body is not valid JSON: {e}"))
+    })
+}
+
+/// Turns a non-2xx response into a failure, reading (a bounded part of) its body.
+pub(crate) async fn http_failure(
+    resp: reqwest::Response,
+    ctx: AttemptContext,
+    key: &SecretString,
+    parse: fn(u16, &Value, DateTime<Utc>) -> ErrorBody,
+) -> ProviderFailure {
+    let status = resp.status().as_u16();
+    let header_hint = retry_hint_from_headers(resp.headers(), ctx.wall_now);
+    let body = tokio::time::timeout(ctx.first_byte, read_body(resp, MAX_ERROR_BODY))
+        .await
+        .ok()
+        .and_then(|r| r.ok())
+        .unwrap_or_default();
+    let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let parsed = parse(status, &json, ctx.wall_now);
+    let reason = reason_phrase(status);
+    let message = match parsed.message {
+        Some(m) if !m.trim().is_empty() => super::scrub(m.trim(), &[key.expose()]),
+        _ => reason.to_owned(),
+    };
+    let mut failure = ProviderFailure::new(FailureKind::Status(status), message);
+    // A header hint is the server's freshest word; the body's (Gemini RetryInfo) comes next.
+    failure.retry_after = header_hint.or(parsed.retry_after);
+    failure.quota_exhausted = parsed.quota_exhausted;
+    failure.auth = parsed.auth || status == 401 || status == 403;
+    failure.model_not_found = parsed.model_not_found;
+    if failure.auth {
+        // Whatever the provider said about the key stays out of our messages.
+        failure.message = format!("{reason}: the API key was refused; check it in Settings");
+    }
+    failure
+}
+
+fn reason_phrase(status: u16) -> &'static str {
+    reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or(match status {
+            529 => "Overloaded",
+            _ => "HTTP error",
+        })
+}
+
+/// How a stream handler wants to go on.
+pub(crate) enum Flow {
+    Continue,
+    /// The terminator arrived: stop reading.
+    Done,
+}
+
+/// How a stream ended.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum StreamEnd {
+    /// The handler saw the terminator.
+    Done,
+    /// The server closed the stream cleanly between events (whether that is complete is the
+    /// provider's call: Gemini has no terminator event).
+    Eof,
+}
+
+/// Reads SSE events, giving the first one at most `first_byte` and each later one as long
+/// again. A stream cut mid-event, or broken by the network, is `StreamIncomplete`.
+pub(crate) async fn read_sse(
+    resp: reqwest::Response,
+    first_byte: Duration,
+    mut on_event: impl FnMut(SseEvent) -> Result<Flow, ProviderFailure>,
+) -> Result<StreamEnd, ProviderFailure> {
+    let mut stream = resp.bytes_stream();
+    let mut decoder = SseDecoder::new();
+    let mut received = 0usize;
+    let mut seen_event = false;
+    loop {
+        let next = match tokio::time::timeout(first_byte, stream.next()).await {
+            Ok(next) => next,
+            Err(_) => {
+                let phase = if seen_event {
+                    TimeoutPhase::Stall
+                } else {
+                    TimeoutPhase::FirstByte
+                };
+                return Err(ProviderFailure::new(
+                    FailureKind::Timeout(phase),
+                    format!("stream silent for {} ms", first_byte.as_millis()),
+                ));
+            }
+        };
+        let chunk = match next {
+            None => break,
+            Some(Ok(chunk)) => chunk,
+            Some(Err(e)) => {
+                let mut f = ProviderFailure::from_reqwest(&e, true);
+                f.kind = FailureKind::StreamIncomplete;
+                f.message = format!("stream broken: {}", f.message);
+                return Err(f);
+            }
+        };
+        received += chunk.len();
+        if received > MAX_BODY {
+            return Err(ProviderFailure::new(
+                FailureKind::Malformed,
+                "stream larger than the limit",
+            ));
+        }
+        for event in decoder.feed(&chunk) {
+            seen_event = true;
+            if let Flow::Done = on_event(event)? {
+                return Ok(StreamEnd::Done);
+            }
+        }
+    }
+    if decoder.has_partial() {
+        return Err(ProviderFailure::new(
+            FailureKind::StreamIncomplete,
+            "stream ended in the middle of an event",
+        ));
+    }
+    Ok(StreamEnd::Eof)
+}
+
+/// Parses model output text as JSON; a model that wrapped it in a Markdown fence is forgiven.
+pub(crate) fn parse_output_json(text: &str) -> Result<Value, ProviderFailure> {
+    let trimmed = text.trim();
+    let unfenced = trimmed
+        .strip_prefix("```json")
+        .or_else(|| trimmed.strip_prefix("```"))
+        .and_then(|t| t.strip_suffix("```"))
+        .unwrap_or(trimmed);
+    serde_json::from_str(unfenced.trim()).map_err(|e| {
+        ProviderFailure::new(
+            FailureKind::SchemaInvalid,
+            format!("model output is not valid JSON: {e}"),
+        )
+    })
+}
+
+/// An auth header value marked sensitive, so reqwest and hyper never print it.
+pub(crate) fn sensitive_header(
+    value: &str,
+) -> Result<reqwest::header::HeaderValue, ProviderFailure> {
+    let mut v = reqwest::header::HeaderValue::from_str(value).map_err(|_| ProviderFailure {
+        auth: true,
+        ..ProviderFailure::new(
+            FailureKind::Unsupported,
+            "the API key contains characters that cannot be sent in a header; set it again",
+        )
+    })?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+/// A JSON string field, or `None`.
+pub(crate) fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
+    v.pointer(pointer).and_then(Value::as_str)
+}

@@ -1,0 +1,383 @@
+//! The chain's memory in the local store: provider state (breakers, misconfigured keys,
+//! missing models), recent attempts (latency percentiles), the response cache and the last
+//! probe of each provider.
+//!
+//! Reads happen at start (state, recent calls) and on cache look-ups. Writes never sit on a
+//! call's path: they go through one background writer task that batches them into a single
+//! transaction, so a call pays no fsync. [`StateStore::flush`] waits for everything queued
+//! (the CLI calls it before exiting).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+use super::ProviderId;
+use super::breaker::ProviderState;
+use crate::data::local::LocalStore;
+use crate::error::{CoreError, Result};
+use crate::time::format_rfc3339;
+
+/// Recent attempts kept per provider, in memory and on disk.
+pub const RECENT_CALLS: usize = 200;
+/// Cache entries remembered in memory (the writer may not have saved them yet).
+const RECENT_CACHE: usize = 256;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallSample {
+    pub provider: ProviderId,
+    pub model: String,
+    pub outcome: String,
+    pub status: Option<u16>,
+    pub latency_ms: u32,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedAnswer {
+    pub provider: ProviderId,
+    pub model: String,
+    pub output: Value,
+    pub created_at: DateTime<Utc>,
+}
+
+enum Write {
+    State(ProviderId, ProviderState),
+    Call(CallSample),
+    Cache {
+        capability: String,
+        input_hash: String,
+        answer: CachedAnswer,
+    },
+    Probe(ProviderId, Value, DateTime<Utc>),
+    Flush(oneshot::Sender<()>),
+}
+
+#[derive(Debug, Clone)]
+pub struct StateStore {
+    store: LocalStore,
+    tx: mpsc::UnboundedSender<Write>,
+    recent_cache: Arc<Mutex<RecentCache>>,
+}
+
+/// Answers by (capability, input hash) that the writer may not have saved yet.
+type RecentCache = HashMap<(String, String), Vec<CachedAnswer>>;
+
+impl std::fmt::Debug for Write {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Write")
+    }
+}
+
+impl StateStore {
+    /// Starts the writer task; must be called inside a tokio runtime.
+    pub fn start(store: LocalStore) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(writer(store.clone(), rx));
+        Self {
+            store,
+            tx,
+            recent_cache: Arc::default(),
+        }
+    }
+
+    pub fn save_state(&self, provider: ProviderId, state: ProviderState) {
+        let _ = self.tx.send(Write::State(provider, state));
+    }
+
+    pub fn record_call(&self, sample: CallSample) {
+        let _ = self.tx.send(Write::Call(sample));
+    }
+
+    pub fn save_probe(&self, provider: ProviderId, result: Value, at: DateTime<Utc>) {
+        let _ = self.tx.send(Write::Probe(provider, result, at));
+    }
+
+    pub fn cache_put(&self, capability: &str, input_hash: &str, answer: CachedAnswer) {
+        if let Ok(mut recent) = self.recent_cache.lock() {
+            if recent.len() >= RECENT_CACHE {
+                recent.clear();
+            }
+            let entry = recent
+                .entry((capability.to_owned(), input_hash.to_owned()))
+                .or_default();
+            entry.retain(|a| !(a.provider == answer.provider && a.model == answer.model));
+            entry.push(answer.clone());
+        }
+        let _ = self.tx.send(Write::Cache {
+            capability: capability.to_owned(),
+            input_hash: input_hash.to_owned(),
+            answer,
+        });
+    }
+
+    /// Cached answers for this input, newest first.
+    pub async fn cache_get(&self, capability: &str, input_hash: &str) -> Result<Vec<CachedAnswer>> {
+        let mut answers = self
+            .recent_cache
+            .lock()
+            .ok()
+            .and_then(|r| {
+                r.get(&(capability.to_owned(), input_hash.to_owned()))
+                    .cloned()
+            })
+            .unwrap_or_default();
+        let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+            "SELECT provider, model, response, created_at FROM ai_response_cache \
+             WHERE capability = ? AND input_hash = ? ORDER BY created_at DESC",
+        )
+        .bind(capability)
+        .bind(input_hash)
+        .fetch_all(self.store.pool())
+        .await
+        .map_err(|e| self.store.err(e))?;
+        for (provider, model, response, created_at) in rows {
+            let (Some(provider), Ok(output), Ok(created_at)) = (
+                ProviderId::parse(&provider),
+                serde_json::from_str::<Value>(&response),
+                DateTime::parse_from_rfc3339(&created_at),
+            ) else {
+                continue;
+            };
+            if answers
+                .iter()
+                .any(|a| a.provider == provider && a.model == model)
+            {
+                continue;
+            }
+            answers.push(CachedAnswer {
+                provider,
+                model,
+                output,
+                created_at: created_at.with_timezone(&Utc),
+            });
+        }
+        answers.sort_by_key(|a| std::cmp::Reverse(a.created_at));
+        Ok(answers)
+    }
+
+    pub async fn load_states(&self) -> Result<HashMap<ProviderId, ProviderState>> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT provider, state FROM ai_provider_state")
+                .fetch_all(self.store.pool())
+                .await
+                .map_err(|e| self.store.err(e))?;
+        let mut out = HashMap::new();
+        for (provider, state) in rows {
+            let Some(p) = ProviderId::parse(&provider) else {
+                continue;
+            };
+            match serde_json::from_str::<ProviderState>(&state) {
+                Ok(s) => {
+                    out.insert(p, s);
+                }
+                Err(e) => {
+                    tracing::warn!(provider = %p, error = %e, "ignoring unreadable saved provider state")
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn load_recent_calls(&self) -> Result<HashMap<ProviderId, VecDeque<CallSample>>> {
+        let mut out: HashMap<ProviderId, VecDeque<CallSample>> = HashMap::new();
+        for p in ProviderId::ALL {
+            let rows: Vec<(String, String, Option<i64>, i64, String)> = sqlx::query_as(
+                "SELECT model, outcome, status, latency_ms, at FROM ai_provider_calls \
+                 WHERE provider = ? ORDER BY id DESC LIMIT ?",
+            )
+            .bind(p.as_str())
+            .bind(i64::try_from(RECENT_CALLS).unwrap_or(200))
+            .fetch_all(self.store.pool())
+            .await
+            .map_err(|e| self.store.err(e))?;
+            let window = out.entry(p).or_default();
+            for (model, outcome, status, latency_ms, at) in rows.into_iter().rev() {
+                window.push_back(CallSample {
+                    provider: p,
+                    model,
+                    outcome,
+                    status: status.and_then(|s| u16::try_from(s).ok()),
+                    latency_ms: u32::try_from(latency_ms).unwrap_or(u32::MAX),
+                    at: DateTime::parse_from_rfc3339(&at)
+                        .map(|t| t.with_timezone(&Utc))
+                        .unwrap_or_default(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn load_probe(&self, provider: ProviderId) -> Result<Option<(Value, DateTime<Utc>)>> {
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT result, checked_at FROM ai_model_checks WHERE provider = ?")
+                .bind(provider.as_str())
+                .fetch_optional(self.store.pool())
+                .await
+                .map_err(|e| self.store.err(e))?;
+        Ok(row.and_then(|(result, at)| {
+            Some((
+                serde_json::from_str(&result).ok()?,
+                DateTime::parse_from_rfc3339(&at).ok()?.with_timezone(&Utc),
+            ))
+        }))
+    }
+
+    /// Waits until every write queued so far is committed.
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.tx.send(Write::Flush(done)).is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
+async fn writer(store: LocalStore, mut rx: mpsc::UnboundedReceiver<Write>) {
+    // Trimming old samples is a range delete: do it now and then, not on every batch.
+    let mut since_trim = 0usize;
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < 512 {
+            match rx.try_recv() {
+                Ok(w) => batch.push(w),
+                Err(_) => break,
+            }
+        }
+        let mut waiters = Vec::new();
+        let writes: Vec<Write> = batch
+            .into_iter()
+            .filter_map(|w| match w {
+                Write::Flush(done) => {
+                    waiters.push(done);
+                    None
+                }
+                other => Some(other),
+            })
+            .collect();
+        since_trim += writes.len();
+        let trim = since_trim >= 100 || !waiters.is_empty();
+        if trim {
+            since_trim = 0;
+        }
+        if !writes.is_empty()
+            && let Err(e) = apply(&store, writes, trim).await
+        {
+            // Losing a health sample or a cache entry is harmless; say so and go on.
+            tracing::warn!(error = %e, "could not save AI chain state");
+        }
+        for w in waiters {
+            let _ = w.send(());
+        }
+    }
+}
+
+async fn apply(store: &LocalStore, writes: Vec<Write>, trim: bool) -> Result<()> {
+    // Local-only tables: written through the single write path, but not recorded for sync.
+    let mut tx = store.begin_write().await?;
+    let mut touched = Vec::new();
+    for w in writes {
+        let done = match w {
+            Write::State(p, state) => {
+                let json = serde_json::to_string(&state).map_err(|e| CoreError::Internal(e.to_string()))?;
+                sqlx::query(
+                    "INSERT INTO ai_provider_state (provider, state, updated_at) VALUES (?, ?, ?) \
+                     ON CONFLICT (provider) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at",
+                )
+                .bind(p.as_str())
+                .bind(json)
+                .bind(crate::time::now_rfc3339())
+                .execute(tx.conn())
+                .await
+            }
+            Write::Call(s) => {
+                if trim && !touched.contains(&s.provider) {
+                    touched.push(s.provider);
+                }
+                sqlx::query(
+                    "INSERT INTO ai_provider_calls (provider, model, outcome, status, latency_ms, at) VALUES (?, ?, ?, ?, ?, ?)",
+                )
+                .bind(s.provider.as_str())
+                .bind(&s.model)
+                .bind(&s.outcome)
+                .bind(s.status.map(i64::from))
+                .bind(i64::from(s.latency_ms))
+                .bind(format_rfc3339(s.at))
+                .execute(tx.conn())
+                .await
+            }
+            Write::Cache {
+                capability,
+                input_hash,
+                answer,
+            } => {
+                sqlx::query(
+                    "INSERT INTO ai_response_cache (capability, input_hash, provider, model, response, created_at) \
+                     VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (capability, input_hash, provider, model) \
+                     DO UPDATE SET response = excluded.response, created_at = excluded.created_at",
+                )
+                .bind(capability)
+                .bind(input_hash)
+                .bind(answer.provider.as_str())
+                .bind(&answer.model)
+                .bind(answer.output.to_string())
+                .bind(format_rfc3339(answer.created_at))
+                .execute(tx.conn())
+                .await
+            }
+            Write::Probe(p, result, at) => {
+                sqlx::query(
+                    "INSERT INTO ai_model_checks (provider, result, checked_at) VALUES (?, ?, ?) \
+                     ON CONFLICT (provider) DO UPDATE SET result = excluded.result, checked_at = excluded.checked_at",
+                )
+                .bind(p.as_str())
+                .bind(result.to_string())
+                .bind(format_rfc3339(at))
+                .execute(tx.conn())
+                .await
+            }
+            Write::Flush(_) => continue,
+        };
+        done.map_err(|e| tx.err(e))?;
+    }
+    for p in touched {
+        sqlx::query(
+            "DELETE FROM ai_provider_calls WHERE provider = ? AND id <= \
+             (SELECT id FROM ai_provider_calls WHERE provider = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+        )
+        .bind(p.as_str())
+        .bind(p.as_str())
+        .bind(i64::try_from(RECENT_CALLS).unwrap_or(200))
+        .execute(tx.conn())
+        .await
+        .map_err(|e| tx.err(e))?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// p-th percentile (0-100) by nearest rank.
+pub fn percentile(sorted: &[u32], p: u32) -> Option<u32> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (u64::from(p.min(100)) * sorted.len() as u64)
+        .div_ceil(100)
+        .max(1);
+    sorted.get(usize::try_from(rank - 1).unwrap_or(0)).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles() {
+        let v: Vec<u32> = (1..=100).collect();
+        assert_eq!(percentile(&v, 50), Some(50));
+        assert_eq!(percentile(&v, 95), Some(95));
+        assert_eq!(percentile(&[7], 95), Some(7));
+        assert_eq!(percentile(&[], 50), None);
+    }
+}
