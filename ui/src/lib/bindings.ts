@@ -74,6 +74,8 @@ export type Attempt = {
 	error: string | null,
 };
 
+export type BreakerState = "closed" | "open" | "half_open";
+
 /**  A finished analysis of one call. */
 export type CallAnalysis = {
 	schema_version: number,
@@ -99,6 +101,8 @@ export type CallAnalysis = {
 	notes: string[],
 	/**  The provider attempts made before this result (empty for a purely local analysis). */
 	attempts: Attempt[],
+	/**  For `served_from: cache`: when the cached answer was produced (RFC 3339, UTC). */
+	cached_at?: string | null,
 };
 
 /**  A saved analysis, whole. */
@@ -172,6 +176,11 @@ export type ErrorKind =
 "invalid_input" | 
 /**  The local store cannot be used: corrupt file, full disk, permissions. */
 "store" | 
+/**
+ *  A service or the keyring is not available or not set up (no key, provider down, keyring
+ *  locked). Fix the setup, or try again later.
+ */
+"unavailable" | 
 /**  A bug or an unexpected condition. */
 "internal" | 
 /**  The team database cannot be reached or failed; local work goes on, retry later. */
@@ -193,6 +202,25 @@ export type Health = {
 	schema_version: number,
 	store: StoreHealth,
 	counts: RowCounts,
+	/**
+	 *  The AI providers as the chain sees them (and, after `--probe`, as they answered).
+	 *  Empty when the chain was not consulted. Never contains a key.
+	 */
+	providers?: ProviderHealth[],
+};
+
+export type ModelStatus = {
+	model: string,
+	/**  The provider lists it (an alias such as `claude-haiku-4-5` matches its dated ids). */
+	listed: boolean,
+	/**  `YYYY-MM-DD`, when the provider announced one. */
+	shutdown_date: string | null,
+	/**  Not listed, or past its shutdown date. */
+	retired: boolean,
+	/**  Shutdown within the next 90 days. */
+	retiring_soon: boolean,
+	/**  For the UI: what is wrong and what to do, or `null` when all is well. */
+	message: string | null,
 };
 
 export type ObjectionHit = {
@@ -215,6 +243,55 @@ export type ObjectionNote = {
 	/**  How the rep handled it, when judged (AI analyses). */
 	handling: string | null,
 };
+
+export type ProbeResult = {
+	ok: boolean,
+	status: number | null,
+	latency_ms: number,
+	/**  What failed, written for the user; never a key. */
+	error: string | null,
+	/**  How many models the provider lists. */
+	models_listed: number,
+	checked_at: string,
+	/**  `true` when this result was reused from an earlier probe. */
+	cached: boolean,
+};
+
+export type ProviderHealth = {
+	provider: ProviderId,
+	enabled: boolean,
+	key_set: boolean,
+	/**  `keyring`, `environment`, ...; `null` when no key is set. */
+	key_source: string | null,
+	base_url: string,
+	model: string,
+	fallback_model: string | null,
+	breaker: BreakerState,
+	/**  RFC 3339; when an open breaker lets a probe through. */
+	open_until: string | null,
+	open_reason: string | null,
+	/**  Why the key is considered wrong (it was refused); cleared when the key changes. */
+	misconfigured: string | null,
+	/**  Models that answered 404 at call time. */
+	missing_models: string[],
+	/**  From the latest probe, when there is one. */
+	model_status: ModelStatus | null,
+	last_error: string | null,
+	last_error_at: string | null,
+	last_success_at: string | null,
+	/**  Attempts in the recent window (up to 200), and how many failed. */
+	recent_attempts: number,
+	recent_failures: number,
+	latency_p50_ms: number | null,
+	latency_p95_ms: number | null,
+	probe: ProbeResult | null,
+};
+
+/**
+ *  A provider the chain can call. OpenAI-compatible servers (Azure OpenAI, Ollama, vLLM,
+ *  OpenRouter) are `OpenAi` with another base URL.
+ */
+export type ProviderId = "gemini" | "openai" | "anthropic";
 
 export type RepSource = 
 /**  Chosen by the user (`--rep`). */
