@@ -5,7 +5,7 @@
 
 use salesdesk_core::health::Health;
 use salesdesk_core::telemetry::{self, StderrLevel};
-use salesdesk_core::{CoreError, DataPaths, ErrorKind, Salesdesk};
+use salesdesk_core::{AiSetup, CoreError, DataPaths, ErrorKind, Salesdesk};
 
 use crate::error::CommandError;
 use crate::grants::GrantedFiles;
@@ -46,7 +46,8 @@ impl DesktopState {
     pub fn open(paths: DataPaths) -> Self {
         let _ = paths.ensure_exists();
         telemetry::init(&paths.log_dir(), StderrLevel::Info);
-        let core = tauri::async_runtime::block_on(Salesdesk::open(paths.clone()));
+        let core = tauri::async_runtime::block_on(Salesdesk::open(paths.clone()))
+            .map(|core| core.with_ai(AiSetup::desktop()));
         if let Err(e) = &core {
             tracing::error!(error = %e, "cannot open the local store");
         }

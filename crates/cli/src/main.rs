@@ -238,7 +238,11 @@ async fn run(cli: Cli) -> CliResult {
             };
             // Read and check the input before touching the store.
             let input = commands::read_input(&file)?;
-            let core = salesdesk_core::Salesdesk::open(paths).await?;
+            // Judged by the AI chain when a provider key is set (GEMINI_API_KEY, ...);
+            // otherwise, or when every provider fails, by the offline analyzer.
+            let core = salesdesk_core::Salesdesk::open(paths)
+                .await?
+                .with_ai(salesdesk_core::AiSetup::cli());
             let result = commands::analyze(&core, input, options, json).await;
             core.close().await;
             result

@@ -17,7 +17,15 @@ fn salesdesk(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("salesdesk").unwrap();
     cmd.arg("--data-dir")
         .arg(dir)
-        .env_remove("SALESDESK_DATA_DIR");
+        .env_remove("SALESDESK_DATA_DIR")
+        // Hermetic: no AI provider from the developer's environment.
+        .env_remove("GEMINI_API_KEY")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("GOOGLE_GEMINI_BASE_URL")
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("ANTHROPIC_BASE_URL")
+        .env_remove("SALESDESK_AI_PROVIDERS");
     cmd
 }
 

@@ -7,7 +7,16 @@ use serde_json::Value;
 
 fn salesdesk(data: &std::path::Path) -> Command {
     let mut cmd = Command::cargo_bin("salesdesk").unwrap();
-    cmd.env("SALESDESK_DATA_DIR", data).env_remove("RUST_LOG");
+    cmd.env("SALESDESK_DATA_DIR", data)
+        .env_remove("RUST_LOG")
+        // Hermetic: no AI provider from the developer's environment.
+        .env_remove("GEMINI_API_KEY")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("GOOGLE_GEMINI_BASE_URL")
+        .env_remove("OPENAI_BASE_URL")
+        .env_remove("ANTHROPIC_BASE_URL")
+        .env_remove("SALESDESK_AI_PROVIDERS");
     cmd
 }
 

@@ -10,7 +10,7 @@ use crate::analysis::job::{
     self, AnalyzeProgress, AnalyzeStage, CancelFlag, TranscriptPreview, TranscriptSource,
 };
 use crate::analysis::report::CallAnalysis;
-use crate::analysis::{self, AnalyzeOptions, input, offline};
+use crate::analysis::{self, AnalyzeOptions, input};
 use crate::data::analyses::{self, AnalysisSummary, CallAnalysisRecord, NewAnalysis, SearchQuery};
 use crate::data::local::LocalStore;
 use crate::error::{CoreError, Result};
@@ -23,6 +23,8 @@ pub struct Salesdesk {
     paths: DataPaths,
     store: LocalStore,
     ai: Arc<tokio::sync::OnceCell<Arc<Chain>>>,
+    /// Set by front ends that want analyses judged by the AI chain (see [`Salesdesk::with_ai`]).
+    ai_setup: Option<AiSetup>,
 }
 
 /// How a front end sets up the AI chain: where keys come from and whether the environment
@@ -60,7 +62,15 @@ impl Salesdesk {
             paths,
             store,
             ai: Arc::default(),
+            ai_setup: None,
         })
+    }
+
+    /// Analyses from this handle go through the AI chain set up this way (providers in
+    /// order, then the cache, then the offline analyzer). Without it they are offline only.
+    pub fn with_ai(mut self, setup: AiSetup) -> Self {
+        self.ai_setup = Some(setup);
+        self
     }
 
     /// The AI chain over this store, built on first use with `setup` (later calls return the
@@ -281,6 +291,17 @@ impl Salesdesk {
         .await
         .map_err(|e| CoreError::Internal(format!("the analysis task failed: {e}")))??;
         let (text, analysis) = run;
+        let analysis = match self.ai_setup.clone() {
+            Some(setup) => {
+                let judged = self.judge_with_ai(setup, &text, analysis);
+                tokio::select! {
+                    judged = judged => judged?,
+                    () = cancel.cancelled() => return Err(CoreError::Cancelled),
+                }
+            }
+            None => analysis,
+        };
+        let (provider, model) = (analysis.provider.clone(), analysis.model.clone());
         let analysis = serde_json::to_value(&analysis)
             .map_err(|e| CoreError::Internal(format!("cannot encode the analysis: {e}")))?;
         // Past this point the run completes: cancelling now would race the commit.
@@ -291,12 +312,37 @@ impl Salesdesk {
                 title,
                 transcript: text,
                 analysis,
-                provider: offline::PROVIDER.to_owned(),
-                model: Some(offline::MODEL.to_owned()),
+                provider,
+                model: Some(model),
             })
             .await?;
         stage(AnalyzeStage::Done);
         Ok(record)
+    }
+
+    /// Asks the AI chain for a judgement on top of the exact metrics; the offline analysis
+    /// already computed is the last resort, and its statements about the input (timestamps,
+    /// rep guess, encoding) stay in the notes whoever answers.
+    async fn judge_with_ai(
+        &self,
+        setup: AiSetup,
+        transcript: &str,
+        offline_analysis: CallAnalysis,
+    ) -> Result<CallAnalysis> {
+        let input = AnalysisInput {
+            transcript: transcript.to_owned(),
+            metrics: offline_analysis.metrics.clone(),
+            refresh: false,
+        };
+        let input_notes = offline_analysis.notes.clone();
+        let fallback = Arc::new(move |_: &str, _: &serde_json::Value| Ok(offline_analysis.clone()));
+        let mut judged = self.analyze_with_ai(setup, fallback, &input).await?;
+        if judged.served_from != crate::analysis::report::ServedFrom::Offline {
+            let mut notes = input_notes;
+            notes.append(&mut judged.notes);
+            judged.notes = notes;
+        }
+        Ok(judged)
     }
 
     pub async fn get_analysis(&self, id: &str) -> Result<CallAnalysisRecord> {

@@ -81,6 +81,13 @@ impl CancelFlag {
         self.0.load(Ordering::SeqCst)
     }
 
+    /// Resolves once the flag is set (polled: cancelling is rare and 50 ms is quick enough).
+    pub async fn cancelled(&self) {
+        while !self.is_cancelled() {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     pub(crate) fn check(&self) -> Result<()> {
         if self.is_cancelled() {
             Err(CoreError::Cancelled)
