@@ -117,7 +117,13 @@ impl LocalStore {
     /// Starts a write transaction. All writes go through [`WriteTx`], so that each one and its
     /// change record commit together.
     pub async fn begin_write(&self) -> Result<WriteTx> {
-        let tx = self.pool.begin().await.map_err(|e| self.err(e))?;
+        // IMMEDIATE takes the write lock at BEGIN, waiting out other writers with the busy
+        // timeout; a deferred BEGIN that later upgrades can fail at once with SQLITE_BUSY.
+        let tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|e| self.err(e))?;
         Ok(WriteTx::new(tx, self.path.clone()))
     }
 
