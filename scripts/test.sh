@@ -30,7 +30,18 @@ cargo test --workspace --locked --no-run
 # Tests run with their own HOME and XDG folders, a private D-Bus session and a virtual display,
 # so nothing of the user's (keyring, config, data) is touched and nothing is left running.
 sandbox="$(mktemp -d -t salesdesk-test-XXXXXX)"
-trap 'rm -rf "$sandbox"' EXIT
+cleanup() {
+  # The desktop portal that GTK activates mounts a FUSE folder in XDG_RUNTIME_DIR and may take
+  # a moment to exit after the bus closes: unmount it, then remove the sandbox.
+  local status=$?
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    fusermount -u "$sandbox/runtime/doc" 2>/dev/null || true
+    rm -rf "$sandbox" 2>/dev/null && break
+    sleep 0.5
+  done
+  exit "$status"
+}
+trap cleanup EXIT
 mkdir -p "$sandbox"/{home,config,cache,share,runtime}
 chmod 700 "$sandbox/runtime"
 export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"

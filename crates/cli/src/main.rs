@@ -34,7 +34,6 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Check the data directory and the local store.
     /// Check the data directory, the local store and the AI providers.
     Health {
         /// Print the report as JSON (format documented in the README; AI providers under
@@ -54,7 +53,8 @@ enum Command {
         #[arg(long)]
         probe: bool,
     },
-    /// Analyze a call transcript with the offline analyzer and save the result.
+    /// Analyze a call transcript and save the result: judged by the AI providers when a key is
+    /// set (GEMINI_API_KEY, OPENAI_API_KEY, ANTHROPIC_API_KEY), else by the offline analyzer.
     ///
     /// Reads plain text (`Speaker: text` lines, optional [mm:ss] timestamps), WebVTT, SRT
     /// and JSON segments, in UTF-8, UTF-16 or common legacy encodings, up to 32 MB.
