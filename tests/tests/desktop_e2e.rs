@@ -130,9 +130,89 @@ async fn the_app_shows_saved_analyses_and_a_healthy_store() {
         let store = text_of(&client, "[data-testid=status-store]").await;
         assert!(store.contains("OK"), "status shows {store}");
         screenshot(&client, "e2e-status.png").await;
+
+        // Analyze pasted text in the app: the numbers shown are the core's numbers.
+        click(&client, "[data-testid=nav-analyze]").await;
+        client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css("[data-testid=paste-text]"))
+            .await
+            .unwrap();
+        // As a paste does it: the whole text at once (typed keys lose the line breaks here).
+        client
+            .execute(
+                "const t = document.querySelector('[data-testid=paste-text]'); \
+                 t.value = arguments[0]; \
+                 t.dispatchEvent(new Event('input', { bubbles: true }));",
+                vec![serde_json::json!(TRANSCRIPT)],
+            )
+            .await
+            .expect("paste the transcript");
+        click(&client, "[data-testid=use-text]").await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        screenshot(&client, "e2e-analyze-preview.png").await;
+        let picker = text_of(&client, "[data-testid=rep-picker]").await;
+        assert!(
+            picker.contains("Dana") && picker.contains("Lee"),
+            "picker: {picker}"
+        );
+        click(&client, "[data-testid=analyze-button]").await;
+        let score = text_of(&client, "[data-testid=score]").await;
+        let questions = text_of(
+            &client,
+            "[data-testid=metric-card][data-metric=rep_questions] [data-testid=metric-value]",
+        )
+        .await;
+        screenshot(&client, "e2e-analysis.png").await;
+        (score, questions)
     }
     .await;
     let _ = client.close().await;
     drop(driver);
-    result
+    let (score, questions) = result;
+
+    // The same transcript through the core alone.
+    let expected_dir = IsolatedEnv::new();
+    let core = Salesdesk::open(DataPaths::at(expected_dir.data_dir()))
+        .await
+        .unwrap();
+    let options = salesdesk_core::analysis::AnalyzeOptions {
+        rep: Some("Dana".into()),
+        ..Default::default()
+    };
+    let expected = core
+        .analyze_transcript(TRANSCRIPT.as_bytes().to_vec(), options)
+        .await
+        .unwrap();
+    core.close().await;
+    assert_eq!(score.trim(), expected.analysis["score"].to_string());
+    assert_eq!(
+        questions.trim(),
+        expected.analysis["metrics"]["rep_questions"].to_string()
+    );
+    assert_eq!(
+        expected.analysis["metrics"]["rep_questions"], 3,
+        "hand count"
+    );
+}
+
+/// Dana (the first speaker, so the suggested rep) asks three questions.
+const TRANSCRIPT: &str = "[00:00] Dana: Hi Lee, thanks for joining. How is the quarter going?\n\
+[00:06] Lee: Busy. We are evaluating tools for the sales team.\n\
+[00:12] Dana: What does your team use today? And what is missing?\n\
+[00:20] Lee: Spreadsheets mostly. Pricing matters to us, budget is tight this year.\n\
+[00:31] Dana: Understood. Let's book a demo next Tuesday.\n\
+[00:36] Lee: Sounds good.\n";
+
+async fn click(client: &Client, css: &str) {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("element {css} did not appear: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
 }
