@@ -622,3 +622,29 @@ async fn end_to_end_rls_sees_the_fakes_sessions() {
     let err = read_self(token).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::SignedOut, "{err}");
 }
+
+#[tokio::test]
+async fn a_logout_scope_in_the_body_is_ignored_and_ends_every_session() {
+    // Why the client puts the scope in the query string: the server reads only that, and
+    // without it applies `global`.
+    let env = Env::new().await;
+    env.confirmed_user("oz@example.com").await;
+    let client = env.client();
+    let a = client
+        .sign_in_password("oz@example.com", &pw(PASSWORD))
+        .await
+        .unwrap();
+    assert_eq!(env.fake.session_count("oz@example.com").await, 2);
+    let status = reqwest::Client::new()
+        .post(format!("{}/auth/v1/logout", env.fake.project_url()))
+        .header("apikey", ANON)
+        .bearer_auth(a.access_token.expose())
+        .header("content-type", "application/json")
+        .body(r#"{"scope":"local"}"#)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 204);
+    assert_eq!(env.fake.session_count("oz@example.com").await, 0);
+}

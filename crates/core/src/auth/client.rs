@@ -513,3 +513,81 @@ fn classify(
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(body: &str) -> WireError {
+        serde_json::from_str(body).unwrap_or_default()
+    }
+
+    #[test]
+    fn every_error_body_form_keeps_its_code() {
+        // Default form: numeric code, error_code, msg.
+        let e = classify(
+            400,
+            None,
+            None,
+            parse(
+                r#"{"code":400,"error_code":"invalid_credentials","msg":"Invalid login credentials"}"#,
+            ),
+            true,
+        );
+        assert!(matches!(e, AuthError::InvalidCredentials));
+        // API-versioned form: the code is the string.
+        let e = classify(
+            403,
+            None,
+            None,
+            parse(
+                r#"{"code":"session_not_found","message":"Session from session_id claim in JWT does not exist"}"#,
+            ),
+            true,
+        );
+        assert!(e.ends_session());
+        // The header wins over the body.
+        let e = classify(422, Some("weak_password".into()), None, parse("{}"), true);
+        assert!(matches!(e, AuthError::WeakPassword { .. }));
+        // Old refresh errors without error_code are still a rejection on the refresh grant.
+        let e = classify(
+            400,
+            None,
+            None,
+            parse(
+                r#"{"error":"invalid_grant","error_description":"Invalid Refresh Token: Refresh Token Not Found"}"#,
+            ),
+            true,
+        );
+        assert!(
+            matches!(e, AuthError::Rejected { status: 400, .. }),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn foreign_answers_do_not_end_a_session() {
+        // A captive portal's HTML 403, a proxy's empty 407.
+        assert!(classify(403, None, None, WireError::default(), true).is_transient());
+        assert!(classify(407, None, None, WireError::default(), false).is_transient());
+        assert!(classify(502, None, None, WireError::default(), true).is_transient());
+        let limited = classify(
+            429,
+            None,
+            Some(Duration::from_secs(3)),
+            WireError::default(),
+            true,
+        );
+        assert!(
+            matches!(limited, AuthError::RateLimited { retry_after: Some(d) } if d.as_secs() == 3)
+        );
+        let key = classify(
+            401,
+            None,
+            None,
+            parse(r#"{"message":"Invalid API key"}"#),
+            true,
+        );
+        assert!(matches!(key, AuthError::Config(_)));
+    }
+}

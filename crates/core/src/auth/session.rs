@@ -280,7 +280,14 @@ impl SessionManager {
 
     async fn adopt(&self, session: Session) -> Result<SessionUser, AuthError> {
         let user = session.user.clone();
-        self.store.save(&session).await?;
+        if let Err(e) = self.store.save(&session).await {
+            // Not kept, so not usable: end it on the server rather than leave it orphaned.
+            let _ = self
+                .client
+                .sign_out(&session.access_token, SignOutScope::Local)
+                .await;
+            return Err(e);
+        }
         *self.state.lock().await = Some(Some(session));
         Ok(user)
     }
