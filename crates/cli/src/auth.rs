@@ -12,9 +12,7 @@ use std::sync::Arc;
 use clap::{Args, Subcommand, ValueEnum};
 use salesdesk_core::CoreError;
 use salesdesk_core::ai::SystemClock;
-use salesdesk_core::auth::{
-    AuthClient, AuthError, SessionManager, SessionStore, SignOutScope, SignUpOutcome,
-};
+use salesdesk_core::auth::{AuthClient, AuthError, SessionManager, SessionStore, SignOutScope};
 use salesdesk_core::secrets::SecretString;
 use serde_json::json;
 
@@ -123,15 +121,14 @@ pub async fn run(command: AuthCommand) -> CliResult {
         AuthCommand::Signup(c) => {
             let password = read_password(c.password_stdin)?;
             let manager = SessionManager::new(client(&c.project)?, SessionStore::keyring());
-            // Sign up through the client first: with confirmation on, nothing touches the
-            // keyring.
+            // With confirmation on, nothing touches the keyring; with it off, the sign-up's
+            // own session is the one saved.
             match manager
-                .client()
                 .sign_up(&c.email, &password)
                 .await
                 .map_err(failure)?
             {
-                SignUpOutcome::ConfirmationSent(_) => {
+                None => {
                     if c.json {
                         print_json(&json!({"signed_in": false, "confirmation_sent": true}))?;
                     } else {
@@ -142,11 +139,7 @@ pub async fn run(command: AuthCommand) -> CliResult {
                         ))?;
                     }
                 }
-                SignUpOutcome::SignedIn(_) => {
-                    let user = manager
-                        .sign_in_password(&c.email, &password)
-                        .await
-                        .map_err(failure)?;
+                Some(user) => {
                     if c.json {
                         print_json(&json!({"signed_in": true, "user": user}))?;
                     } else {
