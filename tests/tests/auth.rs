@@ -282,6 +282,26 @@ async fn password_reset_by_email_link() {
         .await
         .unwrap();
     assert_eq!(session.user.email.as_deref(), Some("ed@example.com"));
+
+    // The reset ends with a new password.
+    let same = client
+        .update_password(&session.access_token, &pw(PASSWORD))
+        .await
+        .unwrap_err();
+    assert_eq!(same.error_code(), Some("same_password"));
+    client
+        .update_password(&session.access_token, &pw("a brand new password"))
+        .await
+        .unwrap();
+    let old = client
+        .sign_in_password("ed@example.com", &pw(PASSWORD))
+        .await
+        .unwrap_err();
+    assert!(matches!(old, AuthError::InvalidCredentials));
+    client
+        .sign_in_password("ed@example.com", &pw("a brand new password"))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! A wire-faithful fake of Supabase Auth (GoTrue) as a Supabase project serves it under
 //! `/auth/v1`: `POST /signup`, `POST /token?grant_type=password|refresh_token`,
-//! `POST /logout?scope=global|local|others`, `POST /recover`, `POST /verify`, `GET /user`.
+//! `POST /logout?scope=global|local|others`, `POST /recover`, `POST /verify`, `GET /user`,
+//! `PUT /user` (password only).
 //!
 //! What it reproduces, because the client depends on it:
 //! - the API gateway's `apikey` check (401 `{message, hint}` without an Auth error code);
@@ -478,6 +479,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         ("POST", "/auth/v1/recover") => recover(&shared, body).await,
         ("POST", "/auth/v1/verify") => verify(&shared, body).await,
         ("GET", "/auth/v1/user") => get_user(&shared, bearer).await,
+        ("PUT", "/auth/v1/user") => update_user(&shared, bearer, body).await,
         _ => auth_error(404, "not_found", "Not found"),
     };
     Ok(resp)
@@ -996,4 +998,47 @@ async fn get_user(shared: &Shared, bearer: Option<String>) -> Response<Body> {
         },
         Err(resp) => resp,
     }
+}
+
+async fn update_user(shared: &Shared, bearer: Option<String>, body: &Value) -> Response<Body> {
+    let mut inner = shared.inner.lock().await;
+    let (user, _) = match authenticate(shared, &inner, bearer) {
+        Ok(ids) => ids,
+        Err(resp) => return resp,
+    };
+    let Some(password) = body.get("password").and_then(Value::as_str) else {
+        // Only password changes are modelled; other fields are accepted and ignored.
+        return match inner.users.get(&user) {
+            Some(u) => json_response(200, user_json(u)),
+            None => auth_error(
+                403,
+                "user_not_found",
+                "User from sub claim in JWT does not exist",
+            ),
+        };
+    };
+    if password.chars().count() < 6 {
+        return auth_error_with(
+            422,
+            "weak_password",
+            "Password should be at least 6 characters.",
+            json!({"weak_password": {"reasons": ["length"]}}),
+        );
+    }
+    let Some(u) = inner.users.get_mut(&user) else {
+        return auth_error(
+            403,
+            "user_not_found",
+            "User from sub claim in JWT does not exist",
+        );
+    };
+    if u.password == password {
+        return auth_error(
+            422,
+            "same_password",
+            "New password should be different from the old password.",
+        );
+    }
+    u.password = password.to_owned();
+    json_response(200, user_json(u))
 }

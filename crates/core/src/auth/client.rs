@@ -348,6 +348,27 @@ impl AuthClient {
         }
     }
 
+    /// Sets a new password for the signed-in user: the last step of a password reset (after
+    /// `verify` with [`VerifyType::Recovery`]), or a change from the settings.
+    #[tracing::instrument(skip_all, err(Display))]
+    pub async fn update_password(
+        &self,
+        access_token: &SecretString,
+        new_password: &SecretString,
+    ) -> Result<User, AuthError> {
+        let body = json!({"password": new_password.expose()});
+        let value = self
+            .send(
+                reqwest::Method::PUT,
+                "/user",
+                &[],
+                Some(body),
+                Some(access_token),
+            )
+            .await?;
+        serde_json::from_value(value).map_err(|e| AuthError::Protocol(format!("user: {e}")))
+    }
+
     #[tracing::instrument(skip_all, err(Display))]
     pub async fn get_user(&self, access_token: &SecretString) -> Result<User, AuthError> {
         let value = self

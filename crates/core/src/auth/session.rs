@@ -325,6 +325,15 @@ impl SessionManager {
         self.adopt(session).await
     }
 
+    /// Sets a new password for the signed-in user (after a reset link, or from settings).
+    pub async fn update_password(&self, new_password: &SecretString) -> Result<(), AuthError> {
+        let token = self.access_token().await?;
+        self.client
+            .update_password(&token, new_password)
+            .await
+            .map(drop)
+    }
+
     /// What the UI shows, without touching the network.
     pub async fn status(&self) -> Result<SessionStatus, AuthError> {
         let guard = self.loaded().await?;
