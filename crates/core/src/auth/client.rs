@@ -433,8 +433,7 @@ impl AuthClient {
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .and_then(|v| retry_after(v, self.clock.wall()));
         let header_code = response
             .headers()
             .get("x-sb-error-code")
@@ -458,6 +457,18 @@ impl AuthClient {
             !bytes.is_empty(),
         ))
     }
+}
+
+/// `Retry-After` in either of its forms: seconds, or an HTTP date.
+fn retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = DateTime::parse_from_rfc2822(value)
+        .ok()?
+        .with_timezone(&Utc);
+    Some((at - now).to_std().unwrap_or(Duration::ZERO))
 }
 
 fn network_error(e: reqwest::Error) -> AuthError {
@@ -584,6 +595,19 @@ mod tests {
             matches!(e, AuthError::Rejected { status: 400, .. }),
             "{e:?}"
         );
+    }
+
+    #[test]
+    fn retry_after_in_both_forms() {
+        let now = DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(retry_after("30", now), Some(Duration::from_secs(30)));
+        assert_eq!(
+            retry_after("Thu, 26 Nov 2026 10:01:00 GMT", now),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(retry_after("soon", now), None);
     }
 
     #[test]
