@@ -9,7 +9,9 @@
 //! - [`supabase`]: that cluster dressed as a Supabase project (roles, `auth` schema), with
 //!   Salesdesk's remote migrations applied, users and sessions, and access tokens minted like
 //!   Supabase Auth's.
-//! - [`fakes`]: Gemini, OpenAI and Anthropic as their published APIs behave, with faults.
+//! - [`fakes`]: Gemini, OpenAI and Anthropic as their published APIs behave, with faults; and
+//!   Supabase Auth ([`fakes::supabase_auth`]), optionally writing its sessions to a [`supabase`]
+//!   test database.
 //! - [`harness`], [`logs`]: shared set-up for the AI chain tests and captured log output.
 
 pub mod desktop;

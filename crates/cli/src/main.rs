@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 a problem the user can act on (bad arguments, unknown id, unusable
 //! store; the message on stderr says what to do), 2 an internal error.
 
+mod auth;
 mod commands;
 mod migrate;
 mod output;
@@ -79,6 +80,9 @@ enum Command {
     Analyses(AnalysesCommand),
     /// Set up or upgrade a team database (Supabase Postgres) for team mode. Run by an admin.
     Migrate(migrate::MigrateArgs),
+    /// Team account: sign up, sign in, sign out, status (Supabase Auth).
+    #[command(subcommand)]
+    Auth(auth::AuthCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -223,6 +227,7 @@ async fn run(cli: Cli) -> CliResult {
             result
         }
         Command::Migrate(args) => migrate::run(args).await,
+        Command::Auth(cmd) => auth::run(cmd).await,
         Command::Analyze {
             file,
             title,

@@ -5,6 +5,7 @@
 
 pub mod ai;
 pub mod analysis;
+pub mod auth;
 pub mod data;
 pub mod error;
 pub mod health;

@@ -43,17 +43,27 @@ impl KeyringKeys {
         provider: ProviderId,
         op: impl FnOnce(&keyring::Entry) -> keyring::Result<T> + Send + 'static,
     ) -> Result<T, SecretsError> {
-        let service = self.service.clone();
-        let user = Self::user(provider);
-        tokio::task::spawn_blocking(move || {
-            let entry = keyring::Entry::new(&service, &user).map_err(map_error)?;
-            op(&entry).map_err(map_error)
-        })
-        .await
-        .map_err(|e| SecretsError::Platform {
-            detail: format!("keyring task failed: {e}"),
-        })?
+        entry_op(&self.service, &Self::user(provider), op).await
     }
+}
+
+/// Runs `op` on the keyring entry `(service, user)` on tokio's blocking pool, with keyring
+/// errors mapped to [`SecretsError`]. Shared by the API keys and the team session store.
+pub(crate) async fn entry_op<T: Send + 'static>(
+    service: &str,
+    user: &str,
+    op: impl FnOnce(&keyring::Entry) -> keyring::Result<T> + Send + 'static,
+) -> Result<T, SecretsError> {
+    let service = service.to_owned();
+    let user = user.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let entry = keyring::Entry::new(&service, &user).map_err(map_error)?;
+        op(&entry).map_err(map_error)
+    })
+    .await
+    .map_err(|e| SecretsError::Platform {
+        detail: format!("keyring task failed: {e}"),
+    })?
 }
 
 fn map_error(e: keyring::Error) -> SecretsError {

@@ -18,7 +18,8 @@ use zeroize::Zeroize;
 
 use crate::ai::ProviderId;
 
-pub use keyring_store::KeyringKeys;
+pub(crate) use keyring_store::entry_op;
+pub use keyring_store::{KEYRING_SERVICE, KeyringKeys};
 
 /// A secret string. `Debug` and `Display` print `***`; there is no `Serialize`; the bytes are
 /// zeroed on drop. Call [`SecretString::expose`] only where the value goes on the wire.

@@ -1,0 +1,230 @@
+//! `salesdesk auth`: sign up, sign in, sign out and show the team account on this machine.
+//!
+//! The session goes to the OS keyring, as in the desktop app (they share it). The password is
+//! read from standard input (`--password-stdin`) or from `SALESDESK_PASSWORD`, never from an
+//! argument: arguments are visible to every user of the machine (`ps`) and land in shell
+//! history. Nothing printed ever contains a token.
+
+use std::io::Read;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand, ValueEnum};
+use salesdesk_core::CoreError;
+use salesdesk_core::ai::SystemClock;
+use salesdesk_core::auth::{AuthClient, AuthError, SessionManager, SessionStore, SignOutScope};
+use salesdesk_core::secrets::SecretString;
+use serde_json::json;
+
+use crate::output::{print_json, print_line};
+use crate::{CliResult, Failure};
+
+/// The variable a script can put the password in instead of piping it.
+pub const PASSWORD_ENV: &str = "SALESDESK_PASSWORD";
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Create a team account (a confirmation email may have to be opened before signing in).
+    Signup(Credentials),
+    /// Sign in with email and password; the session is saved in the OS keyring.
+    Signin(Credentials),
+    /// Sign out of this machine (or every device with `--scope global`).
+    Signout {
+        #[command(flatten)]
+        project: Project,
+        #[arg(long, value_enum, default_value = "local")]
+        scope: Scope,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show who is signed in on this machine (no network needed).
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct Project {
+    /// The Supabase project URL (https://PROJECT.supabase.co).
+    #[arg(long, env = "SUPABASE_URL", value_name = "URL")]
+    supabase_url: String,
+    /// The project's anon (publishable) key.
+    #[arg(
+        long,
+        env = "SUPABASE_ANON_KEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    anon_key: String,
+}
+
+#[derive(Debug, Args)]
+pub struct Credentials {
+    #[command(flatten)]
+    project: Project,
+    #[arg(long, value_name = "EMAIL")]
+    email: String,
+    /// Read the password from standard input (one line). Otherwise SALESDESK_PASSWORD is used.
+    #[arg(long)]
+    password_stdin: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Scope {
+    Local,
+    Global,
+    Others,
+}
+
+fn failure(e: AuthError) -> Failure {
+    Failure::from(CoreError::from(e))
+}
+
+fn client(project: &Project) -> Result<AuthClient, Failure> {
+    AuthClient::new(
+        &project.supabase_url,
+        SecretString::new(project.anon_key.as_str()),
+        Arc::new(SystemClock::default()),
+    )
+    .map_err(failure)
+}
+
+fn read_password(from_stdin: bool) -> Result<SecretString, Failure> {
+    let password = if from_stdin {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| Failure::user(format!("cannot read the password from stdin: {e}")))?;
+        let line = text.lines().next().unwrap_or("").to_owned();
+        SecretString::new(line)
+    } else {
+        match std::env::var(PASSWORD_ENV) {
+            Ok(v) => SecretString::new(v),
+            Err(_) => {
+                return Err(Failure::user(format!(
+                    "no password given: pipe it with --password-stdin or set {PASSWORD_ENV}"
+                )));
+            }
+        }
+    };
+    if password.expose().is_empty() {
+        return Err(Failure::user("the password is empty".into()));
+    }
+    Ok(password)
+}
+
+pub async fn run(command: AuthCommand) -> CliResult {
+    match command {
+        AuthCommand::Signup(c) => {
+            let password = read_password(c.password_stdin)?;
+            let manager = SessionManager::new(client(&c.project)?, SessionStore::keyring());
+            // With confirmation on, nothing touches the keyring; with it off, the sign-up's
+            // own session is the one saved.
+            match manager
+                .sign_up(&c.email, &password)
+                .await
+                .map_err(failure)?
+            {
+                None => {
+                    if c.json {
+                        print_json(&json!({"signed_in": false, "confirmation_sent": true}))?;
+                    } else {
+                        print_line(&format!(
+                            "Account created. Open the confirmation email sent to {}, then run \
+                             `salesdesk auth signin`.",
+                            c.email.trim()
+                        ))?;
+                    }
+                }
+                Some(user) => {
+                    if c.json {
+                        print_json(&json!({"signed_in": true, "user": user}))?;
+                    } else {
+                        print_line(&format!(
+                            "Account created; signed in as {}.",
+                            c.email.trim()
+                        ))?;
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AuthCommand::Signin(c) => {
+            let password = read_password(c.password_stdin)?;
+            let manager = SessionManager::new(client(&c.project)?, SessionStore::keyring());
+            let user = manager
+                .sign_in_password(&c.email, &password)
+                .await
+                .map_err(failure)?;
+            if c.json {
+                print_json(&json!({"signed_in": true, "user": user}))?;
+            } else {
+                print_line(&format!(
+                    "Signed in as {}.",
+                    user.email.as_deref().unwrap_or(&user.id)
+                ))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AuthCommand::Signout {
+            project,
+            scope,
+            json,
+        } => {
+            let manager = SessionManager::new(client(&project)?, SessionStore::keyring());
+            let scope = match scope {
+                Scope::Local => SignOutScope::Local,
+                Scope::Global => SignOutScope::Global,
+                Scope::Others => SignOutScope::Others,
+            };
+            let report = manager.sign_out(scope).await.map_err(failure)?;
+            if json {
+                print_json(&report)?;
+            } else if report.server_confirmed {
+                print_line("Signed out.")?;
+            } else {
+                print_line(
+                    "Signed out on this machine. The server could not be told (offline or no \
+                     session); the session ends by itself when it expires.",
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AuthCommand::Status { json } => {
+            let session = SessionStore::keyring().load().await.map_err(failure)?;
+            let now = chrono::Utc::now();
+            if json {
+                let value = match &session {
+                    Some(s) => json!({
+                        "signed_in": true,
+                        "user": s.user,
+                        "expires_at": s.expires_at,
+                        "expired": s.expires_at <= now,
+                    }),
+                    None => {
+                        json!({"signed_in": false, "user": null, "expires_at": null, "expired": false})
+                    }
+                };
+                print_json(&value)?;
+            } else {
+                match &session {
+                    Some(s) => print_line(&format!(
+                        "Signed in as {} (access token {} {}).",
+                        s.user.email.as_deref().unwrap_or(&s.user.id),
+                        if s.expires_at <= now {
+                            "expired at"
+                        } else {
+                            "valid until"
+                        },
+                        s.expires_at.format("%Y-%m-%d %H:%M UTC")
+                    ))?,
+                    None => print_line("Not signed in.")?,
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

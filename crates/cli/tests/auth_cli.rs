@@ -1,0 +1,176 @@
+//! `salesdesk auth` against the Supabase Auth fake, for the paths that do not need a keyring:
+//! sign-up with email confirmation, and sign-in refusals (the message names the error code and
+//! never echoes the password).
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use salesdesk_testkit::fakes::supabase_auth::SupabaseAuthFake;
+
+const ANON: &str = "cli-anon-key";
+const SECRET: &str = "cli-fake-auth-jwt-secret-32-characters-long";
+
+async fn run(
+    url: String,
+    args: &'static [&'static str],
+    stdin: &'static str,
+) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
+        let data = tempfile::tempdir().unwrap();
+        Command::cargo_bin("salesdesk")
+            .unwrap()
+            .arg("--data-dir")
+            .arg(data.path())
+            .arg("auth")
+            .args(args)
+            .env("SUPABASE_URL", url)
+            .env("SUPABASE_ANON_KEY", ANON)
+            .env_remove("SALESDESK_PASSWORD")
+            .write_stdin(stdin)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signup_then_signin_before_confirming() {
+    let fake = SupabaseAuthFake::start(ANON, SECRET).await;
+    let out = run(
+        fake.project_url(),
+        &["signup", "--email", "cli@example.com", "--password-stdin"],
+        "a good long password\n",
+    )
+    .await;
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("confirmation email"));
+    let sent = fake.last_email("cli@example.com", "signup").await;
+    assert!(sent.is_some());
+
+    let out = run(
+        fake.project_url(),
+        &["signin", "--email", "cli@example.com", "--password-stdin"],
+        "a good long password\n",
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("email_not_confirmed"), "{stderr}");
+
+    let out = run(
+        fake.project_url(),
+        &["signin", "--email", "cli@example.com", "--password-stdin"],
+        "wrong-password-xyz\n",
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("invalid_credentials"), "{stderr}");
+    assert!(!stderr.contains("wrong-password-xyz"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signin_without_a_password_says_how_to_give_one() {
+    let fake = SupabaseAuthFake::start(ANON, SECRET).await;
+    let out = run(
+        fake.project_url(),
+        &["signin", "--email", "x@example.com"],
+        "",
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        predicate::str::contains("--password-stdin").eval(&String::from_utf8_lossy(&out.stderr))
+    );
+    assert!(
+        fake.requests().is_empty(),
+        "nothing sent without a password"
+    );
+}
+
+fn on_path(bin: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(bin).is_file()))
+        .unwrap_or(false)
+}
+
+/// Runs `salesdesk auth ARGS` inside a private D-Bus session with gnome-keyring unlocked, the
+/// keyring's files in `home` (so the session outlives one run, as on a desktop).
+async fn run_with_keyring(
+    home: std::path::PathBuf,
+    url: String,
+    args: &'static [&'static str],
+) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
+        let bin = assert_cmd::cargo::cargo_bin("salesdesk");
+        let script = "echo -n salesdesk-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec \"$@\"";
+        std::process::Command::new("dbus-run-session")
+            .args(["--", "sh", "-c", script, "sh"])
+            .arg(bin)
+            .arg("--data-dir")
+            .arg(home.join("salesdesk"))
+            .arg("auth")
+            .args(args)
+            .env("HOME", &home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .env("SUPABASE_URL", url)
+            .env("SUPABASE_ANON_KEY", ANON)
+            .env("SALESDESK_PASSWORD", "a good long password")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signin_status_signout_with_a_real_keyring() {
+    if !on_path("gnome-keyring-daemon") || !on_path("dbus-run-session") {
+        println!("SKIPPED: gnome-keyring-daemon or dbus-run-session is not installed");
+        return;
+    }
+    let fake = SupabaseAuthFake::start(ANON, SECRET).await;
+    fake.set_confirm_email(false);
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path().to_path_buf();
+    let url = fake.project_url();
+
+    let out = run_with_keyring(
+        h.clone(),
+        url.clone(),
+        &["signup", "--email", "kc@example.com", "--json"],
+    )
+    .await;
+    assert!(out.status.success(), "{out:?}");
+    let reply: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(reply["signed_in"], true);
+
+    let out = run_with_keyring(h.clone(), url.clone(), &["status", "--json"]).await;
+    assert!(out.status.success(), "{out:?}");
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["signed_in"], true);
+    assert_eq!(status["user"]["email"], "kc@example.com");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("access_token") && !text.contains("refresh_token"));
+
+    let out = run_with_keyring(h.clone(), url.clone(), &["signout", "--json"]).await;
+    assert!(out.status.success(), "{out:?}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["server_confirmed"], true);
+    assert_eq!(fake.session_count("kc@example.com").await, 0);
+    let logout = fake
+        .requests()
+        .into_iter()
+        .rfind(|r| r.path_and_query.starts_with("/auth/v1/logout"))
+        .unwrap();
+    assert_eq!(logout.path_and_query, "/auth/v1/logout?scope=local");
+
+    let out = run_with_keyring(h, url, &["status"]).await;
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Not signed in"),
+        "{out:?}"
+    );
+}
