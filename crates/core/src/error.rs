@@ -106,6 +106,9 @@ pub enum CoreError {
 
     #[error(transparent)]
     Remote(#[from] crate::data::remote::RemoteError),
+
+    #[error(transparent)]
+    Files(#[from] crate::files::FileError),
 }
 
 impl CoreError {
@@ -129,6 +132,7 @@ impl CoreError {
             | CoreError::Store(_) => ErrorKind::Store,
             CoreError::Internal(_) => ErrorKind::Internal,
             CoreError::Remote(e) => e.kind(),
+            CoreError::Files(e) => e.kind(),
         }
     }
 

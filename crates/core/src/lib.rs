@@ -7,6 +7,7 @@ pub mod ai;
 pub mod analysis;
 pub mod data;
 pub mod error;
+pub mod files;
 pub mod health;
 pub mod paths;
 pub mod secrets;
