@@ -14,6 +14,7 @@
 pub mod anthropic;
 pub mod gemini;
 pub mod openai;
+pub mod supabase_storage;
 
 use std::collections::VecDeque;
 use std::convert::Infallible;

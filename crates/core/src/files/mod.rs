@@ -27,12 +27,15 @@ use std::time::SystemTime;
 use futures_util::future::BoxFuture;
 use sha2::{Digest, Sha256};
 
+pub use download::Downloaded;
 pub use error::FileError;
 pub use local::LocalFileStore;
 pub use progress::{CancelFlag, Progress, ProgressFn, Transfer};
+pub use supabase::Uploaded;
 pub use supabase::{
     BucketLimit, BucketStore, StaticToken, StorageConfig, SupabaseStorage, TokenSource,
 };
+pub use tus::{PendingUpload, pending_uploads};
 
 /// A file as a store holds it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -75,7 +75,11 @@ pub(crate) async fn upload(
     let mut failures = 0u32;
     while tracked.confirmed < size {
         transfer.check_cancel()?;
-        job.facts.still_matches(job.src)?;
+        if let Err(e) = job.facts.still_matches(job.src) {
+            // That content can never complete: forget the upload rather than resume it.
+            delete_row(storage, job).await?;
+            return Err(e);
+        }
         let len = storage.config.chunk_size.min(size - tracked.confirmed);
         let last = tracked.confirmed + len == size;
         if last && hash_file(job.src).await? != job.sha256 {
@@ -131,10 +135,11 @@ pub(crate) async fn upload(
         }
     }
     // The server has every byte; the source must still be what was hashed.
-    job.facts.still_matches(job.src).inspect_err(|_| {
+    let end_check = job.facts.still_matches(job.src);
+    delete_row(storage, job).await?;
+    end_check.inspect_err(|_| {
         tracing::warn!(bucket = job.bucket, "source changed after the last chunk");
     })?;
-    delete_row(storage, job).await?;
     Ok(resumed_from)
 }
 
