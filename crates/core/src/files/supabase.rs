@@ -292,11 +292,21 @@ impl SupabaseStorage {
         &self,
         bucket: &str,
         object_path: &str,
-        name: &str,
         size: u64,
         content_type: &str,
     ) -> Result<(), FileError> {
         check_object_path(object_path)?;
+        self.check_limits(bucket, object_path, size, content_type)
+    }
+
+    /// The bucket's size and type rules for a file called `name`.
+    pub(crate) fn check_limits(
+        &self,
+        bucket: &str,
+        name: &str,
+        size: u64,
+        content_type: &str,
+    ) -> Result<(), FileError> {
         if size == 0 {
             return Err(FileError::Empty {
                 name: name.to_owned(),
@@ -335,7 +345,7 @@ impl SupabaseStorage {
         transfer: &Transfer,
     ) -> Result<Uploaded, FileError> {
         let facts = SourceFacts::of(src)?;
-        self.check_upload(bucket, object_path, object_path, facts.size, content_type)?;
+        self.check_upload(bucket, object_path, facts.size, content_type)?;
         let sha256 = hash_file(src).await?;
         facts.still_matches(src)?;
         self.upload_checked(
@@ -611,7 +621,7 @@ impl FileStore for BucketStore {
         Box::pin(async move {
             let (name, mime, facts) = preflight(src, name, mime)?;
             self.storage
-                .check_upload(&self.bucket, "placeholder", &name, facts.size, &mime)?;
+                .check_limits(&self.bucket, &name, facts.size, &mime)?;
             let sha256 = hash_file(src).await?;
             facts.still_matches(src)?;
             let key = format!("{}{}/{}", self.prefix, sha256, key_slug(&name));
