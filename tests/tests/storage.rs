@@ -59,6 +59,8 @@ impl Env {
             .expect("http client");
         let mut config = StorageConfig::new(self.fake.origin());
         config.retry_backoff = Duration::from_millis(10);
+        config.request_timeout = Duration::from_secs(3);
+        config.stall_timeout = Duration::from_millis(500);
         SupabaseStorage::new(http, config, tokens, self.store.clone())
     }
 
@@ -988,4 +990,40 @@ async fn bucket_store_round_trips_and_dedupes() {
     assert_eq!(sha_file(&dest), digest);
     store.delete(&s.key).await.unwrap();
     assert_eq!(env.fake.object_digest("call-recordings", &s.key), None);
+}
+
+#[tokio::test]
+async fn a_silent_server_is_timed_out_and_retried() {
+    let env = Env::new().await;
+    let client = env.client();
+    let (src, digest) = env.file("slow.wav", b"", CHUNK as usize + 100);
+    env.fake
+        .fault(On::Patch, StorageFault::Latency(Duration::from_secs(10)));
+    let up = client
+        .upload(
+            "call-recordings",
+            "u1/slow.wav",
+            &src,
+            "audio/wav",
+            false,
+            &Transfer::default(),
+        )
+        .await
+        .expect("retried after the timeout");
+    assert_eq!(up.sha256, digest);
+    // A download that stalls mid-body resumes too.
+    env.fake
+        .fault(On::Download, StorageFault::Slow(Duration::from_secs(10)));
+    let dest = env.path("slow-back.wav");
+    client
+        .download(
+            "call-recordings",
+            "u1/slow.wav",
+            &dest,
+            Some(&digest),
+            &Transfer::default(),
+        )
+        .await
+        .expect("stall detected and resumed");
+    assert_eq!(sha_file(&dest), digest);
 }

@@ -160,9 +160,14 @@ impl SupabaseStorage {
         let mut done = start;
         loop {
             transfer.check_cancel()?;
-            let chunk = resp.chunk().await.map_err(|e| FileError::Network {
-                message: super::supabase::describe_transport(&e),
-            });
+            let chunk = match tokio::time::timeout(self.config.stall_timeout, resp.chunk()).await {
+                Ok(c) => c.map_err(|e| FileError::Network {
+                    message: super::supabase::describe_transport(&e),
+                }),
+                Err(_) => Err(FileError::Network {
+                    message: "the download stalled".into(),
+                }),
+            };
             let chunk = match chunk {
                 Ok(Some(c)) => c,
                 Ok(None) => break,

@@ -64,6 +64,11 @@ pub struct StorageConfig {
     pub max_attempts: u32,
     /// First wait between attempts; doubles each time.
     pub retry_backoff: Duration,
+    /// Longest a request may take to send its body and get its answer's headers (a 6 MB
+    /// chunk fits at ~50 KB/s). A silent server fails the attempt, which is then retried.
+    pub request_timeout: Duration,
+    /// Longest silence tolerated in the middle of a download body.
+    pub stall_timeout: Duration,
     pub limits: HashMap<String, BucketLimit>,
 }
 
@@ -107,6 +112,8 @@ impl StorageConfig {
             chunk_size: CHUNK_SIZE,
             max_attempts: 5,
             retry_backoff: Duration::from_millis(500),
+            request_timeout: Duration::from_secs(120),
+            stall_timeout: Duration::from_secs(30),
             limits,
         }
     }
@@ -267,9 +274,21 @@ impl SupabaseStorage {
             if let Some(key) = &self.config.api_key {
                 req = req.header("apikey", key.expose());
             }
-            let resp = req.send().await.map_err(|e| FileError::Network {
-                message: describe_transport(&e),
-            })?;
+            // Bounds the wait for the answer's headers, not the body that follows (downloads
+            // bound their body reads by `stall_timeout`).
+            let resp = match tokio::time::timeout(self.config.request_timeout, req.send()).await {
+                Ok(r) => r.map_err(|e| FileError::Network {
+                    message: describe_transport(&e),
+                })?,
+                Err(_) => {
+                    return Err(FileError::Network {
+                        message: format!(
+                            "no answer within {} s",
+                            self.config.request_timeout.as_secs_f32()
+                        ),
+                    });
+                }
+            };
             if resp.status().is_success() {
                 return Ok(Reply::Ok(resp));
             }
