@@ -1027,3 +1027,56 @@ async fn a_silent_server_is_timed_out_and_retried() {
         .expect("stall detected and resumed");
     assert_eq!(sha_file(&dest), digest);
 }
+
+#[tokio::test]
+async fn the_lru_cache_keeps_to_its_budget_and_saves_downloads() {
+    let env = Env::new().await;
+    let remote = salesdesk_core::files::BucketStore::new(env.client(), "call-recordings", "u1/");
+    let cached = salesdesk_core::files::CachedStore::new(remote, env.path("cache"), 250_000);
+    let mut keys = Vec::new();
+    for i in 0..3u8 {
+        let (src, _) = env.file(&format!("c{i}.wav"), &[WAV, &[i; 64]].concat(), 100_000);
+        let s = cached
+            .put(&src, &format!("c{i}.wav"), None, &Transfer::default())
+            .await
+            .unwrap();
+        keys.push(s);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(cached.cached_bytes() <= 250_000);
+    assert!(!cached.is_cached(&keys[0].key), "the oldest was evicted");
+    assert!(cached.is_cached(&keys[1].key) && cached.is_cached(&keys[2].key));
+
+    env.fake.clear_requests();
+    let dest = env.path("c1-back.wav");
+    cached
+        .get(&keys[1].key, &dest, &Transfer::default())
+        .await
+        .unwrap();
+    assert_eq!(sha_file(&dest), keys[1].sha256);
+    assert_eq!(
+        env.fake.count("GET", "/object/"),
+        0,
+        "served from the cache"
+    );
+    tokio::time::sleep(Duration::from_millis(20)).await;
+
+    let dest = env.path("c0-back.wav");
+    cached
+        .get(&keys[0].key, &dest, &Transfer::default())
+        .await
+        .unwrap();
+    assert_eq!(sha_file(&dest), keys[0].sha256);
+    assert_eq!(env.fake.count("GET", "/object/"), 1, "downloaded once");
+    // c1 was used more recently than c2, so c2 made room for c0.
+    assert!(cached.is_cached(&keys[0].key) && cached.is_cached(&keys[1].key));
+    assert!(!cached.is_cached(&keys[2].key));
+    assert!(cached.cached_bytes() <= 250_000);
+
+    cached.delete(&keys[0].key).await.unwrap();
+    assert!(!cached.is_cached(&keys[0].key));
+    assert_eq!(
+        env.fake.object_digest("call-recordings", &keys[0].key),
+        None
+    );
+}

@@ -9,9 +9,12 @@
 //! - [`names`], [`sniff`]: what is refused before a byte moves (hostile names, content that
 //!   is not what its extension says, empty or oversized files).
 //!
-//! Left out on purpose: an LRU cache of downloaded team files, bucket administration (buckets
-//! and their policies are created by the project's migrations), and image transforms.
+//! - [`cache`]: a size-budgeted LRU cache of team files in front of any store.
+//!
+//! Left out on purpose: bucket administration (buckets and their policies belong to the
+//! project's set-up), public URLs and image transforms.
 
+pub mod cache;
 pub mod download;
 pub mod error;
 pub mod local;
@@ -27,6 +30,7 @@ use std::time::SystemTime;
 use futures_util::future::BoxFuture;
 use sha2::{Digest, Sha256};
 
+pub use cache::CachedStore;
 pub use download::Downloaded;
 pub use error::FileError;
 pub use local::LocalFileStore;
@@ -71,6 +75,18 @@ pub trait FileStore: Send + Sync {
     ) -> BoxFuture<'a, Result<u64, FileError>>;
 
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), FileError>>;
+}
+
+/// The SHA-256 a store key names: a local key is the digest itself, a bucket key
+/// `{prefix}{sha256}/{slug}` carries it as its second-to-last segment.
+pub fn digest_of_key(key: &str) -> Option<&str> {
+    let is_digest = |s: &str| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    if is_digest(key) {
+        return Some(key);
+    }
+    let mut parts = key.rsplit('/');
+    parts.next()?;
+    parts.next().filter(|s| is_digest(s))
 }
 
 /// Facts about a source file taken before it is stored, to notice it changing meanwhile.

@@ -621,14 +621,6 @@ impl BucketStore {
     }
 }
 
-/// The SHA-256 named in a [`BucketStore`] key.
-fn key_sha(key: &str) -> Option<&str> {
-    let mut parts = key.rsplit('/');
-    parts.next()?;
-    let sha = parts.next()?;
-    (sha.len() == 64 && sha.bytes().all(|b| b.is_ascii_hexdigit())).then_some(sha)
-}
-
 impl FileStore for BucketStore {
     fn put<'a>(
         &'a self,
@@ -680,7 +672,7 @@ impl FileStore for BucketStore {
         Box::pin(async move {
             let got = self
                 .storage
-                .download(&self.bucket, key, dest, key_sha(key), transfer)
+                .download(&self.bucket, key, dest, super::digest_of_key(key), transfer)
                 .await?;
             Ok(got.size)
         })
@@ -706,7 +698,11 @@ mod tests {
     #[test]
     fn keys_name_their_digest() {
         let sha = "a".repeat(64);
-        assert_eq!(key_sha(&format!("u/{sha}/x.pdf")), Some(sha.as_str()));
-        assert_eq!(key_sha("u/x.pdf"), None);
+        assert_eq!(
+            super::super::digest_of_key(&format!("u/{sha}/x.pdf")),
+            Some(sha.as_str())
+        );
+        assert_eq!(super::super::digest_of_key(&sha), Some(sha.as_str()));
+        assert_eq!(super::super::digest_of_key("u/x.pdf"), None);
     }
 }
