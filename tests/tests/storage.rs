@@ -1080,3 +1080,74 @@ async fn the_lru_cache_keeps_to_its_budget_and_saves_downloads() {
         None
     );
 }
+
+#[tokio::test]
+async fn offset_conflicts_rehead_and_forgotten_uploads_start_over() {
+    let env = Env::new().await;
+    let client = env.client();
+    let size = CHUNK as usize + 4096;
+    let (src, digest) = env.file("c.wav", b"", size);
+    env.fake.fault(On::Patch, StorageFault::Status(409));
+    client
+        .upload(
+            "call-recordings",
+            "u1/c.wav",
+            &src,
+            "audio/wav",
+            false,
+            &Transfer::default(),
+        )
+        .await
+        .expect("409 → HEAD → continue");
+    assert_eq!(env.fake.count("POST", "/upload/resumable"), 1);
+    assert!(env.fake.count("HEAD", "/upload/resumable/") >= 1);
+    assert_eq!(
+        env.fake
+            .object_digest("call-recordings", "u1/c.wav")
+            .map(|d| d.1),
+        Some(digest.clone())
+    );
+
+    env.fake.clear_requests();
+    env.fake.fault(On::Patch, StorageFault::Status(404));
+    client
+        .upload(
+            "call-recordings",
+            "u1/c2.wav",
+            &src,
+            "audio/wav",
+            false,
+            &Transfer::default(),
+        )
+        .await
+        .expect("404 → a new upload");
+    assert_eq!(env.fake.count("POST", "/upload/resumable"), 2);
+    assert_eq!(
+        env.fake
+            .object_digest("call-recordings", "u1/c2.wav")
+            .map(|d| d.1),
+        Some(digest)
+    );
+
+    // The fake's listing, as the real API shapes it: folders first (id null), then files.
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let listing: serde_json::Value = serde_json::from_slice(
+        &http
+            .post(format!(
+                "{}/storage/v1/object/list/call-recordings",
+                env.fake.origin()
+            ))
+            .bearer_auth(env.token(60))
+            .header("content-type", "application/json")
+            .body(r#"{"prefix":""}"#)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(listing[0]["name"], "u1");
+    assert!(listing[0]["id"].is_null());
+}

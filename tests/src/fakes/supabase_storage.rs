@@ -630,7 +630,12 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         let fault = state.take_fault(kind);
         let mut slow = None;
         match fault {
-            Some(StorageFault::Status(s)) => return Ok(tus_response(s, "Injected failure")),
+            Some(StorageFault::Status(s)) => {
+                // Read the request out first, so the client sees this answer rather than a
+                // connection closed under the body it is still sending.
+                let _ = body.collect().await;
+                return Ok(tus_response(s, "Injected failure"));
+            }
             Some(StorageFault::Latency(d)) => tokio::time::sleep(d).await,
             Some(StorageFault::Slow(d)) => slow = Some(d),
             _ => {}
@@ -821,6 +826,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
     let mut slow = None;
     match &fault {
         Some(StorageFault::Status(s)) => {
+            let _ = body.collect().await;
             return Ok(storage_error(*s, "Injected", "injected failure"));
         }
         Some(StorageFault::Latency(d)) => tokio::time::sleep(*d).await,

@@ -158,32 +158,34 @@ impl SupabaseStorage {
             .map_err(|e| FileError::io(part, e))?;
         let meter = Meter::new(start, total);
         let mut done = start;
-        loop {
-            transfer.check_cancel()?;
-            let chunk = match tokio::time::timeout(self.config.stall_timeout, resp.chunk()).await {
-                Ok(c) => c.map_err(|e| FileError::Network {
-                    message: super::supabase::describe_transport(&e),
-                }),
-                Err(_) => Err(FileError::Network {
-                    message: "the download stalled".into(),
-                }),
-            };
-            let chunk = match chunk {
-                Ok(Some(c)) => c,
-                Ok(None) => break,
-                Err(e) => {
-                    // Keep what arrived: the next attempt asks for the rest.
-                    let _ = file.flush().await;
-                    return Err(e);
-                }
-            };
-            file.write_all(&chunk)
-                .await
-                .map_err(|e| FileError::io(part, e))?;
-            done += chunk.len() as u64;
-            meter.report(transfer, done);
+        let received: Result<(), FileError> = async {
+            loop {
+                transfer.check_cancel()?;
+                let chunk =
+                    match tokio::time::timeout(self.config.stall_timeout, resp.chunk()).await {
+                        Ok(c) => c.map_err(|e| FileError::Network {
+                            message: super::supabase::describe_transport(&e),
+                        })?,
+                        Err(_) => {
+                            return Err(FileError::Network {
+                                message: "the download stalled".into(),
+                            });
+                        }
+                    };
+                let Some(chunk) = chunk else { return Ok(()) };
+                file.write_all(&chunk)
+                    .await
+                    .map_err(|e| FileError::io(part, e))?;
+                done += chunk.len() as u64;
+                meter.report(transfer, done);
+            }
         }
-        file.flush().await.map_err(|e| FileError::io(part, e))?;
+        .await;
+        // Whatever happened, wait for tokio's background write to land before returning:
+        // the next attempt measures the part to know where to resume.
+        let flushed = file.flush().await;
+        received?;
+        flushed.map_err(|e| FileError::io(part, e))?;
         file.sync_all().await.map_err(|e| FileError::io(part, e))?;
         if done < total {
             return Err(FileError::Network {
