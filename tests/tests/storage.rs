@@ -509,6 +509,25 @@ async fn an_expired_token_is_refreshed_once_and_a_dead_one_signs_out() {
         .unwrap_err();
     assert!(matches!(err, FileError::SignedOut { .. }), "{err:?}");
     assert_eq!(CoreError::from(err).kind(), ErrorKind::SignedOut);
+
+    // A token signed with another secret is no better.
+    let mut c = Claims::for_session(env.user, Uuid::new_v4(), "rep@example.com");
+    c.exp = unix_now() + 3600;
+    let forged = mint_token("another-secret-another-secret-another-secret", &c);
+    let err = env
+        .client_with(Arc::new(StaticToken(SecretString::new(forged))))
+        .upload(
+            "call-recordings",
+            "u1/y.txt",
+            &small,
+            "text/plain",
+            false,
+            &Transfer::default(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, FileError::SignedOut { .. }), "{err:?}");
+    assert_eq!(env.fake.object_digest("call-recordings", "u1/y.txt"), None);
 }
 
 #[tokio::test]
@@ -536,6 +555,24 @@ async fn materials_are_writable_by_admins_only() {
         env.fake.object_digest("training-materials", "m/deck.txt"),
         None
     );
+    // An admin by the token's claim...
+    let mut c = Claims::for_session(Uuid::new_v4(), Uuid::new_v4(), "admin@example.com");
+    c.app_metadata = serde_json::json!({"provider": "email", "role": "admin"});
+    let admin = env.client_with(Arc::new(StaticToken(SecretString::new(mint_token(
+        SECRET, &c,
+    )))));
+    admin
+        .upload(
+            "training-materials",
+            "m/by-claim.txt",
+            &small,
+            "text/plain",
+            false,
+            &Transfer::default(),
+        )
+        .await
+        .expect("an admin claim may write materials");
+    // ...or by the team's admin list.
     env.fake.add_admin(&env.user.to_string());
     client
         .upload(

@@ -95,8 +95,8 @@ pub enum FileError {
 
 impl FileError {
     /// Maps an I/O error on `path`, turning ENOSPC (and Windows' disk-full codes) into
-    /// [`FileError::DiskFull`] and a missing file into [`FileError::SourceVanished`] is left to
-    /// callers, who know whether the path is a source.
+    /// [`FileError::DiskFull`]. (A missing *source* is [`FileError::SourceVanished`]; only the
+    /// caller knows whether the path is a source, see `files::source_error`.)
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         let path = path.into();
         if is_disk_full(&source) {
