@@ -109,6 +109,9 @@ pub enum CoreError {
 
     #[error(transparent)]
     Auth(#[from] crate::auth::AuthError),
+
+    #[error(transparent)]
+    Files(#[from] crate::files::FileError),
 }
 
 impl CoreError {
@@ -133,6 +136,7 @@ impl CoreError {
             CoreError::Internal(_) => ErrorKind::Internal,
             CoreError::Remote(e) => e.kind(),
             CoreError::Auth(e) => e.kind(),
+            CoreError::Files(e) => e.kind(),
         }
     }
 

@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod auth;
 pub mod data;
 pub mod error;
+pub mod files;
 pub mod health;
 pub mod paths;
 pub mod secrets;

@@ -15,6 +15,7 @@ pub mod anthropic;
 pub mod gemini;
 pub mod openai;
 pub mod supabase_auth;
+pub mod supabase_storage;
 
 use std::collections::VecDeque;
 use std::convert::Infallible;

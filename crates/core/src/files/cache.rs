@@ -1,0 +1,168 @@
+//! A size-budgeted LRU cache of team files on local disk, in front of any [`FileStore`]
+//! (normally a [`super::BucketStore`]): a file opened twice is downloaded once, and the cache
+//! never grows past its budget. The cache is a [`LocalFileStore`] (content-addressed, verified
+//! on the way out) whose files' modification times record last use; eviction drops the least
+//! recently used until the total fits.
+//!
+//! The cache is best effort: a failure to cache (full disk, a corrupt entry) never fails the
+//! operation, it only costs a download.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use futures_util::future::BoxFuture;
+
+use super::{FileError, FileStore, LocalFileStore, StoredFile, Transfer, digest_of_key};
+
+pub struct CachedStore<S> {
+    inner: S,
+    cache: LocalFileStore,
+    budget: u64,
+}
+
+impl<S: FileStore> CachedStore<S> {
+    /// Caches `inner`'s files under `root`, keeping at most `budget` bytes.
+    pub fn new(inner: S, root: impl Into<PathBuf>, budget: u64) -> Self {
+        Self {
+            inner,
+            cache: LocalFileStore::new(root),
+            budget,
+        }
+    }
+
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// Bytes currently cached.
+    pub fn cached_bytes(&self) -> u64 {
+        entries(&self.cache.root().join("sha256"))
+            .iter()
+            .map(|e| e.1)
+            .sum()
+    }
+
+    /// Whether the file with this key is cached.
+    pub fn is_cached(&self, key: &str) -> bool {
+        digest_of_key(key)
+            .and_then(|d| self.cache.object_path(d))
+            .is_some_and(|p| p.is_file())
+    }
+
+    async fn remember(&self, path: &Path) {
+        let quiet = Transfer::default();
+        match self.cache.put(path, "cached", None, &quiet).await {
+            Ok(stored) => {
+                self.touch(&stored.sha256);
+                self.evict();
+            }
+            Err(e) => tracing::debug!(error = %e, "could not cache a file"),
+        }
+    }
+
+    fn touch(&self, digest: &str) {
+        if let Some(p) = self.cache.object_path(digest)
+            && let Ok(f) = std::fs::File::options().write(true).open(&p)
+        {
+            let _ = f.set_modified(SystemTime::now());
+        }
+    }
+
+    /// Drops least recently used files until the cache fits its budget.
+    fn evict(&self) {
+        let mut all = entries(&self.cache.root().join("sha256"));
+        let mut total: u64 = all.iter().map(|e| e.1).sum();
+        all.sort_by_key(|e| e.2);
+        for (path, size, _) in all {
+            if total <= self.budget {
+                break;
+            }
+            if std::fs::remove_file(&path).is_ok() {
+                total -= size;
+            }
+        }
+    }
+}
+
+/// (path, size, last use) of every cached file.
+fn entries(dir: &Path) -> Vec<(PathBuf, u64, SystemTime)> {
+    let mut out = Vec::new();
+    let Ok(shards) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for shard in shards.flatten() {
+        let Ok(files) = std::fs::read_dir(shard.path()) else {
+            continue;
+        };
+        for f in files.flatten() {
+            if let Ok(m) = f.metadata()
+                && m.is_file()
+            {
+                out.push((
+                    f.path(),
+                    m.len(),
+                    m.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                ));
+            }
+        }
+    }
+    out
+}
+
+impl<S: FileStore> FileStore for CachedStore<S> {
+    fn put<'a>(
+        &'a self,
+        src: &'a Path,
+        name: &'a str,
+        mime: Option<&'a str>,
+        transfer: &'a Transfer,
+    ) -> BoxFuture<'a, Result<StoredFile, FileError>> {
+        Box::pin(async move {
+            let stored = self.inner.put(src, name, mime, transfer).await?;
+            // The file just stored is likely to be opened next.
+            if stored.size <= self.budget {
+                self.remember(src).await;
+            }
+            Ok(stored)
+        })
+    }
+
+    fn get<'a>(
+        &'a self,
+        key: &'a str,
+        dest: &'a Path,
+        transfer: &'a Transfer,
+    ) -> BoxFuture<'a, Result<u64, FileError>> {
+        Box::pin(async move {
+            if let Some(digest) = digest_of_key(key) {
+                match self.cache.get(digest, dest, transfer).await {
+                    Ok(size) => {
+                        self.touch(digest);
+                        return Ok(size);
+                    }
+                    Err(FileError::NotFound { .. }) => {}
+                    Err(FileError::Cancelled) => return Err(FileError::Cancelled),
+                    Err(e) => {
+                        tracing::debug!(error = %e, "cached copy unusable; downloading");
+                        let _ = self.cache.delete(digest).await;
+                    }
+                }
+            }
+            let size = self.inner.get(key, dest, transfer).await?;
+            if size <= self.budget {
+                self.remember(dest).await;
+            }
+            Ok(size)
+        })
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), FileError>> {
+        Box::pin(async move {
+            self.inner.delete(key).await?;
+            if let Some(digest) = digest_of_key(key) {
+                let _ = self.cache.delete(digest).await;
+            }
+            Ok(())
+        })
+    }
+}

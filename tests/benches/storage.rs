@@ -1,0 +1,183 @@
+//! Throughput and memory of the storage client against the Supabase Storage fake on 127.0.0.1,
+//! next to curl moving the same file through the same fake. Not run by the test suite:
+//! `cargo bench -p salesdesk-testkit --bench storage` (1 GiB; `SALESDESK_BENCH_MIB=256` for a
+//! shorter run). Peak memory is the process's peak RSS (Linux `VmHWM`, reset before each
+//! phase); the fake runs in the same process and streams to disk too, so a flat figure means
+//! neither side buffers the file.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use salesdesk_core::data::local::LocalStore;
+use salesdesk_core::files::{StaticToken, StorageConfig, SupabaseStorage, Transfer};
+use salesdesk_core::secrets::SecretString;
+use salesdesk_testkit::fakes::supabase_storage::StorageFake;
+use salesdesk_testkit::supabase::{Claims, mint_token};
+
+const SECRET: &str = "bench-secret-bench-secret-bench-secret-000";
+
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn reset_peak() {
+    // "5" resets the peak RSS counter (Linux 4.0+); elsewhere the figure is the lifetime peak.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn write_file(path: &Path, mib: usize) {
+    use std::io::Write;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
+    let mut block = vec![0u8; 1 << 20];
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    for _ in 0..mib {
+        for c in block.chunks_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            c.copy_from_slice(&x.to_le_bytes());
+        }
+        f.write_all(&block).expect("write");
+    }
+    f.flush().expect("flush");
+}
+
+fn report(what: &str, bytes: u64, took: Duration, rss: Option<f64>) {
+    let mibps = bytes as f64 / (1024.0 * 1024.0) / took.as_secs_f64();
+    match rss {
+        Some(r) => println!(
+            "{what:<28} {:>8.2} s {mibps:>9.1} MiB/s   peak RSS {r:>7.1} MiB",
+            took.as_secs_f64()
+        ),
+        None => println!(
+            "{what:<28} {:>8.2} s {mibps:>9.1} MiB/s",
+            took.as_secs_f64()
+        ),
+    }
+}
+
+fn curl(args: &[&str]) -> Option<Duration> {
+    let start = Instant::now();
+    let ok = std::process::Command::new("curl")
+        .args([
+            "-sS",
+            "--fail-with-body",
+            "-o",
+            "/dev/null",
+            "--noproxy",
+            "*",
+        ])
+        .args(args)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    ok.then(|| start.elapsed())
+}
+
+#[tokio::main]
+async fn main() {
+    let mib: usize = std::env::var("SALESDESK_BENCH_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024);
+    let bytes = (mib as u64) << 20;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let src = dir.path().join("bench.wav");
+    write_file(&src, mib);
+    let fake = StorageFake::start(SECRET).await;
+    let token = mint_token(
+        SECRET,
+        &Claims::for_session(
+            uuid::Uuid::new_v4(),
+            uuid::Uuid::new_v4(),
+            "bench@example.com",
+        ),
+    );
+    let store = LocalStore::open(&dir.path().join("salesdesk.db"))
+        .await
+        .expect("store");
+    let http = salesdesk_core::ai::http_client_builder(Duration::from_secs(5))
+        .no_proxy()
+        .build()
+        .expect("http");
+    let client = SupabaseStorage::new(
+        http,
+        StorageConfig::new(fake.origin()),
+        Arc::new(StaticToken(SecretString::new(token.clone()))),
+        store,
+    );
+    println!("{mib} MiB, storage fake on 127.0.0.1 (bytes on disk)");
+
+    reset_peak();
+    let start = Instant::now();
+    client
+        .upload(
+            "call-recordings",
+            "bench/a.wav",
+            &src,
+            "audio/wav",
+            true,
+            &Transfer::default(),
+        )
+        .await
+        .expect("upload");
+    report(
+        "salesdesk upload (TUS)",
+        bytes,
+        start.elapsed(),
+        peak_rss_mib(),
+    );
+
+    reset_peak();
+    let dest = dir.path().join("back.wav");
+    let start = Instant::now();
+    client
+        .download(
+            "call-recordings",
+            "bench/a.wav",
+            &dest,
+            None,
+            &Transfer::default(),
+        )
+        .await
+        .expect("download");
+    report(
+        "salesdesk download (+SHA)",
+        bytes,
+        start.elapsed(),
+        peak_rss_mib(),
+    );
+    let _ = std::fs::remove_file(&dest);
+
+    let auth = format!("Authorization: Bearer {token}");
+    let base = format!("{}/storage/v1/object", fake.origin());
+    let src_s = src.to_string_lossy().into_owned();
+    match curl(&[
+        "-X",
+        "POST",
+        "-T",
+        &src_s,
+        "-H",
+        &auth,
+        "-H",
+        "Content-Type: audio/wav",
+        "-H",
+        "x-upsert: true",
+        &format!("{base}/call-recordings/bench/curl.wav"),
+    ]) {
+        Some(t) => report("curl upload (one POST)", bytes, t, None),
+        None => println!("curl upload: curl missing or failed"),
+    }
+    match curl(&[
+        "-H",
+        &auth,
+        &format!("{base}/authenticated/call-recordings/bench/curl.wav"),
+    ]) {
+        Some(t) => report("curl download", bytes, t, None),
+        None => println!("curl download: curl missing or failed"),
+    }
+}
