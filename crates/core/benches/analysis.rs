@@ -92,6 +92,11 @@ fn search(c: &mut Criterion) {
             "common_word_all_rows",
             query(Some("renewal"), None, None, None),
         ),
+        // What the app's Analyses page asks for: the newest 500 matches.
+        (
+            "common_word_limit_500",
+            query(Some("renewal"), None, None, Some(500)),
+        ),
         (
             "prefix_and_score",
             query(Some("integ*"), Some(90), None, Some(50)),

@@ -292,10 +292,40 @@ async fn migration_backfills_rows_saved_before_it() {
 fn fts_query_quotes_every_term() {
     assert_eq!(
         fts_query("price AND NOT \"x"),
-        Some("\"price\" \"AND\" \"NOT\" \"\"\"x\"".into())
+        Some("\"price\" \"AND\" \"NOT\" \"x\"".into())
     );
     assert_eq!(fts_query("pric*"), Some("\"pric\"*".into()));
     assert_eq!(fts_query(" ( ) * : ^ "), None);
+    // Words are cut like the index cuts them: no phrases (the index keeps no positions).
+    assert_eq!(
+        fts_query("follow-up e-mail"),
+        Some("\"follow\" \"up\" \"e\" \"mail\"".into())
+    );
+}
+
+#[tokio::test]
+async fn a_word_the_index_cuts_differently_is_still_found() {
+    // U+A7C0 is a letter to Rust's Unicode tables but newer than SQLite's tokenizer tables;
+    // whichever way the index treats it, the search must not fail and must find the row.
+    let dir = tempfile::tempdir().unwrap();
+    let core = open(&dir).await;
+    let word = "zq\u{A7C0}wx";
+    core.save_analysis(NewAnalysis {
+        title: "Odd letters".into(),
+        transcript: format!("Rep: say {word} please\nCustomer: ok"),
+        analysis: serde_json::json!({"score": 50}),
+        provider: "offline".into(),
+        model: None,
+    })
+    .await
+    .unwrap();
+    let q = SearchQuery {
+        text: Some(word.into()),
+        ..SearchQuery::default()
+    };
+    let found = core.search_analyses(q).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].title, "Odd letters");
 }
 
 proptest! {

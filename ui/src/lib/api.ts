@@ -105,13 +105,18 @@ async function unwrap<T>(call: () => Promise<Result<T, CommandError>>): Promise<
 	return result.data;
 }
 
-/** A query that filters nothing: every saved analysis, newest first. */
+/** The list shows at most this many rows, newest first: enough to browse, and the query and
+ * the table stay fast with tens of thousands of analyses. */
+export const RESULT_LIMIT = 500;
+
+/** A query that filters nothing: the newest saved analyses. */
 export const EMPTY_QUERY: SearchQuery = {
 	text: null,
 	since: null,
 	until: null,
 	min_score: null,
-	max_score: null
+	max_score: null,
+	limit: RESULT_LIMIT
 };
 
 export const api = {

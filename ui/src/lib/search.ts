@@ -1,5 +1,7 @@
 // Turning the Analyses page's filter fields into a `SearchQuery`.
-import type { SearchQuery } from './api';
+import { RESULT_LIMIT, type SearchQuery } from './api';
+
+export { RESULT_LIMIT };
 
 export const SEARCH_DEBOUNCE_MS = 200;
 
@@ -31,12 +33,13 @@ export function buildQuery(f: FilterFields): SearchQuery {
 		since: date(f.since),
 		until: date(f.until),
 		min_score: score(f.minScore),
-		max_score: score(f.maxScore)
+		max_score: score(f.maxScore),
+		limit: RESULT_LIMIT
 	};
 }
 
 export function isFiltered(q: SearchQuery): boolean {
-	return Object.values(q).some((v) => v !== null);
+	return [q.text, q.since, q.until, q.min_score, q.max_score].some((v) => v != null);
 }
 
 /** A stable key for comparing queries. */

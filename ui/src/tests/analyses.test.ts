@@ -14,7 +14,7 @@ vi.mock('@tauri-apps/api/core', async (importOriginal) => ({
 
 import AnalysesPage from '../routes/analyses/+page.svelte';
 
-const ALL: SearchQuery = { text: null, since: null, until: null, min_score: null, max_score: null };
+const ALL: SearchQuery = { text: null, since: null, until: null, min_score: null, max_score: null, limit: 500 };
 
 function searches(): SearchQuery[] {
 	return invokeMock.mock.calls
@@ -135,7 +135,8 @@ describe('Analyses page', () => {
 			since: '2024-05-01',
 			until: '2024-05-31',
 			min_score: 60,
-			max_score: 90
+			max_score: 90,
+			limit: 500
 		});
 		expect(searches()).toHaveLength(2);
 	});

@@ -281,7 +281,7 @@ describe('analyze helpers', () => {
 describe('search query', () => {
 	it('maps empty fields to null and clamps scores', () => {
 		const q = buildQuery({ text: '  ', since: '', until: '', minScore: null, maxScore: undefined });
-		expect(q).toEqual({ text: null, since: null, until: null, min_score: null, max_score: null });
+		expect(q).toEqual({ text: null, since: null, until: null, min_score: null, max_score: null, limit: 500 });
 		expect(isFiltered(q)).toBe(false);
 		const f = buildQuery({
 			text: ' acme ',
@@ -295,7 +295,8 @@ describe('search query', () => {
 			since: '2024-05-01',
 			until: null,
 			min_score: 0,
-			max_score: 100
+			max_score: 100,
+			limit: 500
 		});
 		expect(isFiltered(f)).toBe(true);
 	});

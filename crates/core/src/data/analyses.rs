@@ -223,7 +223,7 @@ pub async fn restore(tx: &mut WriteTx, id: &str) -> Result<()> {
 /// without reading the large transcript rows; text matches come from the FTS5 index as a set
 /// of rowids.
 pub async fn search(store: &LocalStore, query: &SearchQuery) -> Result<Vec<AnalysisSummary>> {
-    let text = query.text.as_deref().and_then(fts_query);
+    let terms = query.text.as_deref().map(search_terms).unwrap_or_default();
     let since = query
         .since
         .as_deref()
@@ -260,21 +260,83 @@ pub async fn search(store: &LocalStore, query: &SearchQuery) -> Result<Vec<Analy
         )));
     }
 
+    let filters = Filters {
+        since,
+        until,
+        min_score: query.min_score,
+        max_score: query.max_score,
+        limit: query.limit,
+    };
+    match run_search(store, &terms, &filters, TextMatch::Index).await {
+        // The index's tokenizer (SQLite's Unicode 6.1 tables) can cut a word we kept whole,
+        // which a position-less index refuses as a phrase: search the text directly then.
+        Err(sqlx::Error::Database(e)) if e.message().contains("fts5") => {
+            tracing::debug!("search index refused the query; scanning the text instead");
+            run_search(store, &terms, &filters, TextMatch::Scan).await
+        }
+        other => other,
+    }
+    .map_err(|e| store.err(e))
+}
+
+struct Filters {
+    since: Option<String>,
+    until: Option<String>,
+    min_score: Option<u32>,
+    max_score: Option<u32>,
+    limit: Option<u32>,
+}
+
+#[derive(Clone, Copy)]
+enum TextMatch {
+    /// Through the FTS5 index (the normal, fast path).
+    Index,
+    /// `LIKE` over title and transcript (slow; the fallback).
+    Scan,
+}
+
+async fn run_search(
+    store: &LocalStore,
+    terms: &[SearchTerm],
+    filters: &Filters,
+    text_match: TextMatch,
+) -> std::result::Result<Vec<AnalysisSummary>, sqlx::Error> {
     enum Arg {
         Text(String),
         Int(i64),
     }
     let mut sql = String::from(
-        "SELECT id, title, created_at, updated_at, provider, model, score FROM call_analyses \
-         WHERE deleted_at IS NULL",
+        "SELECT id, title, created_at, updated_at, provider, model, score FROM call_analyses",
     );
-    let mut args = Vec::new();
-    if let Some(text) = text {
-        sql.push_str(
-            " AND rowid IN (SELECT rowid FROM call_analyses_fts WHERE call_analyses_fts MATCH ?)",
-        );
-        args.push(Arg::Text(text));
+    if !terms.is_empty() {
+        // Walk the covering list index newest first and keep the rows whose rowid the text
+        // matched: left to itself SQLite looks every matched rowid up in the table, whose rows
+        // carry whole transcripts, and sorts afterwards (several times slower).
+        sql.push_str(" INDEXED BY call_analyses_live_list");
     }
+    sql.push_str(" WHERE deleted_at IS NULL");
+    let mut args = Vec::new();
+    if !terms.is_empty() {
+        match text_match {
+            TextMatch::Index => {
+                sql.push_str(
+                    " AND rowid IN (SELECT rowid FROM call_analyses_fts WHERE call_analyses_fts MATCH ?)",
+                );
+                args.push(Arg::Text(fts_match_expression(terms)));
+            }
+            TextMatch::Scan => {
+                for term in terms {
+                    let pattern = like_pattern(term);
+                    sql.push_str(
+                        " AND (title LIKE ? ESCAPE '\\' OR transcript LIKE ? ESCAPE '\\')",
+                    );
+                    args.push(Arg::Text(pattern.clone()));
+                    args.push(Arg::Text(pattern));
+                }
+            }
+        }
+    }
+    let (since, until) = (filters.since.clone(), filters.until.clone());
     if let Some(since) = since {
         sql.push_str(" AND created_at >= ?");
         args.push(Arg::Text(since));
@@ -283,16 +345,16 @@ pub async fn search(store: &LocalStore, query: &SearchQuery) -> Result<Vec<Analy
         sql.push_str(" AND created_at < ?");
         args.push(Arg::Text(until));
     }
-    if let Some(min) = query.min_score {
+    if let Some(min) = filters.min_score {
         sql.push_str(" AND score >= ?");
         args.push(Arg::Int(i64::from(min)));
     }
-    if let Some(max) = query.max_score {
+    if let Some(max) = filters.max_score {
         sql.push_str(" AND score <= ?");
         args.push(Arg::Int(i64::from(max)));
     }
     sql.push_str(" ORDER BY created_at DESC, id DESC");
-    if let Some(limit) = query.limit {
+    if let Some(limit) = filters.limit {
         sql.push_str(" LIMIT ?");
         args.push(Arg::Int(i64::from(limit)));
     }
@@ -303,7 +365,7 @@ pub async fn search(store: &LocalStore, query: &SearchQuery) -> Result<Vec<Analy
             Arg::Int(n) => q.bind(n),
         };
     }
-    q.fetch_all(store.pool()).await.map_err(|e| store.err(e))
+    q.fetch_all(store.pool()).await
 }
 
 /// Rebuilds the full-text index from the table (after a VACUUM, or to repair it).
@@ -315,24 +377,60 @@ pub async fn rebuild_search_index(tx: &mut WriteTx) -> Result<()> {
     Ok(())
 }
 
-/// Turns user text into an FTS5 query that cannot be a syntax error: every word becomes a
-/// quoted string (quotes doubled), joined by spaces (all must match); a trailing `*` on a word
-/// is kept as a prefix search. Words with no letter or digit are dropped; `None` if none is
-/// left.
-pub fn fts_query(text: &str) -> Option<String> {
-    let terms: Vec<String> = text
-        .split_whitespace()
-        .filter_map(|raw| {
-            let prefix = raw.ends_with('*');
-            let word = raw.trim_end_matches('*');
-            if !word.chars().any(char::is_alphanumeric) {
-                return None;
-            }
-            let quoted = format!("\"{}\"", word.replace('"', "\"\""));
-            Some(if prefix { format!("{quoted}*") } else { quoted })
+/// One word of a search, as the index's tokenizer cuts text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchTerm {
+    pub word: String,
+    /// `word*`: matches words starting with `word`.
+    pub prefix: bool,
+}
+
+/// Cuts user text into words the way FTS5's `unicode61` tokenizer does by default (runs of
+/// letters, digits and private-use characters; everything else separates). A `*` right after a
+/// word makes it a prefix search. Any text is safe: nothing is ever read as query syntax.
+pub fn search_terms(text: &str) -> Vec<SearchTerm> {
+    static WORD: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"([\p{L}\p{N}\p{Co}]+)(\*?)").expect("valid regex")
+    });
+    WORD.captures_iter(text)
+        .map(|c| SearchTerm {
+            word: c[1].to_owned(),
+            prefix: !c[2].is_empty(),
         })
-        .collect();
-    (!terms.is_empty()).then(|| terms.join(" "))
+        .collect()
+}
+
+/// The FTS5 expression for `terms`: each word quoted (so it is never syntax), all required.
+/// Single words only: the index keeps no positions (migration 0300), so there are no phrases.
+pub fn fts_match_expression(terms: &[SearchTerm]) -> String {
+    terms
+        .iter()
+        .map(|t| {
+            // Letters and digits only, so no quote can appear inside.
+            if t.prefix {
+                format!("\"{}\"*", t.word)
+            } else {
+                format!("\"{}\"", t.word)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The user's text for a query, or `None` when it holds no word.
+pub fn fts_query(text: &str) -> Option<String> {
+    let terms = search_terms(text);
+    (!terms.is_empty()).then(|| fts_match_expression(&terms))
+}
+
+fn like_pattern(term: &SearchTerm) -> String {
+    let escaped = term
+        .word
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    // A substring match covers both whole words and prefixes.
+    format!("%{escaped}%")
 }
 
 #[derive(Clone, Copy)]
