@@ -15,9 +15,9 @@ use serde_json::Value;
 
 use crate::fakes::{self, FakeServer};
 
-pub const GEMINI_KEY: &str = "AIzaSyFAKE-gemini-SECRET-0123456789abc";
+pub const GEMINI_KEY: &str = "test-gemini-key-not-real-0123456789abc";
 pub const OPENAI_KEY: &str = "sk-proj-FAKE-openai-SECRET-0123456789abc";
-pub const ANTHROPIC_KEY: &str = "sk-ant-api03-FAKE-anthropic-SECRET-0123456789";
+pub const ANTHROPIC_KEY: &str = "test-anthropic-key-not-real-0123456789";
 pub const ALL_KEYS: [&str; 3] = [GEMINI_KEY, OPENAI_KEY, ANTHROPIC_KEY];
 
 pub struct Harness {
