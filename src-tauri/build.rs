@@ -12,6 +12,9 @@ fn main() {
         "preview_transcript",
         "analyze_transcript",
         "cancel_analysis",
+        "probe_providers",
+        "set_provider_key",
+        "delete_provider_key",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("failed to run the Tauri build script");

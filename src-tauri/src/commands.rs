@@ -2,10 +2,13 @@
 
 use std::sync::Arc;
 
+use salesdesk_core::AiSetup;
+use salesdesk_core::ai::ProviderId;
 use salesdesk_core::analysis::AnalyzeOptions;
 use salesdesk_core::analysis::job::{AnalyzeProgress, TranscriptPreview, TranscriptSource};
 use salesdesk_core::data::analyses::{AnalysisSummary, CallAnalysisRecord, SearchQuery};
 use salesdesk_core::health::Health;
+use salesdesk_core::secrets::{KeyStatus, SecretString};
 use serde::Deserialize;
 use tauri::State;
 use tauri::ipc::Channel;
@@ -137,4 +140,41 @@ pub async fn cancel_analysis(
 ) -> Result<(), CommandError> {
     state.jobs.cancel(&job_id);
     Ok(())
+}
+
+/// Checks every AI provider alone through its models list (no tokens spent) and returns the
+/// health report with the results: the Status page's "Test providers".
+#[tauri::command]
+#[specta::specta]
+pub async fn probe_providers(state: State<'_, DesktopState>) -> Result<Health, CommandError> {
+    Ok(state
+        .core()?
+        .health_with_providers(AiSetup::desktop(), true)
+        .await)
+}
+
+/// Stores (or replaces) a provider's API key in the OS keyring. The reply says only whether a
+/// key is now set; the key never comes back.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_provider_key(
+    state: State<'_, DesktopState>,
+    provider: ProviderId,
+    key: String,
+) -> Result<KeyStatus, CommandError> {
+    let chain = state.core()?.ai_chain(AiSetup::desktop()).await?;
+    chain.set_key(provider, SecretString::new(key)).await?;
+    Ok(chain.key_status(provider).await?)
+}
+
+/// Removes a provider's API key from the OS keyring.
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_provider_key(
+    state: State<'_, DesktopState>,
+    provider: ProviderId,
+) -> Result<KeyStatus, CommandError> {
+    let chain = state.core()?.ai_chain(AiSetup::desktop()).await?;
+    chain.delete_key(provider).await?;
+    Ok(chain.key_status(provider).await?)
 }

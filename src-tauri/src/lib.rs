@@ -31,6 +31,9 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::preview_transcript,
             commands::analyze_transcript,
             commands::cancel_analysis,
+            commands::probe_providers,
+            commands::set_provider_key,
+            commands::delete_provider_key,
         ])
         .typ::<salesdesk_core::analysis::report::CallAnalysis>()
         .typ::<salesdesk_core::analysis::CallMetrics>()

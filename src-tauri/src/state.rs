@@ -90,7 +90,8 @@ impl DesktopState {
 
     pub async fn health(&self) -> Health {
         match (&self.core, &self.paths) {
-            (Ok(core), _) => core.health().await,
+            // With the AI providers as the chain sees them (no network: `probe_providers` does that).
+            (Ok(core), _) => core.health_with_providers(AiSetup::desktop(), false).await,
             (Err(e), Some(paths)) => {
                 Health::unavailable(paths, &CoreError::Store(e.message.clone()))
             }

@@ -12,12 +12,17 @@ import {
 	type CommandError,
 	type ErrorKind,
 	type Health,
+	type KeyStatus,
+	type ProviderId,
 	type SearchQuery,
 	type TranscriptPreview,
 	type TranscriptSource
 } from './bindings';
 
 export type {
+	KeyStatus,
+	ProviderHealth,
+	ProviderId,
 	AnalysisSummary,
 	AnalyzeRequest,
 	AnalyzeProgress,
@@ -121,6 +126,13 @@ export const EMPTY_QUERY: SearchQuery = {
 
 export const api = {
 	health: (): Promise<Health> => unwrap(() => commands.health()),
+	/** Checks each AI provider alone (its models list: no tokens spent). */
+	probeProviders: (): Promise<Health> => unwrap(() => commands.probeProviders()),
+	/** Stores a provider's key in the OS keyring; only whether it is set comes back. */
+	setProviderKey: (provider: ProviderId, key: string): Promise<KeyStatus> =>
+		unwrap(() => commands.setProviderKey(provider, key)),
+	deleteProviderKey: (provider: ProviderId): Promise<KeyStatus> =>
+		unwrap(() => commands.deleteProviderKey(provider)),
 	listAnalyses: (): Promise<AnalysisSummary[]> => unwrap(() => commands.listAnalyses()),
 	getAnalysis: (id: string): Promise<CallAnalysisRecord> => unwrap(() => commands.getAnalysis(id)),
 	/** Opens the native file dialog; `null` when the user cancelled it. */

@@ -26,6 +26,18 @@ export const commands = {
 	analyzeTranscript: (source: TranscriptSource, options: AnalyzeRequest, onProgress: Channel<AnalyzeProgress>) => typedError<CallAnalysisRecord, CommandError>(__TAURI_INVOKE("analyze_transcript", { source, options, onProgress })),
 	/**  Stops a running analysis (at its next stage boundary, before anything is saved). */
 	cancelAnalysis: (jobId: string) => typedError<null, CommandError>(__TAURI_INVOKE("cancel_analysis", { jobId })),
+	/**
+	 *  Checks every AI provider alone through its models list (no tokens spent) and returns the
+	 *  health report with the results: the Status page's "Test providers".
+	 */
+	probeProviders: () => typedError<Health, CommandError>(__TAURI_INVOKE("probe_providers")),
+	/**
+	 *  Stores (or replaces) a provider's API key in the OS keyring. The reply says only whether a
+	 *  key is now set; the key never comes back.
+	 */
+	setProviderKey: (provider: ProviderId, key: string) => typedError<KeyStatus, CommandError>(__TAURI_INVOKE("set_provider_key", { provider, key })),
+	/**  Removes a provider's API key from the OS keyring. */
+	deleteProviderKey: (provider: ProviderId) => typedError<KeyStatus, CommandError>(__TAURI_INVOKE("delete_provider_key", { provider })),
 };
 
 /* Types */
@@ -207,6 +219,14 @@ export type Health = {
 	 *  Empty when the chain was not consulted. Never contains a key.
 	 */
 	providers?: ProviderHealth[],
+};
+
+/**  Whether a key is set, and where it came from: all that a UI ever learns about a key. */
+export type KeyStatus = {
+	provider: ProviderId,
+	set: boolean,
+	/**  `keyring`, `environment`, or `null` when not set. */
+	source: string | null,
 };
 
 export type ModelStatus = {

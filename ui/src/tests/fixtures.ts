@@ -1,4 +1,4 @@
-import type { AnalysisSummary, CallAnalysisRecord, Health } from '$lib/bindings';
+import type { AnalysisSummary, CallAnalysisRecord, Health, ProviderHealth } from '$lib/bindings';
 
 export function healthFixture(overrides: Partial<Health> = {}): Health {
 	return {
@@ -44,3 +44,31 @@ export const analysisRecord: CallAnalysisRecord = {
 	provider: 'openai',
 	model: 'gpt-4o-mini'
 };
+
+/** One provider as the chain reports it; override what a test needs. */
+export function providerFixture(overrides: Partial<ProviderHealth> = {}): ProviderHealth {
+	return {
+		provider: 'gemini',
+		enabled: true,
+		key_set: false,
+		key_source: null,
+		base_url: 'https://generativelanguage.googleapis.com',
+		model: 'gemini-2.5-flash',
+		fallback_model: null,
+		breaker: 'closed',
+		open_until: null,
+		open_reason: null,
+		misconfigured: null,
+		missing_models: [],
+		model_status: null,
+		last_error: null,
+		last_error_at: null,
+		last_success_at: null,
+		recent_attempts: 0,
+		recent_failures: 0,
+		latency_p50_ms: null,
+		latency_p95_ms: null,
+		probe: null,
+		...overrides
+	};
+}

@@ -2,7 +2,7 @@ import { render, screen } from '@testing-library/svelte';
 import { describe, expect, it } from 'vitest';
 import NotBuiltYet from '$lib/components/NotBuiltYet.svelte';
 import RoleplayPage from '../routes/roleplay/+page.svelte';
-import SettingsPage from '../routes/settings/+page.svelte';
+import MarketPage from '../routes/market/+page.svelte';
 
 describe('pages that are not built yet', () => {
 	it('the Roleplay page says plainly that it is not built', () => {
@@ -13,9 +13,9 @@ describe('pages that are not built yet', () => {
 		);
 	});
 
-	it('the Settings page says so too', () => {
-		render(SettingsPage);
-		expect(screen.getByTestId('not-built')).toHaveTextContent("Settings isn't built yet");
+	it('the Market page says so too', () => {
+		render(MarketPage);
+		expect(screen.getByTestId('not-built')).toHaveTextContent("Market isn't built yet");
 	});
 
 	it('the component uses the feature and description it is given', () => {
