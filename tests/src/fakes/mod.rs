@@ -209,28 +209,7 @@ impl FakeServer {
             connections: Mutex::new(Vec::new()),
             record: true,
         });
-        let accept_shared = shared.clone();
-        let accept = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let _ = stream.set_nodelay(true);
-                let shared = accept_shared.clone();
-                let svc_shared = shared.clone();
-                let conn = tokio::spawn(async move {
-                    let svc = service_fn(move |req| handle(svc_shared.clone(), req));
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
-                if let Ok(mut c) = shared.connections.lock() {
-                    c.retain(|h| !h.is_finished());
-                    c.push(conn.abort_handle());
-                }
-            }
-        })
-        .abort_handle();
+        let accept = serve_http1(listener, shared.clone(), |s| &s.connections, handle);
         Self {
             addr,
             shared,
@@ -540,6 +519,43 @@ fn sse_response(chunks: Vec<String>, end: StreamEnd) -> Response<Body> {
         "no-cache".parse().expect("cache control"),
     );
     r
+}
+
+/// Accepts connections on `listener` and serves each over HTTP/1.1 with `handle`, keeping every
+/// connection's handle in the list `connections` picks out of `state`, so a fake can cut them
+/// all at once. Returns the accept loop's handle: abort it to stop accepting.
+pub fn serve_http1<S, H, Fut, E>(
+    listener: TcpListener,
+    state: Arc<S>,
+    connections: fn(&S) -> &Mutex<Vec<AbortHandle>>,
+    handle: H,
+) -> AbortHandle
+where
+    S: Send + Sync + 'static,
+    H: Fn(Arc<S>, Request<Incoming>) -> Fut + Copy + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Response<Body>, E>> + Send + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let svc_state = state.clone();
+            let conn = tokio::spawn(async move {
+                let svc = service_fn(move |req| handle(svc_state.clone(), req));
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+            if let Ok(mut c) = connections(&state).lock() {
+                c.retain(|h| !h.is_finished());
+                c.push(conn.abort_handle());
+            }
+        }
+    })
+    .abort_handle()
 }
 
 pub fn full_body(text: impl Into<Bytes>) -> Body {

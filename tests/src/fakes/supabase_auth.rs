@@ -38,10 +38,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, SecondsFormat, Utc};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -204,28 +201,7 @@ impl SupabaseAuthFake {
             requests: Mutex::new(Vec::new()),
             connections: Mutex::new(Vec::new()),
         });
-        let accept_shared = shared.clone();
-        let accept = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let _ = stream.set_nodelay(true);
-                let shared = accept_shared.clone();
-                let svc_shared = shared.clone();
-                let conn = tokio::spawn(async move {
-                    let svc = service_fn(move |req| handle(svc_shared.clone(), req));
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
-                if let Ok(mut c) = shared.connections.lock() {
-                    c.retain(|h| !h.is_finished());
-                    c.push(conn.abort_handle());
-                }
-            }
-        })
-        .abort_handle();
+        let accept = super::serve_http1(listener, shared.clone(), |s| &s.connections, handle);
         Self {
             addr,
             shared,

@@ -30,10 +30,7 @@ use base64::Engine;
 use bytes::Bytes;
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::{Frame, Incoming};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
@@ -206,28 +203,7 @@ impl StorageFake {
             connections: Mutex::new(Vec::new()),
             next_file: AtomicU64::new(1),
         });
-        let accept_state = state.clone();
-        let accept = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let _ = stream.set_nodelay(true);
-                let state = accept_state.clone();
-                let svc_state = state.clone();
-                let conn = tokio::spawn(async move {
-                    let svc = service_fn(move |req| handle(svc_state.clone(), req));
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .await;
-                });
-                if let Ok(mut c) = state.connections.lock() {
-                    c.retain(|h| !h.is_finished());
-                    c.push(conn.abort_handle());
-                }
-            }
-        })
-        .abort_handle();
+        let accept = super::serve_http1(listener, state.clone(), |s| &s.connections, handle);
         Self {
             addr,
             state,
