@@ -112,6 +112,12 @@ pub enum CoreError {
 
     #[error(transparent)]
     Files(#[from] crate::files::FileError),
+
+    #[error(
+        "no team is set up on this device (local mode). Enter the team's project URL and key in \
+         Settings > Team, or set SUPABASE_URL and SUPABASE_ANON_KEY for the CLI"
+    )]
+    TeamNotConfigured,
 }
 
 impl CoreError {
@@ -137,6 +143,7 @@ impl CoreError {
             CoreError::Remote(e) => e.kind(),
             CoreError::Auth(e) => e.kind(),
             CoreError::Files(e) => e.kind(),
+            CoreError::TeamNotConfigured => ErrorKind::Unavailable,
         }
     }
 

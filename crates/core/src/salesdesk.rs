@@ -16,7 +16,10 @@ use crate::data::local::LocalStore;
 use crate::error::{CoreError, Result};
 use crate::health::{Health, RowCounts, StoreHealth};
 use crate::paths::DataPaths;
-use crate::secrets::Keys;
+use crate::secrets::{Keys, SecretString};
+use crate::team::{
+    AccountStatus, SignUpResult, Team, TeamSettingsInput, TeamSettingsView, TeamSetup, VerifyInput,
+};
 
 #[derive(Debug, Clone)]
 pub struct Salesdesk {
@@ -25,6 +28,8 @@ pub struct Salesdesk {
     ai: Arc<tokio::sync::OnceCell<Arc<Chain>>>,
     /// Set by front ends that want analyses judged by the AI chain (see [`Salesdesk::with_ai`]).
     ai_setup: Option<AiSetup>,
+    /// Team mode: settings, the session, the keeper (see [`Salesdesk::with_team`]).
+    team: Arc<Team>,
 }
 
 /// How a front end sets up the AI chain: where keys come from and whether the environment
@@ -63,7 +68,71 @@ impl Salesdesk {
             store,
             ai: Arc::default(),
             ai_setup: None,
+            team: Arc::new(Team::new(TeamSetup::desktop())),
         })
+    }
+
+    /// Team mode set up this way (where the session and database password are kept, whether
+    /// the environment wins). The default is the desktop's: the OS keyring, saved settings.
+    pub fn with_team(mut self, setup: TeamSetup) -> Self {
+        self.team = Arc::new(Team::new(setup));
+        self
+    }
+
+    pub fn team(&self) -> &Arc<Team> {
+        &self.team
+    }
+
+    /// Starts refreshing the team session in the background (the desktop app; the CLI does
+    /// not need it). Must be called inside a tokio runtime.
+    pub fn start_session_keeper(&self) {
+        self.team.start_keeper(self.store.clone());
+    }
+
+    pub async fn team_settings(&self) -> Result<TeamSettingsView> {
+        self.team.settings(&self.store).await
+    }
+
+    pub async fn save_team_settings(&self, input: TeamSettingsInput) -> Result<TeamSettingsView> {
+        self.team.save_settings(&self.store, input).await
+    }
+
+    /// A fresh access token for the sync engine and storage (refreshed first when needed).
+    pub async fn access_token(&self) -> Result<SecretString> {
+        self.team.access_token(&self.store).await
+    }
+
+    /// The team database URL with its password; `None` in local mode.
+    pub async fn team_database_url(&self) -> Result<Option<SecretString>> {
+        self.team.database_url(&self.store).await
+    }
+
+    pub async fn account_status(&self) -> Result<AccountStatus> {
+        self.team.status(&self.store).await
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &SecretString) -> Result<AccountStatus> {
+        self.team.sign_in(&self.store, email, password).await
+    }
+
+    pub async fn sign_up(&self, email: &str, password: &SecretString) -> Result<SignUpResult> {
+        self.team.sign_up(&self.store, email, password).await
+    }
+
+    pub async fn request_password_reset(&self, email: &str) -> Result<()> {
+        self.team.request_password_reset(&self.store, email).await
+    }
+
+    pub async fn verify_email(&self, input: VerifyInput) -> Result<AccountStatus> {
+        self.team.verify(&self.store, input).await
+    }
+
+    pub async fn update_password(&self, new_password: &SecretString) -> Result<()> {
+        self.team.update_password(&self.store, new_password).await
+    }
+
+    pub async fn sign_out(&self, everywhere: bool) -> Result<crate::auth::SignOutReport> {
+        self.team.sign_out(&self.store, everywhere).await
     }
 
     /// Analyses from this handle go through the AI chain set up this way (providers in
@@ -372,6 +441,7 @@ impl Salesdesk {
 
     /// Waits for pending writes (the AI chain's too) and closes the store's connections.
     pub async fn close(&self) {
+        self.team.stop_keeper();
         if let Some(chain) = self.ai.get() {
             chain.flush().await;
         }

@@ -397,6 +397,7 @@ impl AuthClient {
                 id: wire.user.id,
                 email: wire.user.email,
                 role: wire.user.role,
+                email_confirmed_at: wire.user.email_confirmed_at,
             },
         })
     }

@@ -41,6 +41,10 @@ pub struct SessionUser {
     pub email: Option<String>,
     /// The database role of the token (`authenticated`), not the team role.
     pub role: Option<String>,
+    /// When the email address was confirmed (RFC 3339); `None`: not confirmed (or not known,
+    /// for a session saved by an older version).
+    #[serde(default)]
+    pub email_confirmed_at: Option<String>,
 }
 
 /// A signed-in session. The tokens print as `***`; the struct cannot be serialized.
@@ -227,6 +231,7 @@ impl SessionStore {
 /// The result of a sign-out: the local session is always gone; `server_confirmed` says whether
 /// Supabase Auth also ended it (false when offline: it then ends at its own expiry).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
 pub struct SignOutReport {
     pub server_confirmed: bool,
 }
