@@ -15,6 +15,15 @@ fn main() {
         "probe_providers",
         "set_provider_key",
         "delete_provider_key",
+        "get_team_settings",
+        "save_team_settings",
+        "account_status",
+        "sign_up",
+        "sign_in",
+        "sign_out",
+        "request_password_reset",
+        "verify_email",
+        "update_password",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("failed to run the Tauri build script");

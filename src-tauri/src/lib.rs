@@ -34,6 +34,15 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::probe_providers,
             commands::set_provider_key,
             commands::delete_provider_key,
+            commands::account::get_team_settings,
+            commands::account::save_team_settings,
+            commands::account::account_status,
+            commands::account::sign_up,
+            commands::account::sign_in,
+            commands::account::sign_out,
+            commands::account::request_password_reset,
+            commands::account::verify_email,
+            commands::account::update_password,
         ])
         .typ::<salesdesk_core::analysis::report::CallAnalysis>()
         .typ::<salesdesk_core::analysis::CallMetrics>()

@@ -4,6 +4,7 @@
 //! page says what is wrong, which beats a crash on start.
 
 use salesdesk_core::health::Health;
+use salesdesk_core::team::TeamSetup;
 use salesdesk_core::telemetry::{self, StderrLevel};
 use salesdesk_core::{AiSetup, CoreError, DataPaths, ErrorKind, Salesdesk};
 
@@ -44,10 +45,22 @@ impl DesktopState {
     }
 
     pub fn open(paths: DataPaths) -> Self {
+        Self::open_with_team(paths, TeamSetup::desktop())
+    }
+
+    /// [`Self::open`] with team mode set up another way (tests keep the session in memory).
+    pub fn open_with_team(paths: DataPaths, team: TeamSetup) -> Self {
         let _ = paths.ensure_exists();
         telemetry::init(&paths.log_dir(), StderrLevel::Info);
-        let core = tauri::async_runtime::block_on(Salesdesk::open(paths.clone()))
-            .map(|core| core.with_ai(AiSetup::desktop()));
+        let core = tauri::async_runtime::block_on(async {
+            let core = Salesdesk::open(paths.clone())
+                .await?
+                .with_ai(AiSetup::desktop())
+                .with_team(team);
+            // Refreshes the team session in the background, and after a network cut.
+            core.start_session_keeper();
+            Ok::<_, CoreError>(core)
+        });
         if let Err(e) = &core {
             tracing::error!(error = %e, "cannot open the local store");
         }

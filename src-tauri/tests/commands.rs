@@ -133,3 +133,224 @@ fn the_window_may_call_nothing_beyond_salesdesks_commands() {
         assert!(denied.is_err(), "{cmd} should be denied, got {denied:?}");
     }
 }
+
+// ---- Team account commands, against the Supabase Auth fake ----
+
+mod account {
+    use std::sync::Arc;
+
+    use salesdesk_core::DataPaths;
+    use salesdesk_core::auth::{MemoryVault, SessionVault};
+    use salesdesk_core::team::TeamSetup;
+    use salesdesk_testkit::fakes::supabase_auth::SupabaseAuthFake;
+    use serde_json::{Value, json};
+    use tauri::test::mock_builder;
+
+    use super::{TestApp, invoke};
+
+    const ANON: &str = "test-anon-key-not-real";
+    const SECRET: &str = "fake-auth-jwt-secret-at-least-32-characters";
+    const PASSWORD: &str = "correct horse battery";
+    const DB_PASSWORD: &str = "test-db-password-not-real";
+
+    struct Env {
+        rt: tokio::runtime::Runtime,
+        fake: SupabaseAuthFake,
+        session: Arc<MemoryVault>,
+        app: TestApp,
+        _dir: tempfile::TempDir,
+    }
+
+    impl Env {
+        fn new() -> Self {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap();
+            let fake = rt.block_on(SupabaseAuthFake::start(ANON, SECRET));
+            let dir = tempfile::tempdir().unwrap();
+            let session = Arc::new(MemoryVault::default());
+            let setup = TeamSetup::with_vaults(session.clone(), Arc::new(MemoryVault::default()));
+            let state =
+                salesdesk_desktop::DesktopState::open_with_team(DataPaths::at(dir.path()), setup);
+            let app = salesdesk_desktop::app_builder(mock_builder(), state)
+                .build(tauri::generate_context!("tauri.conf.json", test = true))
+                .expect("build app");
+            let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+                .build()
+                .unwrap();
+            Self {
+                rt,
+                fake,
+                session,
+                app: TestApp { _app: app, webview },
+                _dir: dir,
+            }
+        }
+
+        /// The tokens of the saved session (to prove no reply carries them).
+        fn tokens(&self) -> Vec<String> {
+            let blob = self.rt.block_on(self.session.load()).unwrap().unwrap();
+            let stored: Value = serde_json::from_str(blob.expose()).unwrap();
+            ["access_token", "refresh_token"]
+                .iter()
+                .map(|k| stored[k].as_str().unwrap().to_owned())
+                .collect()
+        }
+    }
+
+    fn call(env: &Env, cmd: &str, args: Value, seen: &mut Vec<String>) -> Result<Value, Value> {
+        let reply = invoke(&env.app, cmd, args);
+        let text = match &reply {
+            Ok(v) | Err(v) => v.to_string(),
+        };
+        seen.push(text);
+        reply
+    }
+
+    #[test]
+    fn accounts_flow_through_the_commands_and_no_reply_carries_a_token_or_password() {
+        let env = Env::new();
+        let mut seen = Vec::new();
+
+        let local = call(&env, "account_status", json!({}), &mut seen).unwrap();
+        assert_eq!(local["configured"], false);
+        let err = call(
+            &env,
+            "sign_in",
+            json!({"email": "ana@example.com", "password": PASSWORD}),
+            &mut seen,
+        )
+        .unwrap_err();
+        assert_eq!(err["kind"], "unavailable");
+
+        let saved = call(
+            &env,
+            "save_team_settings",
+            json!({"settings": {
+                "supabase_url": env.fake.project_url(),
+                "anon_key": ANON,
+                "database_url": format!("postgres://salesdesk_app:{DB_PASSWORD}@db.example.test:6543/postgres"),
+            }}),
+            &mut seen,
+        )
+        .unwrap();
+        assert_eq!(saved["configured"], true);
+        assert_eq!(saved["database_password_set"], true);
+        let read = call(&env, "get_team_settings", json!({}), &mut seen).unwrap();
+        assert_eq!(read, saved);
+        let bad = call(
+            &env,
+            "save_team_settings",
+            json!({"settings": {"supabase_url": "not a url", "anon_key": ANON}}),
+            &mut seen,
+        )
+        .unwrap_err();
+        assert_eq!(bad["kind"], "invalid_input");
+        assert!(bad["message"].as_str().unwrap().contains("project URL"));
+
+        let up = call(
+            &env,
+            "sign_up",
+            json!({"email": "ana@example.com", "password": PASSWORD}),
+            &mut seen,
+        )
+        .unwrap();
+        assert_eq!(up["confirmation_sent"], true);
+        let unconfirmed = call(
+            &env,
+            "sign_in",
+            json!({"email": "ana@example.com", "password": PASSWORD}),
+            &mut seen,
+        )
+        .unwrap_err();
+        assert_eq!(unconfirmed["kind"], "invalid_input");
+        assert!(
+            unconfirmed["message"]
+                .as_str()
+                .unwrap()
+                .contains("not confirmed")
+        );
+
+        let mail = env
+            .rt
+            .block_on(env.fake.last_email("ana@example.com", "signup"))
+            .unwrap();
+        let status = call(
+            &env,
+            "verify_email",
+            json!({"input": {"kind": "signup", "email": null, "token": mail.token_hash}}),
+            &mut seen,
+        )
+        .unwrap();
+        assert_eq!(status["signed_in"], true);
+        assert_eq!(status["verified"], true);
+        assert_eq!(status["email"], "ana@example.com");
+        assert_eq!(status["summary"], "Signed in as ana@example.com");
+        let tokens = env.tokens();
+
+        call(
+            &env,
+            "update_password",
+            json!({"newPassword": "a new longer passphrase"}),
+            &mut seen,
+        )
+        .unwrap();
+        call(
+            &env,
+            "request_password_reset",
+            json!({"email": "ana@example.com"}),
+            &mut seen,
+        )
+        .unwrap();
+        let wrong = call(
+            &env,
+            "sign_in",
+            json!({"email": "ana@example.com", "password": PASSWORD}),
+            &mut seen,
+        )
+        .unwrap_err();
+        assert!(
+            wrong["message"]
+                .as_str()
+                .unwrap()
+                .contains("wrong email or password")
+        );
+        let status = call(
+            &env,
+            "sign_in",
+            json!({"email": "ana@example.com", "password": "a new longer passphrase"}),
+            &mut seen,
+        )
+        .unwrap();
+        assert_eq!(status["signed_in"], true);
+        let mut all_tokens = tokens;
+        all_tokens.extend(env.tokens());
+        call(&env, "account_status", json!({}), &mut seen).unwrap();
+
+        let out = call(&env, "sign_out", json!({"everywhere": false}), &mut seen).unwrap();
+        assert_eq!(out["server_confirmed"], true);
+        let after = call(&env, "account_status", json!({}), &mut seen).unwrap();
+        assert_eq!(after["signed_in"], false);
+        assert!(env.rt.block_on(env.session.load()).unwrap().is_none());
+
+        for reply in &seen {
+            for token in &all_tokens {
+                assert!(
+                    !reply.contains(token.as_str()),
+                    "a token reached the webview: {reply}"
+                );
+            }
+            assert!(
+                !reply.contains("eyJ"),
+                "something JWT-like reached the webview: {reply}"
+            );
+            assert!(
+                !reply.contains(DB_PASSWORD),
+                "the database password came back: {reply}"
+            );
+            assert!(!reply.contains(PASSWORD), "a password came back: {reply}");
+        }
+    }
+}

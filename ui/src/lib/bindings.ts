@@ -38,9 +38,49 @@ export const commands = {
 	setProviderKey: (provider: ProviderId, key: string) => typedError<KeyStatus, CommandError>(__TAURI_INVOKE("set_provider_key", { provider, key })),
 	/**  Removes a provider's API key from the OS keyring. */
 	deleteProviderKey: (provider: ProviderId) => typedError<KeyStatus, CommandError>(__TAURI_INVOKE("delete_provider_key", { provider })),
+	/**  The team project settings for Settings > Team (whether a database password is set, not it). */
+	getTeamSettings: () => typedError<TeamSettingsView, CommandError>(__TAURI_INVOKE("get_team_settings")),
+	/**  Saves the team project settings; the database password goes to the OS keyring. */
+	saveTeamSettings: (settings: TeamSettingsInput) => typedError<TeamSettingsView, CommandError>(__TAURI_INVOKE("save_team_settings", { settings })),
+	/**  Who is signed in, the team role, and whether the app is offline. No network needed. */
+	accountStatus: () => typedError<AccountStatus, CommandError>(__TAURI_INVOKE("account_status")),
+	signUp: (email: string, password: string) => typedError<SignUpResult, CommandError>(__TAURI_INVOKE("sign_up", { email, password })),
+	signIn: (email: string, password: string) => typedError<AccountStatus, CommandError>(__TAURI_INVOKE("sign_in", { email, password })),
+	/**  Signs out of this device, or of every device with `everywhere`. */
+	signOut: (everywhere: boolean) => typedError<SignOutReport, CommandError>(__TAURI_INVOKE("sign_out", { everywhere })),
+	/**  Emails a password-reset link and code. */
+	requestPasswordReset: (email: string) => typedError<null, CommandError>(__TAURI_INVOKE("request_password_reset", { email })),
+	/**  Completes a confirmation or password-reset email (code or pasted link) and signs in. */
+	verifyEmail: (input: VerifyInput) => typedError<AccountStatus, CommandError>(__TAURI_INVOKE("verify_email", { input })),
+	/**  Sets a new password for the signed-in account. */
+	updatePassword: (newPassword: string) => typedError<null, CommandError>(__TAURI_INVOKE("update_password", { newPassword })),
 };
 
 /* Types */
+/**  Everything the UI may know about the account. Never a token. */
+export type AccountStatus = {
+	/**  The team project is set up (URL and key); otherwise the app is in local mode. */
+	configured: boolean,
+	signed_in: boolean,
+	user_id: string | null,
+	email: string | null,
+	/**  The team role (`admin`, `manager`, `rep`) once the profile has synced; `null` before. */
+	role: string | null,
+	/**  The email address is confirmed. */
+	verified: boolean,
+	/**  When the current access token expires (it is refreshed before, when online). */
+	expires_at: string | null,
+	expired: boolean,
+	/**  `true`/`false` after the last exchange with the sign-in service; `null` before any. */
+	online: boolean | null,
+	/**  Why the last exchange failed, when it did (never a token). */
+	last_error: string | null,
+	/**  When the keeper will try again to refresh, while offline. */
+	next_retry_at: string | null,
+	/**  One line for the status bar: "Signed in as …", "Offline, signed in as …", "Local mode". */
+	summary: string,
+};
+
 /**  One row of the analyses list: everything but the (possibly large) transcript and analysis. */
 export type AnalysisSummary = {
 	id: string,
@@ -357,6 +397,21 @@ export type ServedFrom =
 /**  The offline analyzer (no provider configured, or all failed). */
 "offline";
 
+/**
+ *  The result of a sign-out: the local session is always gone; `server_confirmed` says whether
+ *  Supabase Auth also ended it (false when offline: it then ends at its own expiry).
+ */
+export type SignOutReport = {
+	server_confirmed: boolean,
+};
+
+/**  The outcome of a sign-up. */
+export type SignUpResult = {
+	/**  A confirmation email was sent: open its link (or type its code) before signing in. */
+	confirmation_sent: boolean,
+	status: AccountStatus,
+};
+
 export type SpeakerMetrics = {
 	name: string,
 	is_rep: boolean,
@@ -399,6 +454,31 @@ export type Stretch = {
 
 /**  What talk shares and stretch lengths are measured in. */
 export type TalkBasis = "seconds" | "words";
+
+/**  What the Settings page saves. Empty or missing fields clear the setting. */
+export type TeamSettingsInput = {
+	supabase_url?: string | null,
+	anon_key?: string | null,
+	/**  `postgres://USER@HOST:PORT/DB`. A password written into the URL is moved to the keyring. */
+	database_url?: string | null,
+	/**  `null`: keep the saved password; `""`: remove it; anything else replaces it. */
+	database_password?: string | null,
+};
+
+/**  What the Settings page shows. Never the database password: only whether one is set. */
+export type TeamSettingsView = {
+	/**  `https://PROJECT.supabase.co`, or `null` in local mode. */
+	supabase_url: string | null,
+	/**  The project's anon or publishable key (public by design: it only identifies the project). */
+	anon_key: string | null,
+	/**  The team database URL without its password. */
+	database_url: string | null,
+	database_password_set: boolean,
+	/**  Settings taken from environment variables (they win over the saved ones), by variable. */
+	from_environment: string[],
+	/**  True when the project URL and key are set: sign-in is possible. */
+	configured: boolean,
+};
 
 /**  What the timestamps of a transcript allow. */
 export type Timing = 
@@ -450,6 +530,17 @@ export type TranscriptPreview = {
 export type TranscriptSource = { kind: "file"; path: string } | { kind: "text"; text: string };
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
+
+/**  A code from an email (with the address) or the link itself / its `token_hash`. */
+export type VerifyInput = {
+	kind: VerifyKind,
+	email: string | null,
+	/**  The 6-digit code, the `token_hash`, or the whole link pasted from the email. */
+	token: string,
+};
+
+/**  Which email a verification code or link came from. */
+export type VerifyKind = "signup" | "recovery" | "email";
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {
