@@ -118,6 +118,9 @@ pub enum CoreError {
          Settings > Team, or set SUPABASE_URL and SUPABASE_ANON_KEY for the CLI"
     )]
     TeamNotConfigured,
+
+    #[error("no {what} with id {id} (it may have been deleted)")]
+    RecordNotFound { what: &'static str, id: String },
 }
 
 impl CoreError {
@@ -144,6 +147,7 @@ impl CoreError {
             CoreError::Auth(e) => e.kind(),
             CoreError::Files(e) => e.kind(),
             CoreError::TeamNotConfigured => ErrorKind::Unavailable,
+            CoreError::RecordNotFound { .. } => ErrorKind::NotFound,
         }
     }
 

@@ -2,5 +2,9 @@
 //! (The remote Postgres store and the sync engine join here in team mode.)
 
 pub mod analyses;
+pub mod campaigns;
+pub mod clients;
+pub mod fields;
 pub mod local;
 pub mod remote;
+pub mod signups;
