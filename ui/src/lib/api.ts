@@ -3,6 +3,12 @@
 import { Channel } from '@tauri-apps/api/core';
 import {
 	commands,
+	type AccountStatus,
+	type SignOutReport,
+	type SignUpResult,
+	type TeamSettingsInput,
+	type TeamSettingsView,
+	type VerifyInput,
 	type AnalysisSummary,
 	type AnalyzeRequest,
 	type AnalyzeProgress,
@@ -20,6 +26,13 @@ import {
 } from './bindings';
 
 export type {
+	AccountStatus,
+	SignOutReport,
+	SignUpResult,
+	TeamSettingsInput,
+	TeamSettingsView,
+	VerifyInput,
+	VerifyKind,
 	KeyStatus,
 	ProviderHealth,
 	ProviderId,
@@ -156,7 +169,25 @@ export const api = {
 	searchAnalyses: (query: SearchQuery): Promise<AnalysisSummary[]> =>
 		unwrap(() => commands.searchAnalyses(query)),
 	deleteAnalysis: (id: string): Promise<null> => unwrap(() => commands.deleteAnalysis(id)),
-	restoreAnalysis: (id: string): Promise<null> => unwrap(() => commands.restoreAnalysis(id))
+	restoreAnalysis: (id: string): Promise<null> => unwrap(() => commands.restoreAnalysis(id)),
+	/** The team project settings; the database password only as "set or not". */
+	getTeamSettings: (): Promise<TeamSettingsView> => unwrap(() => commands.getTeamSettings()),
+	saveTeamSettings: (settings: TeamSettingsInput): Promise<TeamSettingsView> =>
+		unwrap(() => commands.saveTeamSettings(settings)),
+	/** Who is signed in (never a token); answers offline. */
+	accountStatus: (): Promise<AccountStatus> => unwrap(() => commands.accountStatus()),
+	signIn: (email: string, password: string): Promise<AccountStatus> =>
+		unwrap(() => commands.signIn(email, password)),
+	signUp: (email: string, password: string): Promise<SignUpResult> =>
+		unwrap(() => commands.signUp(email, password)),
+	signOut: (everywhere: boolean): Promise<SignOutReport> =>
+		unwrap(() => commands.signOut(everywhere)),
+	requestPasswordReset: (email: string): Promise<null> =>
+		unwrap(() => commands.requestPasswordReset(email)),
+	verifyEmail: (input: VerifyInput): Promise<AccountStatus> =>
+		unwrap(() => commands.verifyEmail(input)),
+	updatePassword: (newPassword: string): Promise<null> =>
+		unwrap(() => commands.updatePassword(newPassword))
 };
 
 /** The schema version of `CallAnalysis` this UI understands. */

@@ -60,7 +60,7 @@ describe('app layout', () => {
 		expect(nav.tagName).toBe('NAV');
 		expect(within(nav).getByText('Salesdesk')).toBeInTheDocument();
 
-		const links = within(nav).getAllByRole('link');
+		const links = within(within(nav).getByRole('list')).getAllByRole('link');
 		expect(
 			links.map((a) => [a.dataset.testid, a.textContent?.trim(), a.getAttribute('href')])
 		).toEqual(expectedLinks.map(([slug, label, href]) => [`nav-${slug}`, label, href]));
