@@ -5,6 +5,7 @@
 
 mod auth;
 mod commands;
+mod import;
 mod migrate;
 mod output;
 
@@ -83,6 +84,14 @@ enum Command {
     /// Team account: sign up, sign in, sign out, status (Supabase Auth).
     #[command(subcommand)]
     Auth(auth::AuthCommand),
+    /// Import the old browser app's JSON export (clients, analyses, campaigns, signups,
+    /// training materials). Safe to run again: unchanged records are left alone.
+    Import {
+        /// The export file (format in docs/import.md).
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -228,6 +237,12 @@ async fn run(cli: Cli) -> CliResult {
         }
         Command::Migrate(args) => migrate::run(args).await,
         Command::Auth(cmd) => auth::run(cmd).await,
+        Command::Import { file, json } => {
+            let core = salesdesk_core::Salesdesk::open(paths).await?;
+            let result = import::run(&core, &file, json).await;
+            core.close().await;
+            result
+        }
         Command::Analyze {
             file,
             title,

@@ -131,6 +131,11 @@ impl Salesdesk {
         self.team.update_password(&self.store, new_password).await
     }
 
+    /// Imports the old browser app's export (docs/import.md), idempotently, in one transaction.
+    pub async fn import_export(&self, path: &Path) -> Result<crate::import::ImportReport> {
+        crate::import::import_file(&self.store, path).await
+    }
+
     pub async fn sign_out(&self, everywhere: bool) -> Result<crate::auth::SignOutReport> {
         self.team.sign_out(&self.store, everywhere).await
     }

@@ -178,6 +178,94 @@ pub async fn insert(tx: &mut WriteTx, new: NewAnalysis) -> Result<CallAnalysisRe
     Ok(record)
 }
 
+/// Creates or updates the analysis with this exact id (the importer's stable ids). An
+/// analysis deleted here is left deleted.
+pub async fn put(
+    tx: &mut WriteTx,
+    id: &str,
+    new: &NewAnalysis,
+    client_id: Option<&str>,
+    created_at: &str,
+) -> Result<super::fields::Put> {
+    use super::fields::Put;
+    let title = new.title.trim();
+    if title.is_empty() {
+        return Err(CoreError::InvalidInput("an analysis needs a title".into()));
+    }
+    type Existing = (
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let existing: Option<Existing> = sqlx::query_as(
+        "SELECT title, transcript, analysis, provider, model, client_id, deleted_at \
+         FROM call_analyses WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await
+    .map_err(|e| tx.err(e))?;
+    let now = now_rfc3339();
+    match existing {
+        None => {
+            sqlx::query(
+                "INSERT INTO call_analyses (id, title, created_at, updated_at, deleted_at, \
+                 transcript, analysis, provider, model, client_id) \
+                 VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(title)
+            .bind(created_at)
+            .bind(&now)
+            .bind(&new.transcript)
+            .bind(new.analysis.to_string())
+            .bind(&new.provider)
+            .bind(&new.model)
+            .bind(client_id)
+            .execute(tx.conn())
+            .await
+            .map_err(|e| tx.err(e))?;
+            tx.record(TABLE, id, RowOp::Upsert);
+            Ok(Put::Added)
+        }
+        Some((.., Some(_))) => Ok(Put::Deleted),
+        Some((t, transcript, analysis, provider, model, client, None)) => {
+            let same_analysis = serde_json::from_str::<serde_json::Value>(&analysis)
+                .is_ok_and(|a| a == new.analysis);
+            if t == title
+                && transcript == new.transcript
+                && same_analysis
+                && provider == new.provider
+                && model == new.model
+                && client.as_deref() == client_id
+            {
+                return Ok(Put::Unchanged);
+            }
+            sqlx::query(
+                "UPDATE call_analyses SET title = ?, transcript = ?, analysis = ?, provider = ?, \
+                 model = ?, client_id = ?, updated_at = ? WHERE id = ?",
+            )
+            .bind(title)
+            .bind(&new.transcript)
+            .bind(new.analysis.to_string())
+            .bind(&new.provider)
+            .bind(&new.model)
+            .bind(client_id)
+            .bind(&now)
+            .bind(id)
+            .execute(tx.conn())
+            .await
+            .map_err(|e| tx.err(e))?;
+            tx.record(TABLE, id.to_owned(), RowOp::Upsert);
+            Ok(Put::Updated)
+        }
+    }
+}
+
 /// Marks an analysis deleted. Deleting one that is already gone is `AnalysisNotFound`.
 pub async fn soft_delete(tx: &mut WriteTx, id: &str) -> Result<()> {
     let uuid = parse_id(id)?.to_string();
