@@ -24,6 +24,8 @@ fn main() {
         "request_password_reset",
         "verify_email",
         "update_password",
+        "pick_import_file",
+        "import_browser_export",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("failed to run the Tauri build script");

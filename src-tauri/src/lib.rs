@@ -43,6 +43,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::account::request_password_reset,
             commands::account::verify_email,
             commands::account::update_password,
+            commands::import::pick_import_file,
+            commands::import::import_browser_export,
         ])
         .typ::<salesdesk_core::analysis::report::CallAnalysis>()
         .typ::<salesdesk_core::analysis::CallMetrics>()
@@ -84,6 +86,17 @@ pub fn app_builder<R: Runtime>(
                         .set_title("Choose a call transcript")
                         .add_filter("Transcripts", &["txt", "vtt", "srt", "json"])
                         .add_filter("All files", &["*"])
+                        .blocking_pick_file()
+                        .and_then(|p| p.into_path().ok())
+                }));
+            let handle = app.handle().clone();
+            app.state::<DesktopState>()
+                .set_import_picker(Box::new(move || {
+                    handle
+                        .dialog()
+                        .file()
+                        .set_title("Choose the browser app's export")
+                        .add_filter("Salesdesk export", &["json"])
                         .blocking_pick_file()
                         .and_then(|p| p.into_path().ok())
                 }));

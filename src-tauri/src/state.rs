@@ -24,6 +24,8 @@ pub struct DesktopState {
     pub jobs: Jobs,
     /// The system "open file" dialog, installed at start-up (it needs the app handle).
     file_picker: OnceLock<FilePicker>,
+    /// The same dialog, filtered for the browser app's JSON export.
+    import_picker: OnceLock<FilePicker>,
 }
 
 /// Shows an "open file" dialog and returns the chosen path.
@@ -40,6 +42,7 @@ impl DesktopState {
                 grants: GrantedFiles::default(),
                 jobs: Jobs::default(),
                 file_picker: OnceLock::new(),
+                import_picker: OnceLock::new(),
             },
         }
     }
@@ -70,6 +73,7 @@ impl DesktopState {
             grants: GrantedFiles::default(),
             jobs: Jobs::default(),
             file_picker: OnceLock::new(),
+            import_picker: OnceLock::new(),
         }
     }
 
@@ -84,6 +88,17 @@ impl DesktopState {
     /// Asks the user for a file; a chosen file is granted to the analyze commands.
     pub fn pick_file(&self) -> Option<PathBuf> {
         let path = (self.file_picker.get()?)()?;
+        self.grants.grant([path.clone()]);
+        Some(path)
+    }
+
+    pub fn set_import_picker(&self, picker: FilePicker) {
+        let _ = self.import_picker.set(picker);
+    }
+
+    /// Asks the user for an export file; a chosen file is granted to the import command.
+    pub fn pick_import_file(&self) -> Option<PathBuf> {
+        let path = (self.import_picker.get()?)()?;
         self.grants.grant([path.clone()]);
         Some(path)
     }

@@ -354,3 +354,48 @@ mod account {
         }
     }
 }
+
+#[test]
+fn import_reads_only_a_granted_export_and_reports_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with(dir.path());
+    let export = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/browser-export-v1.json"
+    );
+    let err = invoke(&app, "import_browser_export", json!({"path": export})).unwrap_err();
+    assert_eq!(err["kind"], "invalid_input");
+    assert!(err["message"].as_str().unwrap().contains("Choose file"));
+    let list = invoke(&app, "list_analyses", json!({})).unwrap();
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        0,
+        "nothing may be read before a grant"
+    );
+
+    // As if the user had chosen it in the dialog (or dropped it on the window).
+    use tauri::Manager;
+    app._app
+        .state::<salesdesk_desktop::DesktopState>()
+        .grants
+        .grant([std::path::PathBuf::from(export)]);
+    let report = invoke(&app, "import_browser_export", json!({"path": export})).unwrap();
+    let clients = report["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["section"] == "clients")
+        .unwrap();
+    assert_eq!(clients["added"], 2);
+    assert!(!report["skipped"].as_array().unwrap().is_empty());
+    let list = invoke(&app, "list_analyses", json!({})).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let again = invoke(&app, "import_browser_export", json!({"path": export})).unwrap();
+    assert!(
+        again["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["added"] == 0 && s["updated"] == 0)
+    );
+}

@@ -1,6 +1,7 @@
 //! The Tauri commands. Each parses its arguments, calls one core function and maps the error.
 
 pub mod account;
+pub mod import;
 
 use std::sync::Arc;
 

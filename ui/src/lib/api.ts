@@ -4,6 +4,7 @@ import { Channel } from '@tauri-apps/api/core';
 import {
 	commands,
 	type AccountStatus,
+	type ImportReport,
 	type SignOutReport,
 	type SignUpResult,
 	type TeamSettingsInput,
@@ -27,6 +28,9 @@ import {
 
 export type {
 	AccountStatus,
+	ImportReport,
+	SectionReport,
+	SkippedEntry,
 	SignOutReport,
 	SignUpResult,
 	TeamSettingsInput,
@@ -187,7 +191,12 @@ export const api = {
 	verifyEmail: (input: VerifyInput): Promise<AccountStatus> =>
 		unwrap(() => commands.verifyEmail(input)),
 	updatePassword: (newPassword: string): Promise<null> =>
-		unwrap(() => commands.updatePassword(newPassword))
+		unwrap(() => commands.updatePassword(newPassword)),
+	/** Opens the native file dialog for an export; `null` when the user cancelled it. */
+	pickImportFile: (): Promise<string | null> => unwrap(() => commands.pickImportFile()),
+	/** Imports the browser app's export; running it again on the same file changes nothing. */
+	importBrowserExport: (path: string): Promise<ImportReport> =>
+		unwrap(() => commands.importBrowserExport(path))
 };
 
 /** The schema version of `CallAnalysis` this UI understands. */

@@ -54,6 +54,13 @@ export const commands = {
 	verifyEmail: (input: VerifyInput) => typedError<AccountStatus, CommandError>(__TAURI_INVOKE("verify_email", { input })),
 	/**  Sets a new password for the signed-in account. */
 	updatePassword: (newPassword: string) => typedError<null, CommandError>(__TAURI_INVOKE("update_password", { newPassword })),
+	/**
+	 *  Opens the system dialog for a `.json` export; the chosen file becomes importable.
+	 *  `None` when the user cancels.
+	 */
+	pickImportFile: () => typedError<string | null, CommandError>(__TAURI_INVOKE("pick_import_file")),
+	/**  Imports a chosen (or dropped) export file; re-importing the same file changes nothing. */
+	importBrowserExport: (path: string) => typedError<ImportReport, CommandError>(__TAURI_INVOKE("import_browser_export", { path })),
 };
 
 /* Types */
@@ -261,6 +268,13 @@ export type Health = {
 	providers?: ProviderHealth[],
 };
 
+/**  What an import did, per kind of record, and every entry it skipped with the reason. */
+export type ImportReport = {
+	format_version: number,
+	sections: SectionReport[],
+	skipped: SkippedEntry[],
+};
+
 /**  Whether a key is set, and where it came from: all that a UI ever learns about a key. */
 export type KeyStatus = {
 	provider: ProviderId,
@@ -389,6 +403,15 @@ export type SearchQuery = {
 	limit?: number | null,
 };
 
+export type SectionReport = {
+	/**  `clients`, `campaigns`, `signups`, `analyses`, `training_materials`. */
+	section: string,
+	added: number,
+	updated: number,
+	unchanged: number,
+	skipped: number,
+};
+
 export type ServedFrom = 
 /**  A provider answered now. */
 "live" | 
@@ -410,6 +433,15 @@ export type SignUpResult = {
 	/**  A confirmation email was sent: open its link (or type its code) before signing in. */
 	confirmation_sent: boolean,
 	status: AccountStatus,
+};
+
+export type SkippedEntry = {
+	section: string,
+	/**  The entry's position in its array, from 0. */
+	index: number,
+	/**  The old app's id, when the entry had a readable one. */
+	old_id: string | null,
+	reason: string,
 };
 
 export type SpeakerMetrics = {

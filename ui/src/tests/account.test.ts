@@ -294,3 +294,46 @@ describe('status bar account item', () => {
 		expect(screen.getByTestId('statusbar-account')).toHaveAttribute('href', '/account');
 	});
 });
+
+import ImportBrowserData from '$lib/components/settings/ImportBrowserData.svelte';
+
+describe('Settings → Import from the browser app', () => {
+	beforeEach(() => invokeMock.mockReset());
+
+	it('imports the chosen file and shows counts and skipped entries', async () => {
+		invokeMock.mockImplementation(async (cmd: string) => {
+			if (cmd === 'pick_import_file') return '/home/ana/export.json';
+			if (cmd === 'import_browser_export') {
+				return {
+					format_version: 1,
+					sections: [
+						{ section: 'clients', added: 2, updated: 0, unchanged: 1, skipped: 1 },
+						{ section: 'analyses', added: 1, updated: 0, unchanged: 0, skipped: 0 }
+					],
+					skipped: [{ section: 'clients', index: 2, old_id: 'c-3', reason: "email 'x' is not an email address" }]
+				};
+			}
+		});
+		render(ImportBrowserData);
+		await fireEvent.click(screen.getByTestId('import-choose'));
+		const table = await screen.findByTestId('import-report');
+		expect(invokeMock).toHaveBeenCalledWith('import_browser_export', { path: '/home/ana/export.json' });
+		expect(table.querySelector('[data-section="clients"]')).toHaveTextContent('Clients2011');
+		expect(screen.getByTestId('import-skipped')).toHaveTextContent('Clients #3 (id c-3): email');
+	});
+
+	it('does nothing when the dialog is cancelled, and shows a refused file', async () => {
+		invokeMock.mockResolvedValueOnce(null);
+		render(ImportBrowserData);
+		await fireEvent.click(screen.getByTestId('import-choose'));
+		await waitFor(() => expect(screen.getByTestId('import-choose')).toBeEnabled());
+		expect(invokeMock).not.toHaveBeenCalledWith('import_browser_export', expect.anything());
+		invokeMock.mockImplementation(async (cmd: string) => {
+			if (cmd === 'pick_import_file') return '/home/ana/notes.json';
+			if (cmd === 'import_browser_export') throw { kind: 'invalid_input', message: 'the file is not valid JSON (line 1, column 2: …)' };
+		});
+		await fireEvent.click(screen.getByTestId('import-choose'));
+		expect(await screen.findByTestId('form-error')).toHaveTextContent('not valid JSON');
+		expect(screen.queryByTestId('import-report')).toBeNull();
+	});
+});
