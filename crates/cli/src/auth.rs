@@ -10,10 +10,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand, ValueEnum};
-use salesdesk_core::CoreError;
 use salesdesk_core::ai::SystemClock;
 use salesdesk_core::auth::{AuthClient, AuthError, SessionManager, SessionStore, SignOutScope};
 use salesdesk_core::secrets::SecretString;
+use salesdesk_core::{CoreError, DataPaths, Salesdesk};
 use serde_json::json;
 
 use crate::output::{print_json, print_line};
@@ -44,11 +44,13 @@ pub enum AuthCommand {
     },
 }
 
+/// The team project. Flags and environment variables win; without them, the project saved in
+/// the desktop app's Settings → Team (same data directory) is used.
 #[derive(Debug, Args)]
 pub struct Project {
     /// The Supabase project URL (https://PROJECT.supabase.co).
     #[arg(long, env = "SUPABASE_URL", value_name = "URL")]
-    supabase_url: String,
+    supabase_url: Option<String>,
     /// The project's anon (publishable) key.
     #[arg(
         long,
@@ -56,7 +58,7 @@ pub struct Project {
         value_name = "KEY",
         hide_env_values = true
     )]
-    anon_key: String,
+    anon_key: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -83,10 +85,29 @@ fn failure(e: AuthError) -> Failure {
     Failure::from(CoreError::from(e))
 }
 
-fn client(project: &Project) -> Result<AuthClient, Failure> {
+async fn client(project: &Project, paths: &DataPaths) -> Result<AuthClient, Failure> {
+    let (url, key) = match (&project.supabase_url, &project.anon_key) {
+        (Some(url), Some(key)) => (url.clone(), key.clone()),
+        (None, None) => {
+            let core = Salesdesk::open(paths.clone()).await?;
+            let saved = core.team().project(core.store()).await;
+            core.close().await;
+            match saved? {
+                (Some(url), Some(key)) => (url, key),
+                _ => return Err(CoreError::TeamNotConfigured.into()),
+            }
+        }
+        _ => {
+            return Err(Failure::user(
+                "give both the project URL and the anon key (SUPABASE_URL and \
+                 SUPABASE_ANON_KEY), or neither to use the team saved in the app's settings"
+                    .into(),
+            ));
+        }
+    };
     AuthClient::new(
-        &project.supabase_url,
-        SecretString::new(project.anon_key.as_str()),
+        &url,
+        SecretString::new(key),
         Arc::new(SystemClock::default()),
     )
     .map_err(failure)
@@ -116,11 +137,12 @@ fn read_password(from_stdin: bool) -> Result<SecretString, Failure> {
     Ok(password)
 }
 
-pub async fn run(command: AuthCommand) -> CliResult {
+pub async fn run(command: AuthCommand, paths: DataPaths) -> CliResult {
     match command {
         AuthCommand::Signup(c) => {
             let password = read_password(c.password_stdin)?;
-            let manager = SessionManager::new(client(&c.project)?, SessionStore::keyring());
+            let manager =
+                SessionManager::new(client(&c.project, &paths).await?, SessionStore::keyring());
             // With confirmation on, nothing touches the keyring; with it off, the sign-up's
             // own session is the one saved.
             match manager
@@ -154,7 +176,8 @@ pub async fn run(command: AuthCommand) -> CliResult {
         }
         AuthCommand::Signin(c) => {
             let password = read_password(c.password_stdin)?;
-            let manager = SessionManager::new(client(&c.project)?, SessionStore::keyring());
+            let manager =
+                SessionManager::new(client(&c.project, &paths).await?, SessionStore::keyring());
             let user = manager
                 .sign_in_password(&c.email, &password)
                 .await
@@ -174,7 +197,8 @@ pub async fn run(command: AuthCommand) -> CliResult {
             scope,
             json,
         } => {
-            let manager = SessionManager::new(client(&project)?, SessionStore::keyring());
+            let manager =
+                SessionManager::new(client(&project, &paths).await?, SessionStore::keyring());
             let scope = match scope {
                 Scope::Local => SignOutScope::Local,
                 Scope::Global => SignOutScope::Global,

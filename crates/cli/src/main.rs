@@ -236,7 +236,7 @@ async fn run(cli: Cli) -> CliResult {
             result
         }
         Command::Migrate(args) => migrate::run(args).await,
-        Command::Auth(cmd) => auth::run(cmd).await,
+        Command::Auth(cmd) => auth::run(cmd, paths).await,
         Command::Import { file, json } => {
             let core = salesdesk_core::Salesdesk::open(paths).await?;
             let result = import::run(&core, &file, json).await;

@@ -174,3 +174,69 @@ async fn signin_status_signout_with_a_real_keyring() {
         "{out:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_flags_the_team_saved_in_the_app_is_used() {
+    use std::sync::Arc;
+
+    use salesdesk_core::auth::MemoryVault;
+    use salesdesk_core::team::{TeamSettingsInput, TeamSetup};
+    use salesdesk_core::{DataPaths, Salesdesk};
+
+    let fake = SupabaseAuthFake::start(ANON, SECRET).await;
+    let data = tempfile::tempdir().unwrap();
+    let signup = |data: std::path::PathBuf| {
+        tokio::task::spawn_blocking(move || {
+            Command::cargo_bin("salesdesk")
+                .unwrap()
+                .arg("--data-dir")
+                .arg(data)
+                .args([
+                    "auth",
+                    "signup",
+                    "--email",
+                    "saved@example.com",
+                    "--password-stdin",
+                ])
+                .env_remove("SUPABASE_URL")
+                .env_remove("SUPABASE_ANON_KEY")
+                .env_remove("SALESDESK_PASSWORD")
+                .write_stdin("a good long password\n")
+                .output()
+                .unwrap()
+        })
+    };
+
+    let out = signup(data.path().to_owned()).await.unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no team is set up"),
+        "{out:?}"
+    );
+
+    let vaults = TeamSetup::with_vaults(
+        Arc::new(MemoryVault::default()),
+        Arc::new(MemoryVault::default()),
+    );
+    let core = Salesdesk::open(DataPaths::at(data.path()))
+        .await
+        .unwrap()
+        .with_team(vaults);
+    core.save_team_settings(TeamSettingsInput {
+        supabase_url: Some(fake.project_url()),
+        anon_key: Some(ANON.into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    core.close().await;
+
+    let out = signup(data.path().to_owned()).await.unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("confirmation email"));
+    assert!(
+        fake.last_email("saved@example.com", "signup")
+            .await
+            .is_some()
+    );
+}

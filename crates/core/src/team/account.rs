@@ -145,6 +145,11 @@ impl Team {
         self.settings(store).await
     }
 
+    /// The project URL and anon key in force (no keyring access).
+    pub async fn project(&self, store: &LocalStore) -> Result<(Option<String>, Option<String>)> {
+        settings::project(store, &self.setup).await
+    }
+
     pub async fn effective_settings(&self, store: &LocalStore) -> Result<EffectiveSettings> {
         settings::effective(store, &self.setup).await
     }
@@ -157,8 +162,7 @@ impl Team {
     /// The session manager for the project in the settings; `None` when none is set up.
     /// Rebuilt when the URL or key change; the saved session itself is kept in the vault.
     pub async fn session(&self, store: &LocalStore) -> Result<Option<Arc<SessionManager>>> {
-        let eff = self.effective_settings(store).await?;
-        let (Some(url), Some(key)) = (eff.supabase_url, eff.anon_key) else {
+        let (Some(url), Some(key)) = settings::project(store, &self.setup).await? else {
             *self.built.lock().await = None;
             return Ok(None);
         };

@@ -91,6 +91,22 @@ fn env(name: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// The project URL and anon key in force (environment first when the setup allows); never
+/// touches the keyring.
+pub async fn project(
+    store: &LocalStore,
+    setup: &TeamSetup,
+) -> Result<(Option<String>, Option<String>)> {
+    let row = saved(store).await?;
+    let mut url = row.supabase_url;
+    let mut key = row.anon_key;
+    if setup.env_overrides {
+        url = env(ENV_URL).or(url);
+        key = env(ENV_ANON_KEY).or(key);
+    }
+    Ok((url, key))
+}
+
 /// The settings in force. Reads the keyring only when a database URL is saved.
 pub async fn effective(store: &LocalStore, setup: &TeamSetup) -> Result<EffectiveSettings> {
     let row = saved(store).await?;
@@ -180,11 +196,14 @@ pub async fn save(store: &LocalStore, setup: &TeamSetup, input: TeamSettingsInpu
         None => (None, None),
     };
     // What to do with the keyring entry: Some(Some(p)) store p, Some(None) remove, None keep.
+    let had_database = saved(store).await?.database_url.is_some();
     let password_change = match (input.database_password, password_in_url) {
+        // No database, no password: never leave one in the keyring without its URL (and do
+        // not touch the keyring at all when there never was one).
+        _ if database_url.is_none() => had_database.then_some(None),
         (Some(p), _) if p.is_empty() => Some(None),
         (Some(p), _) => Some(Some(SecretString::new(p))),
         (None, Some(p)) => Some(Some(p)),
-        (None, None) if database_url.is_none() => Some(None),
         (None, None) => None,
     };
     if let Some(Some(p)) = &password_change
