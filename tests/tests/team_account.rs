@@ -373,3 +373,36 @@ where
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test]
+async fn a_refresh_that_fails_while_the_token_is_still_valid_backs_off_and_shows_offline() {
+    let fake = SupabaseAuthFake::start(ANON, SECRET).await;
+    fake.set_confirm_email(false);
+    let env = IsolatedEnv::new();
+    let device = Device::new();
+    let core = device.open(&env).await;
+    core.save_team_settings(settings_for(&fake)).await.unwrap();
+    core.sign_up("lee@example.com", &SecretString::new(PASSWORD))
+        .await
+        .unwrap();
+    // Inside the refresh margin (a minute left), and the network is gone.
+    device.clock.advance(Duration::from_secs(3600 - 60));
+    fake.set_offline(true);
+    core.start_session_keeper();
+    wait_for("the keeper to notice it cannot refresh", || async {
+        core.account_status().await.unwrap().online == Some(false)
+    })
+    .await;
+    let status = core.account_status().await.unwrap();
+    assert!(status.signed_in && !status.expired);
+    assert!(status.next_retry_at.is_some());
+    assert_eq!(status.summary, "Offline, signed in as lee@example.com");
+
+    fake.set_offline(false);
+    wait_for("the refresh once online", || async {
+        let s = core.account_status().await.unwrap();
+        s.online == Some(true) && s.next_retry_at.is_none()
+    })
+    .await;
+    core.close().await;
+}

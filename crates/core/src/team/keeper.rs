@@ -83,7 +83,20 @@ async fn step(team: &Team, store: &LocalStore, failures: &mut u32) -> Duration {
             .unwrap_or(MIN_WAIT)
             .clamp(MIN_WAIT, IDLE);
     }
-    let outcome = manager.access_token().await.map(drop);
+    let mut outcome = manager.access_token().await.map(drop);
+    // A token that is still valid comes back even when its refresh failed: only a new expiry
+    // says the refresh worked. Otherwise this is a failure to reach the server like any other
+    // (and must back off, not retry every second).
+    if outcome.is_ok()
+        && let Ok(after) = manager.status().await
+        && after
+            .expires_at
+            .is_some_and(|at| at - margin <= clock.wall())
+    {
+        outcome = Err(AuthError::Network(
+            "the session could not be refreshed; its token is still valid for now".into(),
+        ));
+    }
     team.observe(&outcome);
     match outcome {
         Ok(()) => {
