@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::settings::{self, EffectiveSettings, TeamSettingsInput, TeamSettingsView};
 use super::setup::TeamSetup;
+use crate::auth::session::DEFAULT_REFRESH_MARGIN;
 use crate::auth::{
     AuthClient, AuthError, SessionManager, SessionStore, SignOutReport, SignOutScope, VerifyToken,
     VerifyType,
@@ -223,8 +224,22 @@ impl Team {
     /// expired token: a transient error, the session kept, and the keeper woken to retry.
     pub async fn access_token(&self, store: &LocalStore) -> Result<SecretString> {
         let manager = self.require_session(store).await?;
+        let tried = manager.refresh_count();
         let outcome = manager.access_token().await;
-        self.observe(&outcome);
+        // A still-valid token comes back even when its refresh failed; that says nothing about
+        // the connection, so leave the verdict (and the retries) to the keeper.
+        let refresh_failed_quietly = outcome.is_ok()
+            && manager.refresh_count() > tried
+            && manager.status().await.is_ok_and(|s| {
+                let margin = chrono::Duration::from_std(DEFAULT_REFRESH_MARGIN).unwrap_or_default();
+                s.expires_at
+                    .is_some_and(|at| at - margin <= self.setup.clock.wall())
+            });
+        if refresh_failed_quietly {
+            self.wake.notify_one();
+        } else {
+            self.observe(&outcome);
+        }
         if outcome.as_ref().is_err_and(AuthError::is_transient) {
             self.wake.notify_one();
         }
