@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::analysis::report::CallAnalysis;
 use crate::data::analyses::{self, NewAnalysis};
 use crate::data::campaigns::{self, CampaignInput, CampaignStatus};
 use crate::data::clients::{self, ClientInput};
@@ -147,6 +148,21 @@ pub async fn import_bytes(store: &LocalStore, bytes: &[u8]) -> Result<ImportRepo
         }
     }
 
+    // Parsing and measuring transcripts is the slow, CPU-bound part: done before the write
+    // transaction (and off the async workers), so the store is locked only for the writes.
+    let calls = arrays.get("analyses").cloned().unwrap_or_default();
+    let prepared = tokio::task::spawn_blocking(move || {
+        calls
+            .iter()
+            .map(|entry| {
+                let a: OldAnalysis = serde_json::from_value(entry.clone()).ok()?;
+                Some(analysis::build(&a.transcript, a.result.as_ref()))
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|e| CoreError::Internal(format!("the import task failed: {e}")))?;
+
     let mut run = Run {
         report: ImportReport {
             format_version: format::SUPPORTED_VERSION as u32,
@@ -154,6 +170,7 @@ pub async fn import_bytes(store: &LocalStore, bytes: &[u8]) -> Result<ImportRepo
         },
         clients: HashSet::new(),
         campaigns: HashSet::new(),
+        prepared,
     };
     let mut tx = store.begin_write().await?;
     for (name, _) in sections {
@@ -211,6 +228,8 @@ struct Run {
     /// Old ids of the clients and campaigns present after this import (for references).
     clients: HashSet<String>,
     campaigns: HashSet<String>,
+    /// Each analysis entry's transcript text and analysis, by position (`None`: unreadable).
+    prepared: Vec<Option<std::result::Result<(String, CallAnalysis), String>>>,
 }
 
 impl Run {
@@ -226,7 +245,7 @@ impl Run {
                 Some(first) => Err(Ok(format!(
                     "duplicate id: entry {first} of {name} has the same id"
                 ))),
-                None => self.entry(tx, name, entry, old.as_deref()).await,
+                None => self.entry(tx, name, index, entry, old.as_deref()).await,
             };
             if let Some(id) = &old {
                 seen.entry(id.clone()).or_insert(index);
@@ -267,6 +286,7 @@ impl Run {
         &mut self,
         tx: &mut WriteTx,
         section: &str,
+        index: usize,
         entry: &Value,
         old: Option<&str>,
     ) -> std::result::Result<Put, std::result::Result<Skip, CoreError>> {
@@ -279,7 +299,7 @@ impl Run {
             "clients" => self.client(tx, &id, entry).await,
             "campaigns" => self.campaign(tx, &id, entry).await,
             "signups" => self.signup(tx, &id, entry).await,
-            "analyses" => self.analysis(tx, &id, entry).await,
+            "analyses" => self.analysis(tx, &id, index, entry).await,
             _ => material(tx, &id, entry).await,
         }?;
         if let Some(old) = old
@@ -363,21 +383,25 @@ impl Run {
         skip_invalid(signups::put(tx, id, &input, &created).await)
     }
 
-    async fn analysis(&mut self, tx: &mut WriteTx, id: &str, entry: &Value) -> Outcome {
+    async fn analysis(
+        &mut self,
+        tx: &mut WriteTx,
+        id: &str,
+        index: usize,
+        entry: &Value,
+    ) -> Outcome {
         let a: OldAnalysis = parse(entry)?;
         let created = created_at(&a.created_at)?;
         let client = format::old_id(a.client_id.as_ref())
             .map_err(Ok)?
             .filter(|c| self.clients.contains(c))
             .map(|c| stable_id("clients", Some(&c), &Value::Null));
-        let transcript = a.transcript;
-        let result = a.result;
-        // Parsing and measuring a long transcript is CPU work: off the async workers.
-        let (text, judged) =
-            tokio::task::spawn_blocking(move || analysis::build(&transcript, result.as_ref()))
-                .await
-                .map_err(|e| Err(CoreError::Internal(format!("the import task failed: {e}"))))?
-                .map_err(Ok)?;
+        let (text, judged) = self
+            .prepared
+            .get_mut(index)
+            .and_then(Option::take)
+            .ok_or_else(|| Err(CoreError::Internal("an analysis was not prepared".into())))?
+            .map_err(Ok)?;
         let title = a
             .title
             .map(|t| t.trim().to_owned())
