@@ -12,6 +12,7 @@ pub mod files;
 pub mod health;
 pub mod paths;
 pub mod secrets;
+pub mod sync;
 pub mod telemetry;
 mod time;
 
