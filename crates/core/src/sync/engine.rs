@@ -141,12 +141,11 @@ fn local_stop(e: CoreError) -> Stop {
     Stop::Failed(e)
 }
 
-/// Errors that concern the rows sent rather than the connection or the session.
+/// Errors the server raised about the rows sent (a constraint, bad data, not allowed), as
+/// opposed to the connection, the session or the server's health: only these reject a row.
+/// Anything else stops the round and leaves the queue as it is.
 fn is_row_level(e: &RemoteError) -> bool {
-    matches!(
-        e,
-        RemoteError::Forbidden(_) | RemoteError::InvalidRequest(_) | RemoteError::Database(_)
-    )
+    matches!(e, RemoteError::Forbidden(_) | RemoteError::InvalidRequest(_))
 }
 
 fn forbidden_reason(table: SyncedTable) -> String {

@@ -104,7 +104,10 @@ impl RemoteError {
                     Some("42P01") | Some("42883") | Some("3F000") => {
                         RemoteError::NotConfigured(message)
                     }
-                    Some(code) if code.starts_with("22") => RemoteError::InvalidRequest(message),
+                    // 22 bad data, 23 a constraint (check, not null, unique) the row breaks.
+                    Some(code) if code.starts_with("22") || code.starts_with("23") => {
+                        RemoteError::InvalidRequest(message)
+                    }
                     // 08 connection, 40 serialization/deadlock, 53 resources, 57 shutdown.
                     Some(code)
                         if ["08", "40", "53", "57"].iter().any(|c| code.starts_with(c)) =>
@@ -118,7 +121,9 @@ impl RemoteError {
             | sqlx::Error::Tls(_)
             | sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
-            | sqlx::Error::WorkerCrashed => {
+            | sqlx::Error::WorkerCrashed
+            // A connection cut mid-handshake or mid-reply reads as garbage, not as I/O.
+            | sqlx::Error::Protocol(_) => {
                 RemoteError::Unreachable {
                     host: "the team database".into(),
                     reason: err.to_string(),
