@@ -107,7 +107,12 @@ pub async fn device(
 
 /// Writes a client row through `WriteTx` (the app's only write path), as an edit at
 /// `updated_at`.
-pub async fn write_client(store: &LocalStore, id: &str, name: &str, updated_at: &str) -> Result<()> {
+pub async fn write_client(
+    store: &LocalStore,
+    id: &str,
+    name: &str,
+    updated_at: &str,
+) -> Result<()> {
     let mut tx = store.begin_write().await?;
     sqlx::query(
         "INSERT INTO clients (id, name, created_at, updated_at) VALUES (?, ?, ?, ?) \
@@ -171,7 +176,12 @@ pub async fn write_row(
 }
 
 /// A local row's column as text (None: no such row).
-pub async fn local_value(store: &LocalStore, table: &str, id: &str, column: &str) -> Option<String> {
+pub async fn local_value(
+    store: &LocalStore,
+    table: &str,
+    id: &str,
+    column: &str,
+) -> Option<String> {
     sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT CAST({column} AS TEXT) FROM {table} WHERE id = ?"
     )))

@@ -126,7 +126,9 @@ async fn offline_writes_stay_queued_and_go_out_when_the_network_returns() {
     let mut s = Setup::new().await;
     let ana = s.user("ana@example.test", Role::Rep).await;
     let proxy = NetCut::start(db_addr(&s.db).unwrap()).await;
-    let dev = s.device_via(MintedToken::new(&ana), Some(proxy.addr())).await;
+    let dev = s
+        .device_via(MintedToken::new(&ana), Some(proxy.addr()))
+        .await;
     proxy.cut();
 
     let ids: Vec<String> = (0..50).map(|_| id()).collect();
@@ -175,18 +177,26 @@ async fn concurrent_offline_edits_on_two_devices_converge_to_the_newer_version()
     let ana = s.user("ana@example.test", Role::Rep).await;
     let (d1, d2) = (s.device(&ana).await, s.device(&ana).await);
     let row = id();
-    write_client(d1.store(), &row, "Original", &at(0)).await.unwrap();
+    write_client(d1.store(), &row, "Original", &at(0))
+        .await
+        .unwrap();
     d1.sync_once().await.unwrap();
     settle(&s.db).await;
     d2.sync_once().await.unwrap();
     assert_eq!(
-        local_value(d2.store(), "clients", &row, "name").await.as_deref(),
+        local_value(d2.store(), "clients", &row, "name")
+            .await
+            .as_deref(),
         Some("Original")
     );
 
     // Both edit offline; d2's edit is newer. The newer one syncs first, then the older one.
-    write_client(d1.store(), &row, "Older edit", &at(1_000)).await.unwrap();
-    write_client(d2.store(), &row, "Newer edit", &at(2_000)).await.unwrap();
+    write_client(d1.store(), &row, "Older edit", &at(1_000))
+        .await
+        .unwrap();
+    write_client(d2.store(), &row, "Newer edit", &at(2_000))
+        .await
+        .unwrap();
     let r2 = d2.sync_once().await.unwrap();
     assert_eq!(r2.pushed, 1);
     let r1 = d1.sync_once().await.unwrap();
@@ -200,7 +210,9 @@ async fn concurrent_offline_edits_on_two_devices_converge_to_the_newer_version()
     d2.sync_once().await.unwrap();
     for d in [&d1, &d2] {
         assert_eq!(
-            local_value(d.store(), "clients", &row, "name").await.as_deref(),
+            local_value(d.store(), "clients", &row, "name")
+                .await
+                .as_deref(),
             Some("Newer edit")
         );
         assert_eq!(
@@ -208,7 +220,10 @@ async fn concurrent_offline_edits_on_two_devices_converge_to_the_newer_version()
             Some(at(2_000))
         );
     }
-    assert_eq!(remote_name(&s.db, &row).await.as_deref(), Some("Newer edit"));
+    assert_eq!(
+        remote_name(&s.db, &row).await.as_deref(),
+        Some("Newer edit")
+    );
 
     // The other order: the older edit syncs first and is then overwritten everywhere.
     write_client(d1.store(), &row, "Newest, synced last", &at(4_000))
@@ -224,7 +239,9 @@ async fn concurrent_offline_edits_on_two_devices_converge_to_the_newer_version()
     d1.sync_once().await.unwrap();
     for d in [&d1, &d2] {
         assert_eq!(
-            local_value(d.store(), "clients", &row, "name").await.as_deref(),
+            local_value(d.store(), "clients", &row, "name")
+                .await
+                .as_deref(),
             Some("Newest, synced last")
         );
     }
@@ -255,12 +272,16 @@ async fn two_managers_editing_one_campaign_converge_on_both_devices() {
     settle(&s.db).await;
     d2.sync_once().await.unwrap();
     assert_eq!(
-        local_value(d2.store(), "campaigns", &row, "budget").await.as_deref(),
+        local_value(d2.store(), "campaigns", &row, "budget")
+            .await
+            .as_deref(),
         Some("1200.50"),
         "numeric comes back as exact decimal text"
     );
     assert_eq!(
-        local_value(d2.store(), "campaigns", &row, "starts_on").await.as_deref(),
+        local_value(d2.store(), "campaigns", &row, "starts_on")
+            .await
+            .as_deref(),
         Some("2026-03-01")
     );
 
@@ -276,7 +297,11 @@ async fn two_managers_editing_one_campaign_converge_on_both_devices() {
         d2.store(),
         "campaigns",
         &row,
-        &[("name", "Spring (Max)"), ("budget", "99.90"), ("updated_at", &at(6_000))],
+        &[
+            ("name", "Spring (Max)"),
+            ("budget", "99.90"),
+            ("updated_at", &at(6_000)),
+        ],
     )
     .await
     .unwrap();
@@ -287,11 +312,15 @@ async fn two_managers_editing_one_campaign_converge_on_both_devices() {
     d2.sync_once().await.unwrap();
     for d in [&d1, &d2] {
         assert_eq!(
-            local_value(d.store(), "campaigns", &row, "name").await.as_deref(),
+            local_value(d.store(), "campaigns", &row, "name")
+                .await
+                .as_deref(),
             Some("Spring (Max)")
         );
         assert_eq!(
-            local_value(d.store(), "campaigns", &row, "budget").await.as_deref(),
+            local_value(d.store(), "campaigns", &row, "budget")
+                .await
+                .as_deref(),
             Some("99.90")
         );
     }
@@ -326,18 +355,25 @@ async fn a_transaction_committing_after_a_later_one_is_still_pulled() {
         .unwrap();
     dev.sync_once().await.unwrap();
     // Not delivered yet: it is above the watermark the open transaction holds.
-    assert_eq!(local_value(dev.store(), "clients", &late, "name").await, None);
+    assert_eq!(
+        local_value(dev.store(), "clients", &late, "name").await,
+        None
+    );
 
     first.commit().await.unwrap();
     settle(&s.db).await;
     dev.sync_once().await.unwrap();
     assert_eq!(
-        local_value(dev.store(), "clients", &early, "name").await.as_deref(),
+        local_value(dev.store(), "clients", &early, "name")
+            .await
+            .as_deref(),
         Some("Committed last"),
         "the row whose transaction committed late was not skipped by the cursor"
     );
     assert_eq!(
-        local_value(dev.store(), "clients", &late, "name").await.as_deref(),
+        local_value(dev.store(), "clients", &late, "name")
+            .await
+            .as_deref(),
         Some("Committed first")
     );
 }
@@ -353,7 +389,11 @@ async fn a_refused_write_stays_visible_with_its_reason_and_does_not_block_the_ot
         dev.store(),
         "training_materials",
         &material,
-        &[("title", "Playbook"), ("created_at", &at(0)), ("updated_at", &at(0))],
+        &[
+            ("title", "Playbook"),
+            ("created_at", &at(0)),
+            ("updated_at", &at(0)),
+        ],
     )
     .await
     .unwrap();
@@ -397,20 +437,47 @@ async fn a_refused_write_stays_visible_with_its_reason_and_does_not_block_the_ot
     assert_eq!(report.pushed, 4, "{report:?}");
     assert_eq!(report.rejected, 2, "{report:?}");
     assert_eq!(remote_count(&s.db, "clients", &clients).await, 3);
-    assert_eq!(remote_count(&s.db, "signups", &[good_signup.clone()]).await, 1);
-    assert_eq!(remote_count(&s.db, "signups", &[bad_signup.clone()]).await, 0);
-    assert_eq!(remote_count(&s.db, "training_materials", &[material.clone()]).await, 0);
+    assert_eq!(
+        remote_count(&s.db, "signups", &[good_signup.clone()]).await,
+        1
+    );
+    assert_eq!(
+        remote_count(&s.db, "signups", &[bad_signup.clone()]).await,
+        0
+    );
+    assert_eq!(
+        remote_count(&s.db, "training_materials", &[material.clone()]).await,
+        0
+    );
 
     let status = report.status.unwrap();
     assert_eq!((status.queued, status.rejected_count), (0, 2));
-    let refused = status.rejected.iter().find(|r| r.row_id == material).unwrap();
+    let refused = status
+        .rejected
+        .iter()
+        .find(|r| r.row_id == material)
+        .unwrap();
     assert_eq!(refused.table, "training_materials");
-    assert!(refused.reason.contains("may not edit"), "{}", refused.reason);
-    let invalid = status.rejected.iter().find(|r| r.row_id == bad_signup).unwrap();
-    assert!(invalid.reason.contains("refused this change"), "{}", invalid.reason);
+    assert!(
+        refused.reason.contains("may not edit"),
+        "{}",
+        refused.reason
+    );
+    let invalid = status
+        .rejected
+        .iter()
+        .find(|r| r.row_id == bad_signup)
+        .unwrap();
+    assert!(
+        invalid.reason.contains("refused this change"),
+        "{}",
+        invalid.reason
+    );
     // The local copies are kept.
     assert_eq!(
-        local_value(dev.store(), "training_materials", &material, "title").await.as_deref(),
+        local_value(dev.store(), "training_materials", &material, "title")
+            .await
+            .as_deref(),
         Some("Playbook")
     );
 
@@ -419,9 +486,14 @@ async fn a_refused_write_stays_visible_with_its_reason_and_does_not_block_the_ot
     assert_eq!((again.pushed, again.rejected), (0, 0));
     assert_eq!(again.status.unwrap().rejected_count, 2);
     // ...until the user corrects the record.
-    write_row(dev.store(), "signups", &bad_signup, &[("value", "5.00"), ("updated_at", &at(10))])
-        .await
-        .unwrap();
+    write_row(
+        dev.store(),
+        "signups",
+        &bad_signup,
+        &[("value", "5.00"), ("updated_at", &at(10))],
+    )
+    .await
+    .unwrap();
     let fixed = dev.sync_once().await.unwrap();
     assert_eq!(fixed.pushed, 1);
     assert_eq!(fixed.status.unwrap().rejected_count, 1);
@@ -444,14 +516,20 @@ async fn a_network_cut_in_the_middle_of_a_push_loses_nothing_and_duplicates_noth
     for chunk in ids.chunks(500) {
         let mut tx = dev.store().begin_write().await.unwrap();
         for row in chunk {
-            sqlx::query("INSERT INTO clients (id, name, created_at, updated_at) VALUES (?, 'Bulk', ?, ?)")
-                .bind(row)
-                .bind(at(0))
-                .bind(at(0))
-                .execute(tx.conn())
-                .await
-                .unwrap();
-            tx.record("clients", row.clone(), salesdesk_core::data::local::RowOp::Upsert);
+            sqlx::query(
+                "INSERT INTO clients (id, name, created_at, updated_at) VALUES (?, 'Bulk', ?, ?)",
+            )
+            .bind(row)
+            .bind(at(0))
+            .bind(at(0))
+            .execute(tx.conn())
+            .await
+            .unwrap();
+            tx.record(
+                "clients",
+                row.clone(),
+                salesdesk_core::data::local::RowOp::Upsert,
+            );
         }
         tx.commit().await.unwrap();
     }
@@ -489,10 +567,11 @@ async fn a_network_cut_in_the_middle_of_a_push_loses_nothing_and_duplicates_noth
     // server but whose answer was lost comes back as already current.
     assert_eq!(report.pushed as i64 + landed, 3000, "{report:?}");
     assert_eq!(report.status.unwrap().queued, 0);
-    let distinct: i64 = sqlx::query_scalar("select count(distinct id) from app.clients where name = 'Bulk'")
-        .fetch_one(&s.db.admin)
-        .await
-        .unwrap();
+    let distinct: i64 =
+        sqlx::query_scalar("select count(distinct id) from app.clients where name = 'Bulk'")
+            .fetch_one(&s.db.admin)
+            .await
+            .unwrap();
     assert_eq!(distinct, 3000);
 }
 
@@ -544,7 +623,9 @@ async fn a_local_write_is_pushed_by_the_background_loop_soon_after() {
     let handle = dev.clone().start(None);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let row = id();
-    write_client(dev.store(), &row, "Pushed by the loop", &at(0)).await.unwrap();
+    write_client(dev.store(), &row, "Pushed by the loop", &at(0))
+        .await
+        .unwrap();
     let mut there = false;
     for _ in 0..100 {
         if remote_name(&s.db, &row).await.is_some() {
@@ -565,10 +646,85 @@ async fn a_signed_out_session_keeps_the_queue() {
     let dev = s.device_via(tokens.clone(), None).await;
     s.db.sign_out(&ana).await.unwrap();
     let row = id();
-    write_client(dev.store(), &row, "Kept", &at(0)).await.unwrap();
+    write_client(dev.store(), &row, "Kept", &at(0))
+        .await
+        .unwrap();
     let err = dev.sync_once().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::SignedOut, "{err}");
     assert_eq!(tokens.refreshes(), 1, "one refresh was tried");
     let status = dev.status().await.unwrap();
     assert_eq!((status.state, status.queued), (SyncState::SignedOut, 1));
+}
+
+#[tokio::test]
+async fn a_token_the_database_refuses_is_refreshed_once_and_a_network_failed_refresh_keeps_everything()
+ {
+    use salesdesk_core::ai::ManualClock;
+    use salesdesk_core::auth::{AuthClient, MemoryVault, SessionManager, SessionStore};
+    use salesdesk_core::secrets::SecretString;
+    use salesdesk_testkit::fakes::supabase_auth::SupabaseAuthFake;
+
+    const ANON: &str = "anon-key-for-tests";
+    let mut s = Setup::new().await;
+    let fake = SupabaseAuthFake::with_db(ANON, s.db.jwt_secret(), s.db.admin.clone()).await;
+    fake.set_confirm_email(false);
+    fake.set_access_ttl(2);
+    // A frozen clock: the session manager believes its token is fresh while the database, on
+    // real time, sees it expire (a clock that disagrees with the server's, or an early expiry).
+    let clock = Arc::new(ManualClock::new());
+    let client = AuthClient::with_timeouts(
+        &fake.project_url(),
+        SecretString::new(ANON),
+        clock,
+        Duration::from_secs(2),
+        Duration::from_millis(800),
+    )
+    .unwrap();
+    let manager = Arc::new(
+        SessionManager::new(client, SessionStore::new(Arc::new(MemoryVault::default())))
+            .with_margin(Duration::ZERO),
+    );
+    manager
+        .sign_up(
+            "ria@example.test",
+            &SecretString::new("correct horse battery"),
+        )
+        .await
+        .unwrap()
+        .expect("signed in at once");
+    let dev = s.device_via(manager.clone(), None).await;
+
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let first = id();
+    write_client(dev.store(), &first, "After expiry", &at(0))
+        .await
+        .unwrap();
+    let report = dev.sync_once().await.unwrap();
+    assert_eq!(report.pushed, 1);
+    assert_eq!(manager.refresh_count(), 1, "one refresh after the refusal");
+    assert_eq!(
+        remote_name(&s.db, &first).await.as_deref(),
+        Some("After expiry")
+    );
+
+    // Expired again, and now the sign-in service cannot be reached.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    fake.set_offline(true);
+    let second = id();
+    write_client(dev.store(), &second, "Waiting", &at(1))
+        .await
+        .unwrap();
+    let err = dev.sync_once().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Remote, "{err}");
+    let status = dev.status().await.unwrap();
+    assert_eq!((status.state, status.queued), (SyncState::Offline, 1));
+    assert!(manager.status().await.unwrap().signed_in, "still signed in");
+
+    fake.set_offline(false);
+    let report = dev.sync_once().await.unwrap();
+    assert_eq!(report.pushed, 1);
+    assert_eq!(
+        remote_name(&s.db, &second).await.as_deref(),
+        Some("Waiting")
+    );
 }

@@ -407,7 +407,10 @@ impl SessionManager {
     /// clock that disagrees with the server's). Refreshes unless another caller already replaced
     /// that token (then returns the current one). As with [`Self::access_token`], only a
     /// definitive rejection by Supabase Auth clears the session; a network failure keeps it.
-    pub async fn refresh_rejected(&self, rejected: &SecretString) -> Result<SecretString, AuthError> {
+    pub async fn refresh_rejected(
+        &self,
+        rejected: &SecretString,
+    ) -> Result<SecretString, AuthError> {
         let mut guard = self.loaded().await?;
         let Some(session) = guard.as_ref().and_then(Option::as_ref) else {
             return Err(AuthError::NotSignedIn);

@@ -145,7 +145,10 @@ fn local_stop(e: CoreError) -> Stop {
 /// opposed to the connection, the session or the server's health: only these reject a row.
 /// Anything else stops the round and leaves the queue as it is.
 fn is_row_level(e: &RemoteError) -> bool {
-    matches!(e, RemoteError::Forbidden(_) | RemoteError::InvalidRequest(_))
+    matches!(
+        e,
+        RemoteError::Forbidden(_) | RemoteError::InvalidRequest(_)
+    )
 }
 
 fn forbidden_reason(table: SyncedTable) -> String {
@@ -365,9 +368,7 @@ impl SyncEngine {
         }
     }
 
-    async fn conn(
-        &self,
-    ) -> std::result::Result<sqlx::pool::PoolConnection<sqlx::Sqlite>, Stop> {
+    async fn conn(&self) -> std::result::Result<sqlx::pool::PoolConnection<sqlx::Sqlite>, Stop> {
         self.store
             .pool()
             .acquire()
@@ -518,9 +519,15 @@ impl SyncEngine {
                     })
                     .await?;
                 if !page.rows.is_empty() {
-                    self.apply_page(spec, user_id, &page.rows, page.next_cursor.as_deref(), report)
-                        .await
-                        .map_err(local_stop)?;
+                    self.apply_page(
+                        spec,
+                        user_id,
+                        &page.rows,
+                        page.next_cursor.as_deref(),
+                        report,
+                    )
+                    .await
+                    .map_err(local_stop)?;
                 }
                 cursor = page.next_cursor;
                 if !page.has_more {
@@ -548,9 +555,7 @@ impl SyncEngine {
                 Ok(false) => report.kept_local += 1,
                 // A constraint the local table has and the server did not (SQLite undoes
                 // only the failing statement): skip the row rather than stall every pull.
-                Err(sqlx::Error::Database(db))
-                    if db.kind() != sqlx::error::ErrorKind::Other =>
-                {
+                Err(sqlx::Error::Database(db)) if db.kind() != sqlx::error::ErrorKind::Other => {
                     tracing::warn!(
                         table = spec.table.as_str(),
                         row = row.get("id").and_then(serde_json::Value::as_str).unwrap_or(""),

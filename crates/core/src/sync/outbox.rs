@@ -91,7 +91,11 @@ pub(crate) async fn remove(conn: &mut SqliteConnection, seqs: &[i64]) -> sqlx::R
 }
 
 /// Marks an entry refused for good; it stays, visible, until the row is written again.
-pub(crate) async fn reject(conn: &mut SqliteConnection, seq: i64, reason: &str) -> sqlx::Result<()> {
+pub(crate) async fn reject(
+    conn: &mut SqliteConnection,
+    seq: i64,
+    reason: &str,
+) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE sync_outbox SET rejected = 1, rejected_reason = ?, last_error = ?, \
          attempts = attempts + 1 WHERE seq = ?",

@@ -136,10 +136,11 @@ impl TableSpec {
         ids: &[&str],
     ) -> sqlx::Result<HashMap<String, Value>> {
         let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
-        let rows: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(self.select_sql.as_str()))
-            .bind(ids)
-            .fetch_all(conn)
-            .await?;
+        let rows: Vec<(String, String)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(self.select_sql.as_str()))
+                .bind(ids)
+                .fetch_all(conn)
+                .await?;
         Ok(rows
             .into_iter()
             .filter_map(|(id, json)| serde_json::from_str(&json).ok().map(|v| (id, v)))
