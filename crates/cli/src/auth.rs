@@ -83,7 +83,7 @@ fn failure(e: AuthError) -> Failure {
     Failure::from(CoreError::from(e))
 }
 
-fn client(project: &Project) -> Result<AuthClient, Failure> {
+pub(crate) fn client(project: &Project) -> Result<AuthClient, Failure> {
     AuthClient::new(
         &project.supabase_url,
         SecretString::new(project.anon_key.as_str()),

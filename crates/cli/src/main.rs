@@ -7,6 +7,7 @@ mod auth;
 mod commands;
 mod migrate;
 mod output;
+mod sync;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -83,6 +84,9 @@ enum Command {
     /// Team account: sign up, sign in, sign out, status (Supabase Auth).
     #[command(subcommand)]
     Auth(auth::AuthCommand),
+    /// Run one team sync round: push queued local changes, pull the team's (needs
+    /// `salesdesk auth signin`, SUPABASE_URL, SUPABASE_ANON_KEY and SALESDESK_DATABASE_URL).
+    Sync(sync::SyncArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -228,6 +232,7 @@ async fn run(cli: Cli) -> CliResult {
         }
         Command::Migrate(args) => migrate::run(args).await,
         Command::Auth(cmd) => auth::run(cmd).await,
+        Command::Sync(args) => sync::run(paths, args).await,
         Command::Analyze {
             file,
             title,

@@ -26,7 +26,7 @@ pub enum SyncState {
 }
 
 impl SyncState {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             SyncState::Idle => "idle",
             SyncState::Syncing => "syncing",
