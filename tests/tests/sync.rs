@@ -438,15 +438,15 @@ async fn a_refused_write_stays_visible_with_its_reason_and_does_not_block_the_ot
     assert_eq!(report.rejected, 2, "{report:?}");
     assert_eq!(remote_count(&s.db, "clients", &clients).await, 3);
     assert_eq!(
-        remote_count(&s.db, "signups", &[good_signup.clone()]).await,
+        remote_count(&s.db, "signups", std::slice::from_ref(&good_signup)).await,
         1
     );
     assert_eq!(
-        remote_count(&s.db, "signups", &[bad_signup.clone()]).await,
+        remote_count(&s.db, "signups", std::slice::from_ref(&bad_signup)).await,
         0
     );
     assert_eq!(
-        remote_count(&s.db, "training_materials", &[material.clone()]).await,
+        remote_count(&s.db, "training_materials", std::slice::from_ref(&material)).await,
         0
     );
 
@@ -502,7 +502,7 @@ async fn a_refused_write_stays_visible_with_its_reason_and_does_not_block_the_ot
 
 #[tokio::test]
 async fn a_network_cut_in_the_middle_of_a_push_loses_nothing_and_duplicates_nothing() {
-    let mut s = Setup::new().await;
+    let s = Setup::new().await;
     let ana = s.user("ana@example.test", Role::Rep).await;
     let proxy = NetCut::start(db_addr(&s.db).unwrap()).await;
     let dir = tempfile::tempdir().unwrap();
@@ -611,7 +611,7 @@ async fn a_remote_change_reaches_a_listening_device_without_waiting_for_the_time
 
 #[tokio::test]
 async fn a_local_write_is_pushed_by_the_background_loop_soon_after() {
-    let mut s = Setup::new().await;
+    let s = Setup::new().await;
     let ana = s.user("ana@example.test", Role::Rep).await;
     let dir = tempfile::tempdir().unwrap();
     let pool = app_pool(&s.db, None, 4).await.unwrap();

@@ -219,6 +219,11 @@ export type Health = {
 	 *  Empty when the chain was not consulted. Never contains a key.
 	 */
 	providers?: ProviderHealth[],
+	/**
+	 *  Team sync: queued and refused local changes, last push and pull, last error (see
+	 *  docs/team-mode.md). `null` when the store could not be read.
+	 */
+	sync?: SyncStatus | null,
 };
 
 /**  Whether a key is set, and where it came from: all that a UI ever learns about a key. */
@@ -313,6 +318,18 @@ export type ProviderHealth = {
  */
 export type ProviderId = "gemini" | "openai" | "anthropic";
 
+/**
+ *  A local change the team database refused for good. It stays on this device (and in the
+ *  outbox) until the record is edited again.
+ */
+export type RejectedWrite = {
+	table: string,
+	row_id: string,
+	/**  Why, written for the user. */
+	reason: string,
+	queued_at: string,
+};
+
 export type RepSource = 
 /**  Chosen by the user (`--rep`). */
 "given" | 
@@ -395,6 +412,32 @@ export type Stretch = {
 	/**  Length in seconds; `null` without timestamps. */
 	seconds: number | null,
 	words: number,
+};
+
+export type SyncState = 
+/**  Up to date as of the last round; nothing is being sent. */
+"idle" | 
+/**  A round is running. */
+"syncing" | 
+/**
+ *  The team database or the sign-in service cannot be reached; writes stay queued and the
+ *  engine retries with backoff.
+ */
+"offline" | 
+/**  No team session (local mode, or the session ended): writes stay queued until sign-in. */
+"signed_out";
+
+export type SyncStatus = {
+	state: SyncState,
+	/**  Local changes waiting to be pushed (rejected ones not included). */
+	queued: number,
+	rejected_count: number,
+	/**  The rejected changes, oldest first (at most 100). */
+	rejected: RejectedWrite[],
+	last_push_at: string | null,
+	last_pull_at: string | null,
+	/**  The last round's failure, written for the user; `null` after a clean round. */
+	last_error: string | null,
 };
 
 /**  What talk shares and stretch lengths are measured in. */
