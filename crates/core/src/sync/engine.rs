@@ -252,6 +252,20 @@ impl SyncEngine {
     /// Runs one round: push, then pull. One round at a time; a caller arriving during a round
     /// waits for it and then runs its own (so its writes are included).
     pub async fn sync_once(&self) -> Result<SyncReport> {
+        self.round_of(true, true).await
+    }
+
+    /// Only the push half of a round (benchmarks, and "send now" without a pull).
+    pub async fn push_only(&self) -> Result<SyncReport> {
+        self.round_of(true, false).await
+    }
+
+    /// Only the pull half of a round.
+    pub async fn pull_only(&self) -> Result<SyncReport> {
+        self.round_of(false, true).await
+    }
+
+    async fn round_of(&self, push: bool, pull: bool) -> Result<SyncReport> {
         let _one_at_a_time = self.round.lock().await;
         self.syncing.store(true, Ordering::SeqCst);
         let mut report = SyncReport::default();
@@ -260,10 +274,14 @@ impl SyncEngine {
         let result = async {
             let user_id = self.tokens.user_id().await.map_err(auth_stop)?;
             user = Some(user_id.clone());
-            self.push(&mut report).await?;
-            pushed = true;
-            self.pull(&user_id, &mut report).await?;
-            pulled = true;
+            if push {
+                self.push(&mut report).await?;
+                pushed = true;
+            }
+            if pull {
+                self.pull(&user_id, &mut report).await?;
+                pulled = true;
+            }
             Ok::<_, Stop>(())
         }
         .await;
