@@ -728,3 +728,87 @@ async fn a_token_the_database_refuses_is_refreshed_once_and_a_network_failed_ref
         Some("Waiting")
     );
 }
+
+#[tokio::test]
+async fn discarding_a_refused_change_brings_back_the_teams_version() {
+    let mut s = Setup::new().await;
+    let mia = s.user("mia@example.test", Role::Manager).await;
+    let ana = s.user("ana@example.test", Role::Rep).await;
+    let (manager, rep) = (s.device(&mia).await, s.device(&ana).await);
+    let campaign = id();
+    write_row(
+        manager.store(),
+        "campaigns",
+        &campaign,
+        &[
+            ("name", "Winter"),
+            ("created_at", &at(0)),
+            ("updated_at", &at(0)),
+        ],
+    )
+    .await
+    .unwrap();
+    manager.sync_once().await.unwrap();
+    settle(&s.db).await;
+    rep.sync_once().await.unwrap();
+
+    // Reps may read campaigns but not change them.
+    write_row(
+        rep.store(),
+        "campaigns",
+        &campaign,
+        &[("name", "Renamed by a rep"), ("updated_at", &at(10))],
+    )
+    .await
+    .unwrap();
+    let report = rep.sync_once().await.unwrap();
+    assert_eq!(report.rejected, 1);
+    assert_eq!(
+        local_value(rep.store(), "campaigns", &campaign, "name")
+            .await
+            .as_deref(),
+        Some("Renamed by a rep"),
+        "the refused version is kept until the user decides"
+    );
+
+    let store = rep.store();
+    assert!(
+        !salesdesk_core::sync::discard_rejected(store, "campaigns", &id())
+            .await
+            .unwrap()
+    );
+    assert!(
+        salesdesk_core::sync::discard_rejected(store, "not_a_table", &campaign)
+            .await
+            .is_err()
+    );
+    assert!(
+        salesdesk_core::sync::discard_rejected(store, "campaigns", &campaign)
+            .await
+            .unwrap()
+    );
+    let report = rep.sync_once().await.unwrap();
+    assert_eq!(report.status.unwrap().rejected_count, 0);
+    assert_eq!(
+        local_value(rep.store(), "campaigns", &campaign, "name")
+            .await
+            .as_deref(),
+        Some("Winter")
+    );
+    assert_eq!(
+        remote_name_of(&s.db, "campaigns", &campaign)
+            .await
+            .as_deref(),
+        Some("Winter")
+    );
+}
+
+async fn remote_name_of(db: &TestDb, table: &str, id: &str) -> Option<String> {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "select name from app.{table} where id = $1::uuid"
+    )))
+    .bind(id)
+    .fetch_optional(&db.admin)
+    .await
+    .unwrap()
+}
