@@ -15,6 +15,8 @@ fn main() {
         "probe_providers",
         "set_provider_key",
         "delete_provider_key",
+        "sync_status",
+        "discard_rejected_change",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("failed to run the Tauri build script");

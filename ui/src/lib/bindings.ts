@@ -38,6 +38,16 @@ export const commands = {
 	setProviderKey: (provider: ProviderId, key: string) => typedError<KeyStatus, CommandError>(__TAURI_INVOKE("set_provider_key", { provider, key })),
 	/**  Removes a provider's API key from the OS keyring. */
 	deleteProviderKey: (provider: ProviderId) => typedError<KeyStatus, CommandError>(__TAURI_INVOKE("delete_provider_key", { provider })),
+	/**
+	 *  Queued and refused local changes, last push and pull, last error. Reads the local store
+	 *  only: works offline and in local mode.
+	 */
+	syncStatus: () => typedError<SyncStatus, CommandError>(__TAURI_INVOKE("sync_status")),
+	/**
+	 *  Drops a refused change (its local version goes; the team's comes back at the next sync).
+	 *  `false` when that row has no refused change.
+	 */
+	discardRejectedChange: (table: string, rowId: string) => typedError<boolean, CommandError>(__TAURI_INVOKE("discard_rejected_change", { table, rowId })),
 };
 
 /* Types */
