@@ -127,3 +127,80 @@ pub(crate) async fn note_failure(
     .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::local::LocalStore;
+
+    async fn write(store: &LocalStore, table: &'static str, id: &str, commit: bool) {
+        let mut tx = store.begin_write().await.unwrap();
+        tx.record(table, id, RowOp::Upsert);
+        if commit {
+            tx.commit().await.unwrap();
+        }
+    }
+
+    async fn entries(store: &LocalStore) -> Vec<(i64, String, String, String)> {
+        sqlx::query_as("SELECT seq, table_name, row_id, op FROM sync_outbox ORDER BY seq")
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn commit_queues_one_entry_per_row_and_a_rewrite_moves_it_to_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(&dir.path().join("s.db")).await.unwrap();
+        write(&store, "clients", "a", true).await;
+        write(&store, "clients", "b", true).await;
+        write(&store, "clients", "a", true).await;
+        let queued = entries(&store).await;
+        assert_eq!(queued.len(), 2);
+        assert_eq!((queued[0].2.as_str(), queued[1].2.as_str()), ("b", "a"));
+        assert!(queued[1].0 > 2, "a rewrite gets a new, higher seq");
+
+        // Removing by an old seq leaves the newer entry of the same row in place.
+        let mut conn = store.pool().acquire().await.unwrap();
+        remove(&mut conn, &[1]).await.unwrap();
+        assert_eq!(entries(&store).await.len(), 2);
+        drop(conn);
+
+        // A rolled-back write queues nothing; pull-only and unsynced tables are not queued.
+        write(&store, "clients", "c", false).await;
+        write(&store, "profiles", "p", true).await;
+        write(&store, "ai_cache", "x", true).await;
+        assert_eq!(entries(&store).await.len(), 2);
+
+        // In one transaction, the last change of a row decides its op.
+        let mut tx = store.begin_write().await.unwrap();
+        tx.record("signups", "s", RowOp::Upsert);
+        tx.record("signups", "s", RowOp::Delete);
+        tx.commit().await.unwrap();
+        let queued = entries(&store).await;
+        assert_eq!(queued.len(), 3);
+        assert_eq!(queued[2].3, "delete");
+    }
+
+    #[tokio::test]
+    async fn a_rejected_entry_is_not_pending_until_the_row_is_written_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(&dir.path().join("s.db")).await.unwrap();
+        write(&store, "clients", "a", true).await;
+        let mut conn = store.pool().acquire().await.unwrap();
+        let seq = pending(&mut conn, 0, 10).await.unwrap()[0].seq;
+        reject(&mut conn, seq, "not allowed").await.unwrap();
+        assert!(pending(&mut conn, 0, 10).await.unwrap().is_empty());
+        drop(conn);
+        let status = crate::sync::status(&store).await.unwrap();
+        assert_eq!((status.queued, status.rejected_count), (0, 1));
+        assert_eq!(status.rejected[0].reason, "not allowed");
+
+        write(&store, "clients", "a", true).await;
+        let mut conn = store.pool().acquire().await.unwrap();
+        assert_eq!(pending(&mut conn, 0, 10).await.unwrap().len(), 1);
+        drop(conn);
+        let status = crate::sync::status(&store).await.unwrap();
+        assert_eq!((status.queued, status.rejected_count), (1, 0));
+    }
+}
