@@ -8,6 +8,7 @@
 //! session pooler. Without one, or while it cannot connect, the periodic round still runs.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sqlx::postgres::{PgListener, PgPool};
@@ -118,10 +119,14 @@ async fn run_loop(engine: Arc<SyncEngine>, mut stop: watch::Receiver<bool>) {
 
 async fn listen_loop(engine: Arc<SyncEngine>, pool: PgPool, mut stop: watch::Receiver<bool>) {
     let mut failures = 0u32;
+    // At most one follow-up pull waiting, however many notices arrive meanwhile.
+    let follow_up_pending = Arc::new(AtomicBool::new(false));
     loop {
+        let connected = AtomicBool::new(false);
         let session = async {
             let mut listener = PgListener::connect_with(&pool).await?;
             listener.listen(CHANNEL).await?;
+            connected.store(true, Ordering::SeqCst);
             // (Re)connected: anything missed while not listening is caught by a pull now.
             engine.wake();
             tracing::debug!("listening for team database changes");
@@ -129,11 +134,14 @@ async fn listen_loop(engine: Arc<SyncEngine>, pool: PgPool, mut stop: watch::Rec
                 match listener.try_recv().await? {
                     Some(_notice) => {
                         engine.wake();
-                        let later = engine.clone();
-                        tokio::spawn(async move {
-                            tokio::time::sleep(later.config.realtime_follow_up).await;
-                            later.wake();
-                        });
+                        if !follow_up_pending.swap(true, Ordering::SeqCst) {
+                            let (later, pending) = (engine.clone(), follow_up_pending.clone());
+                            tokio::spawn(async move {
+                                tokio::time::sleep(later.config.realtime_follow_up).await;
+                                pending.store(false, Ordering::SeqCst);
+                                later.wake();
+                            });
+                        }
                     }
                     // The connection dropped (PgListener reconnects on the next call); a
                     // notice may have been lost meanwhile.
@@ -151,7 +159,11 @@ async fn listen_loop(engine: Arc<SyncEngine>, pool: PgPool, mut stop: watch::Rec
             }
             _ = stop.changed() => return,
         }
-        failures = failures.saturating_add(1);
+        failures = if connected.load(Ordering::SeqCst) {
+            1
+        } else {
+            failures.saturating_add(1)
+        };
         tokio::select! {
             () = tokio::time::sleep(engine.config.backoff(failures).max(Duration::from_millis(100))) => {}
             _ = stop.changed() => return,
