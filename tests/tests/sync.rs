@@ -812,3 +812,51 @@ async fn remote_name_of(db: &TestDb, table: &str, id: &str) -> Option<String> {
     .await
     .unwrap()
 }
+
+#[tokio::test]
+async fn the_realtime_listener_reconnects_after_a_cut_and_catches_up() {
+    let mut s = Setup::new().await;
+    let ana = s.user("ana@example.test", Role::Rep).await;
+    let proxy = NetCut::start(db_addr(&s.db).unwrap()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = fast_config();
+    config.period = Duration::from_secs(3600);
+    let listening = device(
+        dir.path(),
+        app_pool(&s.db, None, 4).await.unwrap(),
+        MintedToken::new(&ana),
+        config,
+    )
+    .await
+    .unwrap();
+    // Only the listener goes through the cable that gets cut.
+    let listen_pool = app_pool(&s.db, Some(proxy.addr()), 1).await.unwrap();
+    let handle = listening.clone().start(Some(listen_pool));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    proxy.cut();
+    let writer = s.device(&ana).await;
+    let row = id();
+    write_client(writer.store(), &row, "Written during the cut", &at(0))
+        .await
+        .unwrap();
+    writer.sync_once().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        local_value(listening.store(), "clients", &row, "name").await,
+        None,
+        "no notice can arrive while the listener is cut off"
+    );
+
+    proxy.restore();
+    let mut arrived = None;
+    for _ in 0..100 {
+        arrived = local_value(listening.store(), "clients", &row, "name").await;
+        if arrived.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    handle.stop().await;
+    assert_eq!(arrived.as_deref(), Some("Written during the cut"));
+}
