@@ -89,7 +89,7 @@ pub struct SyncReport {
     pub rejected: u32,
     /// Remote rows written to the local store.
     pub pulled: u32,
-    /// Remote rows not applied because the local version is newer or still queued.
+    /// Remote rows not applied: the local version is newer, still queued, or the same.
     pub kept_local: u32,
     /// Remote rows that could not be stored locally (logged with their table and id).
     pub skipped: u32,

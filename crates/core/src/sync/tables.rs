@@ -113,11 +113,18 @@ impl TableSpec {
             .map(|c| format!("{0} = excluded.{0}", quote(c)))
             .collect::<Vec<_>>()
             .join(", ");
+        let differs = writable
+            .iter()
+            .filter(|c| c.as_str() != "id")
+            .map(|c| format!("{t}.{0} IS NOT excluded.{0}", quote(c)))
+            .collect::<Vec<_>>()
+            .join(" OR ");
         // A pulled row never replaces a newer local version, nor one still waiting in the
-        // outbox (the push settles that one with the server's last-writer-wins).
+        // outbox (the push settles that one with the server's last-writer-wins). An identical
+        // row is not rewritten: for call_analyses that would re-index the transcript.
         let apply_sql = format!(
             "INSERT INTO {t} ({cols}) VALUES ({params}) ON CONFLICT (id) DO UPDATE SET {set} \
-             WHERE excluded.updated_at >= {t}.updated_at AND NOT EXISTS \
+             WHERE excluded.updated_at >= {t}.updated_at AND ({differs}) AND NOT EXISTS \
              (SELECT 1 FROM sync_outbox o WHERE o.table_name = '{name}' AND o.row_id = excluded.id)",
             name = table.as_str()
         );
@@ -148,7 +155,7 @@ impl TableSpec {
     }
 
     /// Applies one pulled row. `Ok(true)` when it changed the local row; `Ok(false)` when the
-    /// local version is newer or still queued for push.
+    /// local version is newer, still queued for push, or already the same.
     pub async fn apply_row(&self, conn: &mut SqliteConnection, row: &Value) -> sqlx::Result<bool> {
         let mut query = sqlx::query(sqlx::AssertSqlSafe(self.apply_sql.as_str()));
         for column in &self.writable {
