@@ -860,3 +860,94 @@ async fn the_realtime_listener_reconnects_after_a_cut_and_catches_up() {
     handle.stop().await;
     assert_eq!(arrived.as_deref(), Some("Written during the cut"));
 }
+
+/// A token source that, when the push asks for its token (after the rows were read), writes
+/// the row again: a local write racing the push.
+struct RacingWrite {
+    inner: Arc<MintedToken>,
+    store: salesdesk_core::data::local::LocalStore,
+    row: String,
+    done: std::sync::atomic::AtomicBool,
+}
+
+impl TokenSource for RacingWrite {
+    fn user_id(
+        &self,
+    ) -> futures_util::future::BoxFuture<'_, Result<String, salesdesk_core::auth::AuthError>> {
+        self.inner.user_id()
+    }
+    fn access_token(
+        &self,
+    ) -> futures_util::future::BoxFuture<
+        '_,
+        Result<salesdesk_core::secrets::SecretString, salesdesk_core::auth::AuthError>,
+    > {
+        Box::pin(async move {
+            if !self.done.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                write_client(
+                    &self.store,
+                    &self.row,
+                    "Written during the push",
+                    &at(5_000),
+                )
+                .await
+                .unwrap();
+            }
+            self.inner.access_token().await
+        })
+    }
+    fn refresh(
+        &self,
+        rejected: salesdesk_core::secrets::SecretString,
+    ) -> futures_util::future::BoxFuture<
+        '_,
+        Result<salesdesk_core::secrets::SecretString, salesdesk_core::auth::AuthError>,
+    > {
+        self.inner.refresh(rejected)
+    }
+}
+
+#[tokio::test]
+async fn a_write_racing_the_push_keeps_its_entry_and_goes_out_next() {
+    let s = Setup::new().await;
+    let ana = s.user("ana@example.test", Role::Rep).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = salesdesk_core::data::local::LocalStore::open(&dir.path().join("s.db"))
+        .await
+        .unwrap();
+    let row = id();
+    write_client(&store, &row, "Before the push", &at(0))
+        .await
+        .unwrap();
+    let tokens = Arc::new(RacingWrite {
+        inner: MintedToken::new(&ana),
+        store: store.clone(),
+        row: row.clone(),
+        done: Default::default(),
+    });
+    let dev = SyncEngine::with_config(
+        store,
+        salesdesk_core::data::remote::RemoteStore::from_pool(
+            app_pool(&s.db, None, 4).await.unwrap(),
+        ),
+        tokens,
+        fast_config(),
+    );
+    let first = dev.sync_once().await.unwrap();
+    // The version read before the racing write went out, and the racing write's own (newer)
+    // entry survived the removal of the old one, so the same round pushed it too.
+    assert_eq!(first.pushed, 2, "{first:?}");
+    assert_eq!(
+        remote_name(&s.db, &row).await.as_deref(),
+        Some("Written during the push")
+    );
+    assert_eq!(first.status.unwrap().queued, 0);
+    assert_eq!(
+        local_value(dev.store(), "clients", &row, "name")
+            .await
+            .as_deref(),
+        Some("Written during the push")
+    );
+    let second = dev.sync_once().await.unwrap();
+    assert_eq!((second.pushed, second.already_current), (0, 0));
+}
