@@ -951,3 +951,49 @@ async fn a_write_racing_the_push_keeps_its_entry_and_goes_out_next() {
     let second = dev.sync_once().await.unwrap();
     assert_eq!((second.pushed, second.already_current), (0, 0));
 }
+
+#[tokio::test]
+async fn a_rep_promoted_to_manager_pulls_the_teams_older_rows() {
+    let mut s = Setup::new().await;
+    let ana = s.user("ana@example.test", Role::Rep).await;
+    let bob = s.user("bob@example.test", Role::Rep).await;
+    let (ana_dev, bob_dev) = (s.device(&ana).await, s.device(&bob).await);
+    let bobs = id();
+    write_client(bob_dev.store(), &bobs, "Bob's client", &at(0))
+        .await
+        .unwrap();
+    bob_dev.sync_once().await.unwrap();
+    // Ana's own row is written after Bob's, so her cursor ends past his.
+    let anas = id();
+    write_client(ana_dev.store(), &anas, "Ana's client", &at(1))
+        .await
+        .unwrap();
+    ana_dev.sync_once().await.unwrap();
+    settle(&s.db).await;
+    ana_dev.sync_once().await.unwrap();
+    assert_eq!(
+        local_value(ana_dev.store(), "clients", &bobs, "name").await,
+        None
+    );
+
+    sqlx::query("update app.profiles set role = 'manager' where id = $1")
+        .bind(ana.id)
+        .execute(&s.db.admin)
+        .await
+        .unwrap();
+    settle(&s.db).await;
+    ana_dev.sync_once().await.unwrap();
+    assert_eq!(
+        local_value(ana_dev.store(), "profiles", &ana.id.to_string(), "role")
+            .await
+            .as_deref(),
+        Some("manager")
+    );
+    assert_eq!(
+        local_value(ana_dev.store(), "clients", &bobs, "name")
+            .await
+            .as_deref(),
+        Some("Bob's client"),
+        "the role change restarted the pull of the other tables"
+    );
+}

@@ -567,6 +567,11 @@ impl SyncEngine {
         report: &mut SyncReport,
     ) -> Result<()> {
         let mut tx = self.store.begin_write().await?;
+        let role_before = if spec.table == SyncedTable::Profiles {
+            own_role(&mut tx, user_id).await?
+        } else {
+            None
+        };
         for row in rows {
             match spec.apply_row(tx.conn(), row).await {
                 Ok(true) => report.pulled += 1,
@@ -585,6 +590,19 @@ impl SyncEngine {
                 Err(e) => return Err(tx.err(e)),
             }
         }
+        // A new team role changes which rows the user may read (a rep promoted to manager now
+        // sees everyone's): the other tables' pulls start over, later in this same round
+        // (profiles are pulled first).
+        if spec.table == SyncedTable::Profiles
+            && role_before.is_some()
+            && own_role(&mut tx, user_id).await? != role_before
+        {
+            sqlx::query("DELETE FROM sync_cursors WHERE user_id = ? AND table_name <> 'profiles'")
+                .bind(user_id)
+                .execute(tx.conn())
+                .await
+                .map_err(|e| tx.err(e))?;
+        }
         if let Some(cursor) = next_cursor {
             sqlx::query(
                 "INSERT INTO sync_cursors (user_id, table_name, cursor, updated_at) \
@@ -602,4 +620,12 @@ impl SyncEngine {
         tx.commit().await?;
         Ok(())
     }
+}
+
+async fn own_role(tx: &mut crate::data::local::WriteTx, user_id: &str) -> Result<Option<String>> {
+    sqlx::query_scalar("SELECT role FROM profiles WHERE id = ?")
+        .bind(user_id)
+        .fetch_optional(tx.conn())
+        .await
+        .map_err(|e| tx.err(e))
 }
