@@ -26,6 +26,8 @@ fn main() {
         "update_password",
         "pick_import_file",
         "import_browser_export",
+        "sync_status",
+        "discard_rejected_change",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("failed to run the Tauri build script");

@@ -45,6 +45,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::account::update_password,
             commands::import::pick_import_file,
             commands::import::import_browser_export,
+            commands::sync::sync_status,
+            commands::sync::discard_rejected_change,
         ])
         .typ::<salesdesk_core::analysis::report::CallAnalysis>()
         .typ::<salesdesk_core::analysis::CallMetrics>()

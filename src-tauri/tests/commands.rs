@@ -399,3 +399,41 @@ fn import_reads_only_a_granted_export_and_reports_counts() {
             .all(|s| s["added"] == 0 && s["updated"] == 0)
     );
 }
+
+#[test]
+fn sync_status_shows_queued_local_work_and_discard_refuses_unknown_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    tauri::async_runtime::block_on(async {
+        let core = Salesdesk::open(DataPaths::at(dir.path())).await.unwrap();
+        core.save_analysis(NewAnalysis {
+            title: "Queued for the team".into(),
+            transcript: "Rep: Hi\nCustomer: Hello".into(),
+            analysis: json!({"score": 50}),
+            provider: "offline".into(),
+            model: None,
+        })
+        .await
+        .unwrap();
+        core.close().await;
+    });
+    let app = app_with(dir.path());
+    let status = invoke(&app, "sync_status", json!({})).unwrap();
+    assert_eq!(status["queued"], 1, "{status}");
+    assert_eq!(status["state"], "signed_out");
+    assert_eq!(status["rejected"], json!([]));
+
+    let none = invoke(
+        &app,
+        "discard_rejected_change",
+        json!({"table": "call_analyses", "rowId": "0190a0a0-0000-7000-8000-000000000000"}),
+    )
+    .unwrap();
+    assert_eq!(none, json!(false));
+    let err = invoke(
+        &app,
+        "discard_rejected_change",
+        json!({"table": "sqlite_master", "rowId": "x"}),
+    )
+    .unwrap_err();
+    assert_eq!(err["kind"], "invalid_input", "{err}");
+}

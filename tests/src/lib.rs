@@ -13,11 +13,15 @@
 //!   Supabase Auth ([`fakes::supabase_auth`]), optionally writing its sessions to a [`supabase`]
 //!   test database.
 //! - [`harness`], [`logs`]: shared set-up for the AI chain tests and captured log output.
+//! - [`netcut`]: a TCP proxy a test can cut and restore (network loss mid-sync).
+//! - [`sync`]: devices (local store + sync engine) for the sync tests and benchmark.
 
 pub mod desktop;
 pub mod fakes;
 pub mod harness;
 pub mod isolated;
 pub mod logs;
+pub mod netcut;
 pub mod pg;
 pub mod supabase;
+pub mod sync;

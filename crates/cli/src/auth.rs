@@ -85,7 +85,7 @@ fn failure(e: AuthError) -> Failure {
     Failure::from(CoreError::from(e))
 }
 
-async fn client(project: &Project, paths: &DataPaths) -> Result<AuthClient, Failure> {
+pub(crate) async fn client(project: &Project, paths: &DataPaths) -> Result<AuthClient, Failure> {
     let (url, key) = match (&project.supabase_url, &project.anon_key) {
         (Some(url), Some(key)) => (url.clone(), key.clone()),
         (None, None) => {

@@ -38,6 +38,21 @@ pub async fn health(paths: DataPaths, json: bool, probe: bool) -> CliResult {
             print_line(&format!("  {message}"))?;
         }
         print_line(&format!("analyses        {}", report.counts.call_analyses))?;
+        if let Some(sync) = &report.sync {
+            print_line(&format!(
+                "team sync       {}, {} queued, {} refused{}",
+                sync.state.as_str(),
+                sync.queued,
+                sync.rejected_count,
+                sync.last_pull_at
+                    .as_deref()
+                    .map(|t| format!(", last pull {t}"))
+                    .unwrap_or_default()
+            ))?;
+            if let Some(error) = &sync.last_error {
+                print_line(&format!("  {error}"))?;
+            }
+        }
         print_providers(&report.providers)?;
     }
     Ok(if report.is_ok() {

@@ -8,6 +8,7 @@ mod commands;
 mod import;
 mod migrate;
 mod output;
+mod sync;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -92,6 +93,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run one team sync round: push queued local changes, pull the team's (needs
+    /// `salesdesk auth signin`, SUPABASE_URL, SUPABASE_ANON_KEY and SALESDESK_DATABASE_URL).
+    Sync(sync::SyncArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -243,6 +247,7 @@ async fn run(cli: Cli) -> CliResult {
             core.close().await;
             result
         }
+        Command::Sync(args) => sync::run(paths, args).await,
         Command::Analyze {
             file,
             title,

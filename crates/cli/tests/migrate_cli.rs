@@ -34,7 +34,7 @@ async fn migrate_applies_then_reports_up_to_date() {
     run(&[])
         .assert()
         .success()
-        .stdout(contains("Applied 5 of 5 migrations"))
+        .stdout(contains("Applied 6 of 6 migrations"))
         .stdout(contains("no JWT secret is installed"));
     let out = run(&[
         "--jwt-secret-env",
@@ -55,7 +55,7 @@ async fn migrate_applies_then_reports_up_to_date() {
     run(&[])
         .assert()
         .success()
-        .stdout(contains("Schema up to date (5 migrations)."));
+        .stdout(contains("Schema up to date (6 migrations)."));
 
     // Secrets never come from the command line itself, and a missing variable is a clear error.
     run(&["--jwt-secret-env", "NOT_SET_ANYWHERE"])

@@ -13,6 +13,7 @@ pub mod health;
 pub mod import;
 pub mod paths;
 pub mod secrets;
+pub mod sync;
 pub mod team;
 pub mod telemetry;
 mod time;

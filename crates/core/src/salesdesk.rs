@@ -215,6 +215,7 @@ impl Salesdesk {
             },
             counts: RowCounts::default(),
             providers: Vec::new(),
+            sync: None,
         };
         let checked = async {
             self.store.check().await?;
@@ -223,6 +224,10 @@ impl Salesdesk {
             Ok::<_, crate::CoreError>((version, analyses))
         }
         .await;
+        report.sync = crate::sync::status(&self.store)
+            .await
+            .inspect_err(|e| tracing::warn!(error = %e, "sync status unavailable"))
+            .ok();
         match checked {
             Ok((version, analyses)) => {
                 report.schema_version = i32::try_from(version).unwrap_or(i32::MAX);

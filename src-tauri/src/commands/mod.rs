@@ -19,6 +19,8 @@ use tauri::ipc::Channel;
 use crate::error::CommandError;
 use crate::state::DesktopState;
 
+pub mod sync;
+
 /// The health report shown on the Status page; never fails, problems are inside it.
 #[tauri::command]
 #[specta::specta]

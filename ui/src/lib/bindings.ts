@@ -61,6 +61,16 @@ export const commands = {
 	pickImportFile: () => typedError<string | null, CommandError>(__TAURI_INVOKE("pick_import_file")),
 	/**  Imports a chosen (or dropped) export file; re-importing the same file changes nothing. */
 	importBrowserExport: (path: string) => typedError<ImportReport, CommandError>(__TAURI_INVOKE("import_browser_export", { path })),
+	/**
+	 *  Queued and refused local changes, last push and pull, last error. Reads the local store
+	 *  only: works offline and in local mode.
+	 */
+	syncStatus: () => typedError<SyncStatus, CommandError>(__TAURI_INVOKE("sync_status")),
+	/**
+	 *  Drops a refused change (its local version goes; the team's comes back at the next sync).
+	 *  `false` when that row has no refused change.
+	 */
+	discardRejectedChange: (table: string, rowId: string) => typedError<boolean, CommandError>(__TAURI_INVOKE("discard_rejected_change", { table, rowId })),
 };
 
 /* Types */
@@ -266,6 +276,11 @@ export type Health = {
 	 *  Empty when the chain was not consulted. Never contains a key.
 	 */
 	providers?: ProviderHealth[],
+	/**
+	 *  Team sync: queued and refused local changes, last push and pull, last error (see
+	 *  docs/team-mode.md). `null` when the store could not be read.
+	 */
+	sync?: SyncStatus | null,
 };
 
 /**  What an import did, per kind of record, and every entry it skipped with the reason. */
@@ -366,6 +381,18 @@ export type ProviderHealth = {
  *  OpenRouter) are `OpenAi` with another base URL.
  */
 export type ProviderId = "gemini" | "openai" | "anthropic";
+
+/**
+ *  A local change the team database refused for good. It stays on this device (and in the
+ *  outbox) until the record is edited again.
+ */
+export type RejectedWrite = {
+	table: string,
+	row_id: string,
+	/**  Why, written for the user. */
+	reason: string,
+	queued_at: string,
+};
 
 export type RepSource = 
 /**  Chosen by the user (`--rep`). */
@@ -482,6 +509,32 @@ export type Stretch = {
 	/**  Length in seconds; `null` without timestamps. */
 	seconds: number | null,
 	words: number,
+};
+
+export type SyncState = 
+/**  Up to date as of the last round; nothing is being sent. */
+"idle" | 
+/**  A round is running. */
+"syncing" | 
+/**
+ *  The team database or the sign-in service cannot be reached; writes stay queued and the
+ *  engine retries with backoff.
+ */
+"offline" | 
+/**  No team session (local mode, or the session ended): writes stay queued until sign-in. */
+"signed_out";
+
+export type SyncStatus = {
+	state: SyncState,
+	/**  Local changes waiting to be pushed (rejected ones not included). */
+	queued: number,
+	rejected_count: number,
+	/**  The rejected changes, oldest first (at most 100). */
+	rejected: RejectedWrite[],
+	last_push_at: string | null,
+	last_pull_at: string | null,
+	/**  The last round's failure, written for the user; `null` after a clean round. */
+	last_error: string | null,
 };
 
 /**  What talk shares and stretch lengths are measured in. */

@@ -408,6 +408,45 @@ impl SessionManager {
         }
     }
 
+    /// A fresh access token after the team database refused `rejected` (revoked early, or a
+    /// clock that disagrees with the server's). Refreshes unless another caller already replaced
+    /// that token (then returns the current one). As with [`Self::access_token`], only a
+    /// definitive rejection by Supabase Auth clears the session; a network failure keeps it.
+    pub async fn refresh_rejected(
+        &self,
+        rejected: &SecretString,
+    ) -> Result<SecretString, AuthError> {
+        let mut guard = self.loaded().await?;
+        let Some(session) = guard.as_ref().and_then(Option::as_ref) else {
+            return Err(AuthError::NotSignedIn);
+        };
+        if session.access_token.expose() != rejected.expose() {
+            return Ok(session.access_token.clone());
+        }
+        self.refreshes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        match self.client.refresh(&session.refresh_token).await {
+            Ok(fresh) => {
+                if let Err(e) = self.store.save(&fresh).await {
+                    tracing::warn!(error = %e, "could not save the refreshed session");
+                }
+                let token = fresh.access_token.clone();
+                *guard = Some(Some(fresh));
+                Ok(token)
+            }
+            Err(e) if e.ends_session() => {
+                tracing::info!(
+                    code = e.error_code().unwrap_or(""),
+                    "team session ended by the server"
+                );
+                *guard = Some(None);
+                self.store.clear().await?;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Signs out. The local session is always cleared; the server is told when reachable.
     pub async fn sign_out(&self, scope: SignOutScope) -> Result<SignOutReport, AuthError> {
         let mut guard = self.loaded().await?;

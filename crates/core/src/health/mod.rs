@@ -21,6 +21,10 @@ pub struct Health {
     /// Empty when the chain was not consulted. Never contains a key.
     #[serde(default)]
     pub providers: Vec<crate::ai::health::ProviderHealth>,
+    /// Team sync: queued and refused local changes, last push and pull, last error (see
+    /// docs/team-mode.md). `null` when the store could not be read.
+    #[serde(default)]
+    pub sync: Option<crate::sync::SyncStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,6 +61,7 @@ impl Health {
             },
             counts: RowCounts::default(),
             providers: Vec::new(),
+            sync: None,
         }
     }
 }

@@ -6,11 +6,14 @@ mod write;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+
+use tokio::sync::watch;
 
 use crate::error::{CoreError, Result};
 
@@ -25,6 +28,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct LocalStore {
     pool: SqlitePool,
     path: PathBuf,
+    /// Bumped after every commit that changed synced rows (see [`LocalStore::subscribe_writes`]).
+    writes: Arc<watch::Sender<u64>>,
 }
 
 impl LocalStore {
@@ -53,6 +58,7 @@ impl LocalStore {
         let store = Self {
             pool,
             path: path.to_owned(),
+            writes: Arc::new(watch::channel(0).0),
         };
         store.migrate().await?;
         Ok(store)
@@ -124,7 +130,13 @@ impl LocalStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(|e| self.err(e))?;
-        Ok(WriteTx::new(tx, self.path.clone()))
+        Ok(WriteTx::new(tx, self.path.clone(), self.writes.clone()))
+    }
+
+    /// A receiver that changes after every committed write of synced rows in this process:
+    /// the sync engine's "push soon" trigger.
+    pub fn subscribe_writes(&self) -> watch::Receiver<u64> {
+        self.writes.subscribe()
     }
 
     pub fn pool(&self) -> &SqlitePool {

@@ -1,10 +1,12 @@
 //! The single write path. Every change to synced data goes through a [`WriteTx`]: the row and
-//! its change record are committed in one SQLite transaction, so that when the sync outbox
-//! arrives (team mode) an acknowledged write can never exist without its outbox entry.
+//! its sync outbox entry are committed in one SQLite transaction, so an acknowledged write can
+//! never exist without its outbox entry (see `crate::sync::outbox`).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use sqlx::{Sqlite, SqliteConnection, Transaction};
+use tokio::sync::watch;
 
 use crate::error::{CoreError, Result};
 
@@ -27,14 +29,20 @@ pub struct WriteTx {
     tx: Transaction<'static, Sqlite>,
     changes: Vec<RowChange>,
     path: PathBuf,
+    writes: Arc<watch::Sender<u64>>,
 }
 
 impl WriteTx {
-    pub(super) fn new(tx: Transaction<'static, Sqlite>, path: PathBuf) -> Self {
+    pub(super) fn new(
+        tx: Transaction<'static, Sqlite>,
+        path: PathBuf,
+        writes: Arc<watch::Sender<u64>>,
+    ) -> Self {
         Self {
             tx,
             changes: Vec::new(),
             path,
+            writes,
         }
     }
 
@@ -56,13 +64,24 @@ impl WriteTx {
         CoreError::from_sqlx(&self.path, e)
     }
 
-    /// Commits the rows and their change records together; returns the changes committed.
+    /// Commits the rows and their outbox entries together; returns the changes committed.
     pub async fn commit(self) -> Result<Vec<RowChange>> {
-        let Self { tx, changes, path } = self;
-        // Team mode appends `changes` to the sync outbox here, inside `tx`.
+        let Self {
+            mut tx,
+            changes,
+            path,
+            writes,
+        } = self;
+        crate::sync::outbox::append(&mut tx, &changes)
+            .await
+            .map_err(|e| CoreError::from_sqlx(&path, e))?;
         tx.commit()
             .await
             .map_err(|e| CoreError::from_sqlx(&path, e))?;
+        if !changes.is_empty() {
+            // Wakes the sync engine's debounced push (a no-op when none runs).
+            writes.send_modify(|n| *n = n.wrapping_add(1));
+        }
         for change in &changes {
             tracing::debug!(table = change.table, row = %change.row_id, op = ?change.op, "committed");
         }

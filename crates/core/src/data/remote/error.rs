@@ -54,6 +54,11 @@ pub enum RemoteError {
 
     #[error("team database error: {0}")]
     Database(String),
+
+    /// A condition that passes on its own (server restarting or overloaded, too many
+    /// connections, a serialization conflict): retry with backoff.
+    #[error("the team database is busy or restarting ({0}); Salesdesk will retry on its own")]
+    Busy(String),
 }
 
 impl RemoteError {
@@ -68,8 +73,15 @@ impl RemoteError {
             | RemoteError::NeedsSessionConnection { .. }
             | RemoteError::NotConfigured(_)
             | RemoteError::Migration(_)
-            | RemoteError::Database(_) => ErrorKind::Remote,
+            | RemoteError::Database(_)
+            | RemoteError::Busy(_) => ErrorKind::Remote,
         }
+    }
+
+    /// True for failures that pass on their own: the network, a busy or restarting server.
+    /// The sync engine retries these with backoff and never rejects a write over them.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, RemoteError::Unreachable { .. } | RemoteError::Busy(_))
     }
 
     /// Maps an error from a query made after connecting. The SQLSTATEs come from the functions
@@ -92,11 +104,26 @@ impl RemoteError {
                     Some("42P01") | Some("42883") | Some("3F000") => {
                         RemoteError::NotConfigured(message)
                     }
-                    Some(code) if code.starts_with("22") => RemoteError::InvalidRequest(message),
+                    // 22 bad data, 23 a constraint (check, not null, unique) the row breaks.
+                    Some(code) if code.starts_with("22") || code.starts_with("23") => {
+                        RemoteError::InvalidRequest(message)
+                    }
+                    // 08 connection, 40 serialization/deadlock, 53 resources, 57 shutdown.
+                    Some(code)
+                        if ["08", "40", "53", "57"].iter().any(|c| code.starts_with(c)) =>
+                    {
+                        RemoteError::Busy(message)
+                    }
                     _ => RemoteError::Database(message),
                 }
             }
-            sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut => {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            // A connection cut mid-handshake or mid-reply reads as garbage, not as I/O.
+            | sqlx::Error::Protocol(_) => {
                 RemoteError::Unreachable {
                     host: "the team database".into(),
                     reason: err.to_string(),
