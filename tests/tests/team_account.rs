@@ -406,3 +406,32 @@ async fn a_refresh_that_fails_while_the_token_is_still_valid_backs_off_and_shows
     .await;
     core.close().await;
 }
+
+#[tokio::test]
+async fn the_handle_is_the_sync_engines_token_source() {
+    let fake = SupabaseAuthFake::start(ANON, SECRET).await;
+    fake.set_confirm_email(false);
+    let env = IsolatedEnv::new();
+    let device = Device::new();
+    let core = device.open(&env).await;
+    let tokens = core.team_tokens();
+    // Local mode: nothing to sync as.
+    assert!(matches!(
+        tokens.user_id().await.unwrap_err(),
+        salesdesk_core::auth::AuthError::NotSignedIn
+    ));
+    core.save_team_settings(settings_for(&fake)).await.unwrap();
+    core.sign_up("sam@example.com", &SecretString::new(PASSWORD))
+        .await
+        .unwrap();
+    let status = core.account_status().await.unwrap();
+    assert_eq!(tokens.user_id().await.unwrap(), status.user_id.unwrap());
+    let token = tokens.access_token().await.unwrap();
+    // A token the database refused is refreshed (once, whoever asks).
+    let manager = core.team().session(core.store()).await.unwrap().unwrap();
+    let before = manager.refresh_count();
+    tokens.refresh(token.clone()).await.unwrap();
+    assert_eq!(manager.refresh_count(), before + 1);
+    assert_eq!(core.account_status().await.unwrap().online, Some(true));
+    core.close().await;
+}

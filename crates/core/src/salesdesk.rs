@@ -102,6 +102,14 @@ impl Salesdesk {
         self.team.access_token(&self.store).await
     }
 
+    /// The signed-in team session as the sync engine's token source.
+    pub fn team_tokens(&self) -> Arc<dyn crate::sync::TokenSource> {
+        Arc::new(crate::team::TeamTokens::new(
+            self.team.clone(),
+            self.store.clone(),
+        ))
+    }
+
     /// The team database URL with its password; `None` in local mode.
     pub async fn team_database_url(&self) -> Result<Option<SecretString>> {
         self.team.database_url(&self.store).await

@@ -7,6 +7,7 @@
 //!   front ends call (sign in/up/out, verify, reset, status).
 //! - [`keeper`]: the background refresh with backoff while offline.
 //! - [`setup`]: where secrets are kept and whether the environment wins (the CLI).
+//! - [`tokens`]: the session as the sync engine's `TokenSource`.
 //!
 //! Deliberately left out: syncing data (the sync engine asks [`Team`] for access tokens and
 //! the database URL) and anything that would give a front end a token or a password.
@@ -15,7 +16,9 @@ pub mod account;
 pub mod keeper;
 pub mod settings;
 pub mod setup;
+pub mod tokens;
 
 pub use account::{AccountStatus, SignUpResult, Team, VerifyInput, VerifyKind};
 pub use settings::{TeamSettingsInput, TeamSettingsView};
 pub use setup::{RetryBackoff, TeamSetup};
+pub use tokens::TeamTokens;
