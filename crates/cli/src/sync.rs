@@ -8,7 +8,9 @@ use std::sync::Arc;
 use clap::Args;
 use salesdesk_core::auth::{SessionManager, SessionStore};
 use salesdesk_core::data::remote::{RemoteConfig, RemoteStore};
+use salesdesk_core::secrets::SecretString;
 use salesdesk_core::sync::{SyncEngine, SyncReport, SyncStatus};
+use salesdesk_core::team::TeamSetup;
 use salesdesk_core::{CoreError, DataPaths, Salesdesk};
 
 use crate::auth::Project;
@@ -21,22 +23,47 @@ pub struct SyncArgs {
     project: Project,
     /// Connection URL of the team database as the app role (`salesdesk_app`), e.g. the
     /// transaction pooler: postgres://salesdesk_app.PROJECT:PASSWORD@HOST:6543/postgres
+    /// (default: the one saved in the app's Settings > Team, password from the keyring).
     #[arg(
         long,
         env = "SALESDESK_DATABASE_URL",
         value_name = "URL",
         hide_env_values = true
     )]
-    database_url: String,
+    database_url: Option<String>,
     /// Print the round's report (with the sync status) as JSON.
     #[arg(long)]
     json: bool,
 }
 
 pub async fn run(paths: DataPaths, args: SyncArgs) -> CliResult {
-    let config = RemoteConfig::from_url(&args.database_url).map_err(CoreError::from)?;
     let client = crate::auth::client(&args.project, &paths).await?;
-    let core = Salesdesk::open(paths).await?;
+    let core = Salesdesk::open(paths).await?.with_team(TeamSetup::cli());
+    let url = match args.database_url {
+        Some(url) => SecretString::new(url),
+        None => match core.team_database_url().await {
+            Ok(Some(url)) => url,
+            Ok(None) => {
+                core.close().await;
+                return Err(Failure::user(
+                    "no team database is set: pass --database-url, set SALESDESK_DATABASE_URL, \
+                     or save it in the app's Settings > Team"
+                        .into(),
+                ));
+            }
+            Err(e) => {
+                core.close().await;
+                return Err(e.into());
+            }
+        },
+    };
+    let config = match RemoteConfig::from_url(url.expose()) {
+        Ok(config) => config,
+        Err(e) => {
+            core.close().await;
+            return Err(CoreError::from(e).into());
+        }
+    };
     let result = async {
         let remote = RemoteStore::connect(&config)
             .await
