@@ -19,7 +19,7 @@ use serde_json::Value;
 use super::breaker::{Admission, Breakers, Changed};
 use super::clock::Clock;
 use super::failure::{FailureClass, FailureKind, ProviderFailure, TimeoutPhase};
-use super::provider::{AttemptContext, Endpoint, Provider, StructuredRequest};
+use super::provider::{AttemptContext, Provider, StructuredRequest};
 use super::retry::RetryDecision;
 use super::settings::AiSettings;
 use super::state::{CachedAnswer, CallSample, RECENT_CALLS, StateStore};
@@ -193,10 +193,16 @@ impl Chain {
         self.breakers.set_settings(settings.breaker.clone());
         if let Ok(mut s) = self.settings.write() {
             for p in ProviderId::ALL {
-                if s.provider(p).model != settings.provider(p).model {
-                    let changed = self
-                        .breakers
-                        .clear_model_missing(p, &settings.provider(p).model);
+                let (old, new) = (s.provider(p), settings.provider(p));
+                if old.model != new.model {
+                    let changed = self.breakers.clear_model_missing(p, &new.model);
+                    self.persist(changed);
+                }
+                if s.base_url(p) != settings.base_url(p)
+                    || old.auth_header != new.auth_header
+                    || old.api_version != new.api_version
+                {
+                    let changed = self.breakers.clear_misconfigured(p);
                     self.persist(changed);
                 }
             }
@@ -351,10 +357,7 @@ impl Chain {
                 attempts.push(skipped(provider_id, &model, "skipped_breaker_open", note));
                 continue;
             }
-            let endpoint = Endpoint {
-                base_url: settings.base_url(provider_id),
-                key,
-            };
+            let endpoint = settings.endpoint(provider_id, key);
 
             let mut tries = 0u32;
             loop {

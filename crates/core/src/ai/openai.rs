@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 use super::ProviderId;
 use super::failure::{FailureKind, ProviderFailure};
 use super::provider::{
-    AttemptContext, Endpoint, ErrorBody, Flow, ModelInfo, Provider, ProviderReply, StreamEnd,
-    StructuredRequest, http_failure, parse_output_json, read_json_body, read_sse, send,
+    AttemptContext, AuthHeader, Endpoint, ErrorBody, Flow, ModelInfo, Provider, ProviderReply,
+    StreamEnd, StructuredRequest, http_failure, parse_output_json, read_json_body, read_sse, send,
     sensitive_header, str_at,
 };
 
@@ -59,8 +59,20 @@ impl OpenAi {
         body
     }
 
-    fn auth(endpoint: &Endpoint) -> Result<reqwest::header::HeaderValue, ProviderFailure> {
-        sensitive_header(&format!("Bearer {}", endpoint.key.expose()))
+    /// The auth header's name and value, as the server wants it (Azure: `api-key`).
+    fn auth(
+        endpoint: &Endpoint,
+    ) -> Result<(reqwest::header::HeaderName, reqwest::header::HeaderValue), ProviderFailure> {
+        Ok(match endpoint.auth_header {
+            AuthHeader::Bearer => (
+                reqwest::header::AUTHORIZATION,
+                sensitive_header(&format!("Bearer {}", endpoint.key.expose()))?,
+            ),
+            AuthHeader::ApiKey => (
+                reqwest::header::HeaderName::from_static("api-key"),
+                sensitive_header(endpoint.key.expose())?,
+            ),
+        })
     }
 
     async fn generate_inner(
@@ -70,10 +82,11 @@ impl OpenAi {
         request: &StructuredRequest,
         ctx: AttemptContext,
     ) -> Result<ProviderReply, ProviderFailure> {
+        let (auth_name, auth_value) = Self::auth(endpoint)?;
         let builder = self
             .client
             .post(endpoint.url("/chat/completions"))
-            .header(reqwest::header::AUTHORIZATION, Self::auth(endpoint)?)
+            .header(auth_name, auth_value)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(Self::body(model, request).to_string());
         let resp = send(builder, ctx.first_byte).await?;
@@ -133,10 +146,11 @@ impl OpenAi {
         endpoint: &Endpoint,
         ctx: AttemptContext,
     ) -> Result<Vec<ModelInfo>, ProviderFailure> {
+        let (auth_name, auth_value) = Self::auth(endpoint)?;
         let builder = self
             .client
             .get(endpoint.url("/models"))
-            .header(reqwest::header::AUTHORIZATION, Self::auth(endpoint)?);
+            .header(auth_name, auth_value);
         let resp = send(builder, ctx.first_byte).await?;
         if !resp.status().is_success() {
             return Err(http_failure(resp, ctx, &endpoint.key, parse_error).await);

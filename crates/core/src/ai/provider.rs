@@ -44,12 +44,44 @@ pub struct StructuredRequest {
 pub struct Endpoint {
     pub base_url: String,
     pub key: SecretString,
+    /// How an OpenAI-compatible server wants the key (the other providers have one way).
+    pub auth_header: AuthHeader,
+    /// Azure OpenAI's `api-version` query parameter, added to every request when set.
+    pub api_version: Option<String>,
 }
 
 impl Endpoint {
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base_url.trim_end_matches('/'), path)
+    pub fn new(base_url: String, key: SecretString) -> Self {
+        Self {
+            base_url,
+            key,
+            auth_header: AuthHeader::Bearer,
+            api_version: None,
+        }
     }
+
+    pub fn url(&self, path: &str) -> String {
+        let mut url = format!("{}{}", self.base_url.trim_end_matches('/'), path);
+        if let Some(version) = &self.api_version {
+            // Validated by the settings to URL-safe characters, so no encoding is needed.
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str("api-version=");
+            url.push_str(version);
+        }
+        url
+    }
+}
+
+/// How the key reaches an OpenAI-compatible server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum AuthHeader {
+    /// `Authorization: Bearer KEY`: OpenAI, Ollama, vLLM, OpenRouter.
+    #[default]
+    Bearer,
+    /// `api-key: KEY`: Azure OpenAI.
+    ApiKey,
 }
 
 /// Per-attempt facts a provider needs from the chain.

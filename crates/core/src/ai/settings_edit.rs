@@ -1,0 +1,62 @@
+//! Reading and saving the AI settings from a front end (the desktop Settings page): what is
+//! saved, the defaults to reset to, which environment variables override what, and a save
+//! that the running chain picks up at once (no restart).
+//!
+//! Validation is [`AiSettings::validate`]: a rejected save changes nothing, saved or running.
+
+use serde::Serialize;
+
+use super::settings::{AiSettings, EnvOverride};
+use crate::error::Result;
+use crate::{AiSetup, Salesdesk};
+
+/// The AI settings as the Settings page shows them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
+pub struct AiSettingsView {
+    /// As saved (without environment overrides).
+    pub settings: AiSettings,
+    /// The current stable defaults, for "reset to default".
+    pub defaults: AiSettings,
+    /// Environment variables set now that override a setting in the CLI.
+    pub env_overrides: Vec<EnvOverride>,
+    /// Whether this front end applies them too (the CLI does; the desktop app does not).
+    pub env_applies: bool,
+}
+
+impl Salesdesk {
+    pub async fn ai_settings(&self, setup: &AiSetup) -> Result<AiSettingsView> {
+        let settings = AiSettings::load(self.store()).await?;
+        Ok(view(settings, setup))
+    }
+
+    /// Validates and saves `settings`, then applies them to the running chain (with the
+    /// environment's overrides on top where `setup` allows them).
+    pub async fn save_ai_settings(
+        &self,
+        setup: &AiSetup,
+        settings: AiSettings,
+    ) -> Result<AiSettingsView> {
+        let mut effective = settings.clone();
+        if setup.env_overrides {
+            effective.apply_env()?;
+        }
+        // Both checks before the write, so a rejected save leaves the store and chain as they were.
+        settings.validate()?;
+        effective.validate()?;
+        settings.save(self.store()).await?;
+        if let Some(chain) = self.built_chain() {
+            chain.set_settings(effective)?;
+        }
+        Ok(view(settings, setup))
+    }
+}
+
+fn view(settings: AiSettings, setup: &AiSetup) -> AiSettingsView {
+    AiSettingsView {
+        settings,
+        defaults: AiSettings::default(),
+        env_overrides: AiSettings::env_overrides(),
+        env_applies: setup.env_overrides,
+    }
+}
