@@ -15,6 +15,8 @@ fn main() {
         "probe_providers",
         "set_provider_key",
         "delete_provider_key",
+        "get_ai_settings",
+        "save_ai_settings",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("failed to run the Tauri build script");

@@ -34,6 +34,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::probe_providers,
             commands::set_provider_key,
             commands::delete_provider_key,
+            commands::ai_settings::get_ai_settings,
+            commands::ai_settings::save_ai_settings,
         ])
         .typ::<salesdesk_core::analysis::report::CallAnalysis>()
         .typ::<salesdesk_core::analysis::CallMetrics>()
