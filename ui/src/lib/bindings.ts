@@ -76,6 +76,8 @@ export type AiSettingsView = {
 	settings: AiSettings,
 	/**  The current stable defaults, for "reset to default". */
 	defaults: AiSettings,
+	/**  The official endpoint each provider uses when its base URL is unset. */
+	official_base_urls: OfficialBaseUrls,
 	/**  Environment variables set now that override a setting in the CLI. */
 	env_overrides: EnvOverride[],
 	/**  Whether this front end applies them too (the CLI does; the desktop app does not). */
@@ -339,6 +341,12 @@ export type ObjectionNote = {
 	turn_index: number | null,
 	/**  How the rep handled it, when judged (AI analyses). */
 	handling: string | null,
+};
+
+export type OfficialBaseUrls = {
+	gemini: string,
+	openai: string,
+	anthropic: string,
 };
 
 export type ProbeResult = {

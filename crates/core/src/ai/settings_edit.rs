@@ -6,7 +6,8 @@
 
 use serde::Serialize;
 
-use super::settings::{AiSettings, EnvOverride};
+use super::ProviderId;
+use super::settings::{AiSettings, EnvOverride, default_base_url};
 use crate::error::Result;
 use crate::{AiSetup, Salesdesk};
 
@@ -18,10 +19,20 @@ pub struct AiSettingsView {
     pub settings: AiSettings,
     /// The current stable defaults, for "reset to default".
     pub defaults: AiSettings,
+    /// The official endpoint each provider uses when its base URL is unset.
+    pub official_base_urls: OfficialBaseUrls,
     /// Environment variables set now that override a setting in the CLI.
     pub env_overrides: Vec<EnvOverride>,
     /// Whether this front end applies them too (the CLI does; the desktop app does not).
     pub env_applies: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
+pub struct OfficialBaseUrls {
+    pub gemini: String,
+    pub openai: String,
+    pub anthropic: String,
 }
 
 impl Salesdesk {
@@ -56,6 +67,11 @@ fn view(settings: AiSettings, setup: &AiSetup) -> AiSettingsView {
     AiSettingsView {
         settings,
         defaults: AiSettings::default(),
+        official_base_urls: OfficialBaseUrls {
+            gemini: default_base_url(ProviderId::Gemini).to_owned(),
+            openai: default_base_url(ProviderId::OpenAi).to_owned(),
+            anthropic: default_base_url(ProviderId::Anthropic).to_owned(),
+        },
         env_overrides: AiSettings::env_overrides(),
         env_applies: setup.env_overrides,
     }
