@@ -13,6 +13,7 @@ use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::ProviderId;
 use super::failure::{FailureKind, ProviderFailure, TimeoutPhase, retry_hint_from_headers};
@@ -323,6 +324,41 @@ pub(crate) fn parse_output_json(text: &str) -> Result<Value, ProviderFailure> {
         ProviderFailure::new(
             FailureKind::SchemaInvalid,
             format!("model output is not valid JSON: {e}"),
+        )
+    })
+}
+
+/// The schema as JSON text, serialized once per distinct schema and embedded as is in every
+/// request body: deep-copying it into a `json!` body and serializing it again on every call
+/// was the largest piece of the chain's own work per request.
+pub(crate) fn schema_json(schema: &Value) -> std::sync::Arc<RawValue> {
+    type Known = Vec<(Value, std::sync::Arc<RawValue>)>;
+    static KNOWN: std::sync::Mutex<Known> = std::sync::Mutex::new(Vec::new());
+    // Comparing with a known schema allocates nothing; capabilities have a handful of schemas.
+    if let Ok(known) = KNOWN.lock()
+        && let Some((_, raw)) = known.iter().find(|(v, _)| v == schema)
+    {
+        return raw.clone();
+    }
+    let raw: std::sync::Arc<RawValue> = serde_json::value::to_raw_value(schema)
+        .unwrap_or_else(|_| RawValue::NULL.to_owned())
+        .into();
+    if let Ok(mut known) = KNOWN.lock() {
+        if known.len() >= 16 {
+            known.clear();
+        }
+        known.push((schema.clone(), raw.clone()));
+    }
+    raw
+}
+
+/// A request body to JSON text (the providers' bodies are plain structs; this cannot fail
+/// for them, but a failure still becomes a provider failure rather than a panic).
+pub(crate) fn body_text(body: &impl Serialize) -> Result<String, ProviderFailure> {
+    serde_json::to_string(body).map_err(|e| {
+        ProviderFailure::new(
+            FailureKind::Unsupported,
+            format!("cannot encode the request: {e}"),
         )
     })
 }
