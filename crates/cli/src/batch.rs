@@ -3,7 +3,7 @@
 //! shows a progress bar on a terminal, prints one result line (or JSON entry) per file, and
 //! goes on past a bad file. Exit code 1 when any file failed.
 //!
-//! A single file keeps the one-record output of `commands::analyze`; this module is the rest.
+//! A single file keeps the one-record output of `commands::analyze`.
 
 use std::collections::HashSet;
 use std::io::IsTerminal;
@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use salesdesk_core::analysis::AnalyzeOptions;
 use salesdesk_core::analysis::report::{Attempt, CallAnalysis, ServedFrom};
 use salesdesk_core::data::analyses::CallAnalysisRecord;
-use salesdesk_core::{CoreError, ErrorKind, Salesdesk};
+use salesdesk_core::{AiSetup, CoreError, DataPaths, ErrorKind, Salesdesk};
 use serde::Serialize;
 
 use crate::output::{print_json, print_line};
@@ -192,6 +192,38 @@ fn progress_bar(len: usize, json: bool) -> ProgressBar {
         bar.set_style(style);
     }
     bar
+}
+
+/// `salesdesk analyze`: a single file keeps the one-record output of `commands::analyze`;
+/// several files or a folder go through [`run`].
+pub async fn analyze(
+    paths: DataPaths,
+    files: &[PathBuf],
+    options: AnalyzeOptions,
+    json: bool,
+) -> CliResult {
+    // Judged by the AI chain when a provider key is set (GEMINI_API_KEY, ...); otherwise, or
+    // when every provider fails, by the offline analyzer.
+    if let [file] = files
+        && !file.is_dir()
+    {
+        // Read and check the input before touching the store.
+        let input = crate::commands::read_input(file)?;
+        let core = Salesdesk::open(paths).await?.with_ai(AiSetup::cli());
+        let result = crate::commands::analyze(&core, input, options, json).await;
+        core.close().await;
+        return result;
+    }
+    if options.title.is_some() {
+        return Err(Failure::user(
+            "--title names one analysis: with several files each is titled by its file name".into(),
+        ));
+    }
+    let items = expand(files)?;
+    let core = Salesdesk::open(paths).await?.with_ai(AiSetup::cli());
+    let result = run(&core, items, options, json).await;
+    core.close().await;
+    result
 }
 
 /// Analyzes `items` in order with one core (one AI chain) and reports each.

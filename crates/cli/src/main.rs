@@ -248,35 +248,8 @@ async fn run(cli: Cli) -> CliResult {
                 competitors,
                 signed_in_user: None,
             };
-            let single = match files.as_slice() {
-                [one] if !one.is_dir() => Some(one.clone()),
-                _ => None,
-            };
-            // Judged by the AI chain when a provider key is set (GEMINI_API_KEY, ...);
-            // otherwise, or when every provider fails, by the offline analyzer.
-            if let Some(file) = single {
-                // Read and check the input before touching the store.
-                let input = commands::read_input(&file)?;
-                let core = salesdesk_core::Salesdesk::open(paths)
-                    .await?
-                    .with_ai(salesdesk_core::AiSetup::cli());
-                let result = commands::analyze(&core, input, options, json).await;
-                core.close().await;
-                return result;
-            }
-            if options.title.is_some() {
-                return Err(Failure::user(
-                    "--title names one analysis: with several files each is titled by its file name"
-                        .into(),
-                ));
-            }
-            let items = batch::expand(&files)?;
-            let core = salesdesk_core::Salesdesk::open(paths)
-                .await?
-                .with_ai(salesdesk_core::AiSetup::cli());
-            let result = batch::run(&core, items, options, json).await;
-            core.close().await;
-            result
+            // One file: one record, as always; several or a folder: one entry per file.
+            batch::analyze(paths, &files, options, json).await
         }
         Command::Analyses(cmd) => {
             let core = salesdesk_core::Salesdesk::open(paths).await?;
