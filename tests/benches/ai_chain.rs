@@ -117,7 +117,7 @@ async fn overhead() {
     let body = serde_json::json!({
         "systemInstruction": {"parts": [{"text": template.request.system}]},
         "contents": [{"role": "user", "parts": [{"text": "bench"}]}],
-        "generationConfig": {"responseMimeType": "application/json", "responseJsonSchema": template.request.schema, "maxOutputTokens": 1024, "temperature": 0.2}
+        "generationConfig": {"responseMimeType": "application/json", "responseJsonSchema": template.request.schema.as_ref(), "maxOutputTokens": 1024, "temperature": 0.2}
     })
     .to_string();
     let bare = |_: usize| {

@@ -173,3 +173,32 @@ async fn bad_settings_are_refused_with_a_clear_error_and_lose_nothing() {
     chain.run(&request("still works", false)).await.unwrap();
     core.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_saved_settings_show_the_defaults_and_a_save_repairs_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = Salesdesk::open(DataPaths::at(dir.path())).await.unwrap();
+    // What a newer Salesdesk might have saved: a provider this version does not know.
+    sqlx::query("INSERT INTO ai_settings (id, settings, updated_at) VALUES (1, ?, ?)")
+        .bind(r#"{"routes": {"call_analysis": ["mistral"]}}"#)
+        .bind("2026-11-26T10:00:00.000Z")
+        .execute(core.store().pool())
+        .await
+        .unwrap();
+    let setup = setup();
+    let err = core.ai_chain(setup.clone()).await.unwrap_err();
+    assert!(err.to_string().contains("unreadable"), "{err}");
+
+    let view = core.ai_settings(&setup).await.unwrap();
+    assert!(view.problem.as_deref().unwrap().contains("unreadable"));
+    assert_eq!(view.settings, AiSettings::default());
+
+    let mut fixed = AiSettings::default();
+    fixed.openai.model = "gpt-4.1-mini".into();
+    let view = core.save_ai_settings(&setup, fixed.clone()).await.unwrap();
+    assert_eq!(view.problem, None);
+    assert_eq!(core.ai_settings(&setup).await.unwrap().settings, fixed);
+    let chain = core.ai_chain(setup).await.unwrap();
+    assert_eq!(chain.settings().openai.model, "gpt-4.1-mini");
+    core.close().await;
+}

@@ -82,6 +82,11 @@ export type AiSettingsView = {
 	env_overrides: EnvOverride[],
 	/**  Whether this front end applies them too (the CLI does; the desktop app does not). */
 	env_applies: boolean,
+	/**
+	 *  Why the saved settings could not be read (then `settings` are the defaults, and a save
+	 *  replaces what was saved).
+	 */
+	problem: string | null,
 };
 
 /**  One row of the analyses list: everything but the (possibly large) transcript and analysis. */

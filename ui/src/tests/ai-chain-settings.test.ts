@@ -39,6 +39,7 @@ function viewFixture(overrides: Partial<AiSettingsView> = {}): AiSettingsView {
 		},
 		env_overrides: [],
 		env_applies: false,
+		problem: null,
 		...overrides
 	};
 }
@@ -157,6 +158,13 @@ describe('AI chain settings', () => {
 		);
 		expect(within(providerBox('gemini')).queryByTestId('env-note')).toBeNull();
 		expect(screen.getAllByTestId('env-note')[0]).toHaveTextContent('SALESDESK_AI_PROVIDERS');
+	});
+
+	it('says when the saved settings were unreadable and starts from the defaults', async () => {
+		core(viewFixture({ problem: 'the saved AI settings are unreadable (unknown variant `mistral`)' }));
+		render(AiChainSettings);
+		expect(await screen.findByTestId('chain-problem')).toHaveTextContent('Showing the defaults');
+		expect((within(providerBox('openai')).getByTestId('provider-model') as HTMLInputElement).value).toBe('gpt-5-mini');
 	});
 
 	it('shows a retry when the settings cannot be read', async () => {

@@ -34,8 +34,8 @@ pub struct StructuredRequest {
     pub schema_name: String,
     /// A JSON Schema in the subset all three APIs accept: objects with every property
     /// required and `additionalProperties: false`, arrays, strings, integers, enums, nullables
-    /// as `["string", "null"]`.
-    pub schema: Value,
+    /// as `["string", "null"]`. Shared: a capability builds it once, not per call.
+    pub schema: std::sync::Arc<Value>,
     pub max_output_tokens: u32,
     pub stream: bool,
 }
@@ -331,16 +331,20 @@ pub(crate) fn parse_output_json(text: &str) -> Result<Value, ProviderFailure> {
 /// The schema as JSON text, serialized once per distinct schema and embedded as is in every
 /// request body: deep-copying it into a `json!` body and serializing it again on every call
 /// was the largest piece of the chain's own work per request.
-pub(crate) fn schema_json(schema: &Value) -> std::sync::Arc<RawValue> {
-    type Known = Vec<(Value, std::sync::Arc<RawValue>)>;
+pub(crate) fn schema_json(schema: &std::sync::Arc<Value>) -> std::sync::Arc<RawValue> {
+    type Known = Vec<(std::sync::Arc<Value>, std::sync::Arc<RawValue>)>;
     static KNOWN: std::sync::Mutex<Known> = std::sync::Mutex::new(Vec::new());
-    // Comparing with a known schema allocates nothing; capabilities have a handful of schemas.
+    // The same `Arc` (a capability's shared schema) is found without even comparing; an equal
+    // schema built anew is found by comparison, which allocates nothing.
     if let Ok(known) = KNOWN.lock()
-        && let Some((_, raw)) = known.iter().find(|(v, _)| v == schema)
+        && let Some((_, raw)) = known
+            .iter()
+            .find(|(v, _)| std::sync::Arc::ptr_eq(v, schema))
+            .or_else(|| known.iter().find(|(v, _)| **v == **schema))
     {
         return raw.clone();
     }
-    let raw: std::sync::Arc<RawValue> = serde_json::value::to_raw_value(schema)
+    let raw: std::sync::Arc<RawValue> = serde_json::value::to_raw_value(&**schema)
         .unwrap_or_else(|_| RawValue::NULL.to_owned())
         .into();
     if let Ok(mut known) = KNOWN.lock() {

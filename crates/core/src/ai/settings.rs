@@ -387,19 +387,24 @@ impl AiSettings {
     }
 
     pub async fn load(store: &LocalStore) -> Result<Self> {
+        Self::load_checked(store).await?.map_err(CoreError::Store)
+    }
+
+    /// The saved settings, or (inner `Err`) why the saved row cannot be read although the
+    /// store itself works: the Settings page then starts from the defaults and a save
+    /// replaces the row.
+    pub async fn load_checked(store: &LocalStore) -> Result<std::result::Result<Self, String>> {
         let row: Option<String> =
             sqlx::query_scalar("SELECT settings FROM ai_settings WHERE id = 1")
                 .fetch_optional(store.pool())
                 .await
                 .map_err(|e| store.err(e))?;
-        match row {
+        Ok(match row {
             None => Ok(Self::default()),
             Some(text) => serde_json::from_str(&text).map_err(|e| {
-                CoreError::Store(format!(
-                    "the saved AI settings are unreadable ({e}); save them again in Settings"
-                ))
+                format!("the saved AI settings are unreadable ({e}); save them again in Settings")
             }),
-        }
+        })
     }
 
     pub async fn save(&self, store: &LocalStore) -> Result<()> {

@@ -25,6 +25,9 @@ pub struct AiSettingsView {
     pub env_overrides: Vec<EnvOverride>,
     /// Whether this front end applies them too (the CLI does; the desktop app does not).
     pub env_applies: bool,
+    /// Why the saved settings could not be read (then `settings` are the defaults, and a save
+    /// replaces what was saved).
+    pub problem: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -37,8 +40,13 @@ pub struct OfficialBaseUrls {
 
 impl Salesdesk {
     pub async fn ai_settings(&self, setup: &AiSetup) -> Result<AiSettingsView> {
-        let settings = AiSettings::load(self.store()).await?;
-        Ok(view(settings, setup))
+        Ok(match AiSettings::load_checked(self.store()).await? {
+            Ok(settings) => view(settings, setup),
+            Err(problem) => AiSettingsView {
+                problem: Some(problem),
+                ..view(AiSettings::default(), setup)
+            },
+        })
     }
 
     /// Validates and saves `settings`, then applies them to the running chain (with the
@@ -74,5 +82,6 @@ fn view(settings: AiSettings, setup: &AiSetup) -> AiSettingsView {
         },
         env_overrides: AiSettings::env_overrides(),
         env_applies: setup.env_overrides,
+        problem: None,
     }
 }

@@ -60,6 +60,10 @@ enum Write {
 pub struct StateStore {
     store: LocalStore,
     tx: mpsc::UnboundedSender<Write>,
+    /// Ends the writer's gathering window early: a flush, or a full batch waiting.
+    wake: Arc<tokio::sync::Notify>,
+    /// Writes sent since the writer last woke (only to cut the window short when many wait).
+    queued: Arc<std::sync::atomic::AtomicUsize>,
     recent_cache: Arc<Mutex<RecentCache>>,
     /// Every (capability, input hash) the cache holds, loaded at start and kept up to date,
     /// so that a call whose input was never answered skips the database look-up.
@@ -79,10 +83,13 @@ impl StateStore {
     /// Starts the writer task; must be called inside a tokio runtime.
     pub fn start(store: LocalStore) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(writer(store.clone(), rx));
+        let wake = Arc::new(tokio::sync::Notify::new());
+        tokio::spawn(writer(store.clone(), rx, wake.clone()));
         Self {
             store,
             tx,
+            wake,
+            queued: Arc::default(),
             recent_cache: Arc::default(),
             known: Arc::default(),
         }
@@ -110,16 +117,29 @@ impl StateStore {
         })
     }
 
+    fn send(&self, write: Write) {
+        let flush = matches!(write, Write::Flush(_));
+        if self.tx.send(write).is_ok() {
+            let n = self
+                .queued
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if flush || n + 1 >= MAX_BATCH {
+                self.queued.store(0, std::sync::atomic::Ordering::Relaxed);
+                self.wake.notify_one();
+            }
+        }
+    }
+
     pub fn save_state(&self, provider: ProviderId, state: ProviderState) {
-        let _ = self.tx.send(Write::State(provider, state));
+        self.send(Write::State(provider, state));
     }
 
     pub fn record_call(&self, sample: CallSample) {
-        let _ = self.tx.send(Write::Call(sample));
+        self.send(Write::Call(sample));
     }
 
     pub fn save_probe(&self, provider: ProviderId, result: Value, at: DateTime<Utc>) {
-        let _ = self.tx.send(Write::Probe(provider, result, at));
+        self.send(Write::Probe(provider, result, at));
     }
 
     pub fn cache_put(&self, capability: &str, input_hash: &str, answer: CachedAnswer) {
@@ -136,7 +156,7 @@ impl StateStore {
             entry.retain(|a| !(a.provider == answer.provider && a.model == answer.model));
             entry.push(answer.clone());
         }
-        let _ = self.tx.send(Write::Cache {
+        self.send(Write::Cache {
             capability: capability.to_owned(),
             input_hash: input_hash.to_owned(),
             answer,
@@ -258,9 +278,9 @@ impl StateStore {
     /// Waits until every write queued so far is committed.
     pub async fn flush(&self) {
         let (done, wait) = oneshot::channel();
-        if self.tx.send(Write::Flush(done)).is_ok() {
-            let _ = wait.await;
-        }
+        self.send(Write::Flush(done));
+        // A closed writer drops the sender: the wait ends either way.
+        let _ = wait.await;
     }
 }
 
@@ -272,19 +292,33 @@ const GATHER: std::time::Duration = std::time::Duration::from_millis(100);
 /// A batch commits early once this many writes are waiting.
 const MAX_BATCH: usize = 4_096;
 
-async fn writer(store: LocalStore, mut rx: mpsc::UnboundedReceiver<Write>) {
+async fn writer(
+    store: LocalStore,
+    mut rx: mpsc::UnboundedReceiver<Write>,
+    wake: Arc<tokio::sync::Notify>,
+) {
     // Trimming old samples is a range delete: do it now and then, not on every batch.
     let mut since_trim = 0usize;
+    let mut backlog = false;
     while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        let until = tokio::time::Instant::now() + GATHER;
-        // A flush commits at once; otherwise gather until the window closes.
-        while batch.len() < MAX_BATCH && !matches!(batch.last(), Some(Write::Flush(_))) {
-            match tokio::time::timeout_at(until, rx.recv()).await {
-                Ok(Some(w)) => batch.push(w),
-                Ok(None) | Err(_) => break,
+        if !backlog && !matches!(first, Write::Flush(_)) {
+            // Sleep through the window rather than waking for every write (a wake-up per
+            // write was a thread switch per call); a flush or a full queue cuts it short.
+            let until = tokio::time::Instant::now() + GATHER;
+            tokio::select! {
+                _ = tokio::time::sleep_until(until) => {}
+                _ = wake.notified() => {}
             }
         }
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(w) => batch.push(w),
+                Err(_) => break,
+            }
+        }
+        // More waiting than one batch takes: commit the next one without sleeping.
+        backlog = batch.len() == MAX_BATCH;
         let mut waiters = Vec::new();
         let writes: Vec<Write> = batch
             .into_iter()
