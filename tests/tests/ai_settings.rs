@@ -12,6 +12,9 @@ use salesdesk_core::{AiSetup, DataPaths, ErrorKind, Salesdesk};
 use salesdesk_testkit::fakes;
 use salesdesk_testkit::harness::{OPENAI_KEY, request};
 
+/// Makes good settings bad in one way.
+type Spoil = Box<dyn Fn(&mut AiSettings)>;
+
 fn setup() -> AiSetup {
     AiSetup {
         keys: Keys::single(Arc::new(StaticKeys::new([(
@@ -122,7 +125,7 @@ async fn bad_settings_are_refused_with_a_clear_error_and_lose_nothing() {
     core.save_ai_settings(&setup, good.clone()).await.unwrap();
     let chain = core.ai_chain(setup.clone()).await.unwrap();
 
-    let cases: Vec<(&str, Box<dyn Fn(&mut AiSettings)>)> = vec![
+    let cases: Vec<(&str, Spoil)> = vec![
         (
             "is not a URL",
             Box::new(|s| s.openai.base_url = Some("api.openai.com/v1".into())),
