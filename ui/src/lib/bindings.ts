@@ -259,7 +259,7 @@ export type EnvOverride = {
 	variable: string,
 };
 
-export type EnvSetting = "base_url" | "model" | "order";
+export type EnvSetting = "base_url" | "model" | "order" | "auth_header" | "api_version";
 
 /**
  *  A coarse class of failure that front ends branch on (the UI shows a retry button for

@@ -147,15 +147,17 @@ describe('AI chain settings', () => {
 			viewFixture({
 				env_overrides: [
 					{ provider: 'openai', setting: 'base_url', variable: 'OPENAI_BASE_URL' },
+					{ provider: 'openai', setting: 'api_version', variable: 'OPENAI_API_VERSION' },
 					{ provider: null, setting: 'order', variable: 'SALESDESK_AI_PROVIDERS' }
 				]
 			})
 		);
 		render(AiChainSettings);
 		await screen.findAllByTestId('provider-settings');
-		expect(within(providerBox('openai')).getByTestId('env-note')).toHaveTextContent(
+		expect(within(providerBox('openai')).getAllByTestId('env-note')[0]).toHaveTextContent(
 			'OPENAI_BASE_URL is set in the environment: the salesdesk command line uses it instead of this setting'
 		);
+		expect(within(providerBox('openai')).getAllByTestId('env-note')[1]).toHaveTextContent('OPENAI_API_VERSION');
 		expect(within(providerBox('gemini')).queryByTestId('env-note')).toBeNull();
 		expect(screen.getAllByTestId('env-note')[0]).toHaveTextContent('SALESDESK_AI_PROVIDERS');
 	});

@@ -289,6 +289,22 @@ impl AiSettings {
                 self.provider_mut(id).model = model;
             }
         }
+        // Azure OpenAI from the CLI: `OPENAI_API_VERSION` as the official SDKs' Azure client
+        // reads it, and the header style (no SDK convention exists for it).
+        if let Some(version) = set(var(API_VERSION_VAR)) {
+            self.openai.api_version = Some(version);
+        }
+        if let Some(style) = set(var(AUTH_HEADER_VAR)) {
+            self.openai.auth_header = match style.to_ascii_lowercase().replace('_', "-").as_str() {
+                "bearer" => AuthHeader::Bearer,
+                "api-key" => AuthHeader::ApiKey,
+                _ => {
+                    return Err(CoreError::InvalidInput(format!(
+                        "{AUTH_HEADER_VAR} is '{style}': use bearer, or api-key for Azure OpenAI"
+                    )));
+                }
+            };
+        }
         if let Some(order) = set(var(ORDER_VAR)) {
             let mut list = Vec::new();
             for name in order.split(',').filter(|s| !s.trim().is_empty()) {
@@ -442,6 +458,8 @@ pub enum EnvSetting {
     BaseUrl,
     Model,
     Order,
+    AuthHeader,
+    ApiVersion,
 }
 
 /// The variables `apply_vars` reads for each provider: base URL, then model.
@@ -454,6 +472,8 @@ fn provider_vars(id: ProviderId) -> (&'static str, &'static str) {
 }
 
 const ORDER_VAR: &str = "SALESDESK_AI_PROVIDERS";
+const API_VERSION_VAR: &str = "OPENAI_API_VERSION";
+const AUTH_HEADER_VAR: &str = "SALESDESK_OPENAI_AUTH_HEADER";
 
 pub fn env_overrides_from(var: impl Fn(&str) -> Option<String>) -> Vec<EnvOverride> {
     let set = |name: &str| var(name).is_some_and(|v| !v.trim().is_empty());
@@ -471,6 +491,18 @@ pub fn env_overrides_from(var: impl Fn(&str) -> Option<String>) -> Vec<EnvOverri
                     variable: name.to_owned(),
                 });
             }
+        }
+    }
+    for (name, setting) in [
+        (AUTH_HEADER_VAR, EnvSetting::AuthHeader),
+        (API_VERSION_VAR, EnvSetting::ApiVersion),
+    ] {
+        if set(name) {
+            out.push(EnvOverride {
+                provider: Some(ProviderId::OpenAi),
+                setting,
+                variable: name.to_owned(),
+            });
         }
     }
     if set(ORDER_VAR) {
@@ -587,6 +619,34 @@ mod tests {
         assert_eq!(found[2].provider, None);
         let json = serde_json::to_string(&found).unwrap();
         assert!(!json.contains("10.0.0.9"), "{json}");
+    }
+
+    #[test]
+    fn azure_from_the_environment() {
+        let mut s = AiSettings::default();
+        s.apply_vars(|name| match name {
+            "OPENAI_API_VERSION" => Some("2024-10-21".into()),
+            "SALESDESK_OPENAI_AUTH_HEADER" => Some("API_KEY".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(s.openai.auth_header, AuthHeader::ApiKey);
+        assert_eq!(s.openai.api_version.as_deref(), Some("2024-10-21"));
+        s.validate().unwrap();
+        let err = AiSettings::default()
+            .apply_vars(|n| (n == "SALESDESK_OPENAI_AUTH_HEADER").then(|| "token".into()))
+            .unwrap_err();
+        assert!(err.to_string().contains("use bearer, or api-key"), "{err}");
+        let names: Vec<String> = env_overrides_from(|n| {
+            (n == "OPENAI_API_VERSION" || n == "SALESDESK_OPENAI_AUTH_HEADER").then(|| "x".into())
+        })
+        .into_iter()
+        .map(|o| o.variable)
+        .collect();
+        assert_eq!(
+            names,
+            ["SALESDESK_OPENAI_AUTH_HEADER", "OPENAI_API_VERSION"]
+        );
     }
 
     #[test]
