@@ -234,3 +234,41 @@ async fn text_output_has_a_line_per_file_and_bad_arguments_are_refused() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--title names one analysis"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn azure_openai_from_the_environment() {
+    let azure = fakes::openai::start_azure(KEY, Some("2024-10-21")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let base = format!("{}/openai/v1", azure.origin());
+    let mut cmd = salesdesk(&dir.path().join("data"), &base);
+    cmd.arg("analyze")
+        .arg(fixture("discovery_plain.txt"))
+        .arg("--json")
+        .env("OPENAI_API_VERSION", "2024-10-21")
+        .env("SALESDESK_OPENAI_AUTH_HEADER", "api-key");
+    let out = run(cmd).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let record: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(record["analysis"]["served_from"], "live");
+    assert_eq!(record["provider"], "openai");
+    let sent = azure.requests().pop().unwrap();
+    assert_eq!(sent.header("api-key"), Some(KEY));
+    assert!(sent.header("authorization").is_none());
+    assert!(sent.path_and_query.ends_with("?api-version=2024-10-21"));
+
+    // Without the header setting Azure refuses the key: the offline analyzer answers and says so.
+    let mut cmd = salesdesk(&dir.path().join("data2"), &base);
+    cmd.arg("analyze")
+        .arg(fixture("discovery_plain.txt"))
+        .arg("--json")
+        .env("OPENAI_API_VERSION", "2024-10-21")
+        .env_remove("SALESDESK_OPENAI_AUTH_HEADER");
+    let out = run(cmd).await;
+    let record: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(record["analysis"]["served_from"], "offline");
+    assert_eq!(record["analysis"]["attempts"][0]["status"], 401);
+}
