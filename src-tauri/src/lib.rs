@@ -47,6 +47,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::import::import_browser_export,
             commands::sync::sync_status,
             commands::sync::discard_rejected_change,
+            commands::ai_settings::get_ai_settings,
+            commands::ai_settings::save_ai_settings,
         ])
         .typ::<salesdesk_core::analysis::report::CallAnalysis>()
         .typ::<salesdesk_core::analysis::CallMetrics>()

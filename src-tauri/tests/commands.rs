@@ -436,4 +436,49 @@ fn sync_status_shows_queued_local_work_and_discard_refuses_unknown_tables() {
     )
     .unwrap_err();
     assert_eq!(err["kind"], "invalid_input", "{err}");
+#[test]
+fn ai_settings_round_trip_and_bad_input_is_refused_without_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with(dir.path());
+    let view = invoke(&app, "get_ai_settings", json!({})).unwrap();
+    assert_eq!(view["settings"], view["defaults"], "nothing saved yet");
+    assert_eq!(view["defaults"]["openai"]["model"], "gpt-5-mini");
+    assert_eq!(view["defaults"]["openai"]["auth_header"], "bearer");
+    assert_eq!(view["env_applies"], false);
+
+    let mut settings = view["settings"].clone();
+    settings["routes"]["call_analysis"] = json!(["anthropic", "openai"]);
+    settings["openai"]["base_url"] = json!("https://example-resource.openai.azure.com/openai/v1");
+    settings["openai"]["auth_header"] = json!("api_key");
+    settings["gemini"]["enabled"] = json!(false);
+    let saved = invoke(&app, "save_ai_settings", json!({ "settings": settings })).unwrap();
+    assert_eq!(saved["settings"], settings);
+    let again = invoke(&app, "get_ai_settings", json!({})).unwrap();
+    assert_eq!(again["settings"], settings, "saved in the store");
+
+    let mut bad = settings.clone();
+    bad["openai"]["base_url"] = json!("not a url");
+    let err = invoke(&app, "save_ai_settings", json!({ "settings": bad })).unwrap_err();
+    assert_eq!(err["kind"], "invalid_input");
+    assert!(
+        err["message"].as_str().unwrap().contains("OpenAI base URL"),
+        "{err}"
+    );
+    let mut bad = settings.clone();
+    bad["anthropic"]["model"] = json!("");
+    let err = invoke(&app, "save_ai_settings", json!({ "settings": bad })).unwrap_err();
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("Anthropic model id is empty"),
+        "{err}"
+    );
+    // An unknown provider in a route is refused by the IPC layer before the core sees it.
+    let mut bad = settings.clone();
+    bad["routes"]["roleplay"] = json!(["mistral"]);
+    assert!(invoke(&app, "save_ai_settings", json!({ "settings": bad })).is_err());
+
+    let after = invoke(&app, "get_ai_settings", json!({})).unwrap();
+    assert_eq!(after["settings"], settings, "nothing lost");
 }

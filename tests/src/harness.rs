@@ -138,7 +138,7 @@ pub fn request(input: &str, stream: bool) -> ChainRequest {
             system: "You are a test.".into(),
             user: input.into(),
             schema_name: "call_analysis".into(),
-            schema: salesdesk_core::ai::call_analysis::schema(),
+            schema: salesdesk_core::ai::call_analysis::shared_schema(),
             max_output_tokens: 1024,
             stream,
         },

@@ -4,6 +4,7 @@
 //! store; the message on stderr says what to do), 2 an internal error.
 
 mod auth;
+mod batch;
 mod commands;
 mod import;
 mod migrate;
@@ -61,10 +62,15 @@ enum Command {
     ///
     /// Reads plain text (`Speaker: text` lines, optional [mm:ss] timestamps), WebVTT, SRT
     /// and JSON segments, in UTF-8, UTF-16 or common legacy encodings, up to 32 MB.
+    ///
+    /// Several files, or folders (searched recursively for .txt, .vtt, .srt and .json files,
+    /// in path order), are analyzed one after another: one result line per file (with --json,
+    /// an array of entries), a progress bar on a terminal, and exit code 1 if any failed.
     Analyze {
-        /// The transcript file; `-` reads standard input.
-        file: PathBuf,
-        /// The title to save it under (default: the file name).
+        /// Transcript files or folders; `-` reads standard input (alone).
+        #[arg(required = true, value_name = "FILE_OR_FOLDER")]
+        files: Vec<PathBuf>,
+        /// The title to save it under (default: the file name; one file only).
         #[arg(long, value_name = "T")]
         title: Option<String>,
         /// The rep's speaker name as written in the transcript (default: a stated guess).
@@ -73,7 +79,8 @@ enum Command {
         /// A competitor name to track; repeat for several.
         #[arg(long = "competitor", value_name = "NAME")]
         competitors: Vec<String>,
-        /// Print the saved record as JSON instead of a summary.
+        /// Print the saved record as JSON instead of a summary (several files: an array with
+        /// one entry per file, see the README).
         #[arg(long)]
         json: bool,
     },
@@ -249,7 +256,7 @@ async fn run(cli: Cli) -> CliResult {
         }
         Command::Sync(args) => sync::run(paths, args).await,
         Command::Analyze {
-            file,
+            files,
             title,
             rep,
             competitors,
@@ -261,16 +268,8 @@ async fn run(cli: Cli) -> CliResult {
                 competitors,
                 signed_in_user: None,
             };
-            // Read and check the input before touching the store.
-            let input = commands::read_input(&file)?;
-            // Judged by the AI chain when a provider key is set (GEMINI_API_KEY, ...);
-            // otherwise, or when every provider fails, by the offline analyzer.
-            let core = salesdesk_core::Salesdesk::open(paths)
-                .await?
-                .with_ai(salesdesk_core::AiSetup::cli());
-            let result = commands::analyze(&core, input, options, json).await;
-            core.close().await;
-            result
+            // One file: one record, as always; several or a folder: one entry per file.
+            batch::analyze(paths, &files, options, json).await
         }
         Command::Analyses(cmd) => {
             let core = salesdesk_core::Salesdesk::open(paths).await?;

@@ -151,6 +151,8 @@ fn bad_inputs_exit_1_with_a_message() {
     };
     let mut ten_mb_line = b"Alice: hi\nBob: ".to_vec();
     ten_mb_line.extend(std::iter::repeat_n(b'y', 10 * 1024 * 1024));
+    let empty_folder = dir.path().join("empty");
+    std::fs::create_dir(&empty_folder).unwrap();
     let huge = files.join("huge.vtt");
     std::fs::File::create(&huge)
         .unwrap()
@@ -194,7 +196,7 @@ fn bad_inputs_exit_1_with_a_message() {
         ),
         (huge, "over the 32.0 MB limit"),
         (files.join("missing.txt"), "cannot read the transcript"),
-        (files.clone(), "is a folder"),
+        (empty_folder, "no transcript files"),
     ];
     for (path, says) in cases {
         salesdesk(&data)

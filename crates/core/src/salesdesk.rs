@@ -172,6 +172,11 @@ impl Salesdesk {
             .cloned()
     }
 
+    /// The chain if it was built already (settings changes go to it directly).
+    pub(crate) fn built_chain(&self) -> Option<Arc<Chain>> {
+        self.ai.get().cloned()
+    }
+
     /// AI call analysis: the providers in order, then the cache, then `offline`. Returns an
     /// analysis whenever the offline analyzer can produce one; `served_from` says which.
     pub async fn analyze_with_ai(

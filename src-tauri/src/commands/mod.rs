@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod import;
+pub mod ai_settings;
 
 use std::sync::Arc;
 

@@ -2,6 +2,10 @@
 //! with `data: [DONE]`), `GET /v1/models`; `Authorization: Bearer`; OpenAI's error bodies
 //! (`{"error": {"message", "type", "param", "code"}}`), including the masked key it echoes on
 //! a 401; `json_schema` response formats checked against strict mode's rules.
+//!
+//! [`start_azure`] makes it Azure OpenAI's v1 API instead: the same bodies under
+//! `/openai/v1`, the key in the `api-key` header (Azure's 401 when it is missing or sent as
+//! `Bearer`), and, when configured, a required `api-version` query parameter.
 
 use hyper::Response;
 use serde_json::{Value, json};
@@ -11,16 +15,54 @@ use super::{
     json_response, pieces,
 };
 
-pub struct OpenAi;
+pub struct OpenAi {
+    azure: Option<Azure>,
+}
+
+/// Azure OpenAI's differences from OpenAI's own API.
+struct Azure {
+    /// The `api-version` every request must carry, if any.
+    api_version: Option<String>,
+}
 
 /// The fake serves under `/v1`, so the base URL is `origin() + "/v1"`.
 pub async fn start(key: &str) -> FakeServer {
     FakeServer::start(
-        Box::new(OpenAi),
+        Box::new(OpenAi { azure: None }),
         key,
         vec![FakeModel::new("gpt-5-mini"), FakeModel::new("gpt-4.1-mini")],
     )
     .await
+}
+
+/// Azure OpenAI: the base URL is `origin() + "/openai/v1"`; the key goes in `api-key`.
+pub async fn start_azure(key: &str, api_version: Option<&str>) -> FakeServer {
+    FakeServer::start(
+        Box::new(OpenAi {
+            azure: Some(Azure {
+                api_version: api_version.map(str::to_owned),
+            }),
+        }),
+        key,
+        vec![FakeModel::new("gpt-5-mini"), FakeModel::new("gpt-4.1-mini")],
+    )
+    .await
+}
+
+/// Azure's error body: `{"error": {"code": "401", "message": ...}}`.
+fn azure_error(status: u16, message: &str) -> Response<Body> {
+    json_response(
+        status,
+        json!({ "error": { "code": status.to_string(), "message": message } }),
+    )
+}
+
+fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
 }
 
 fn error(message: &str, kind: &str, param: Option<&str>, code: Option<&str>) -> Value {
@@ -73,12 +115,32 @@ fn strict_violation(schema: &Value, path: &str) -> Option<String> {
     None
 }
 
+fn azure_auth(azure: &Azure, req: &Recorded, query: &str, key: &str) -> Result<(), Response<Body>> {
+    if let Some(version) = &azure.api_version
+        && query_param(query, "api-version") != Some(version.as_str())
+    {
+        return Err(azure_error(404, "Resource not found"));
+    }
+    // Azure ignores `Authorization: Bearer` with a resource key: only `api-key` counts.
+    if req.header("api-key") == Some(key) {
+        return Ok(());
+    }
+    Err(azure_error(
+        401,
+        "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.",
+    ))
+}
+
 impl Dialect for OpenAi {
     fn name(&self) -> &'static str {
         "openai"
     }
 
     fn route(&self, method: &str, path: &str, _query: &str) -> Option<(Route, Option<String>)> {
+        let path = match &self.azure {
+            Some(_) => path.strip_prefix("/openai")?,
+            None => path,
+        };
         match (method, path) {
             ("POST", "/v1/chat/completions") => Some((Route::Generate { stream: false }, None)),
             ("GET", "/v1/models") => Some((Route::Models, None)),
@@ -86,7 +148,10 @@ impl Dialect for OpenAi {
         }
     }
 
-    fn check_auth(&self, req: &Recorded, _query: &str, key: &str) -> Result<(), Response<Body>> {
+    fn check_auth(&self, req: &Recorded, query: &str, key: &str) -> Result<(), Response<Body>> {
+        if let Some(azure) = &self.azure {
+            return azure_auth(azure, req, query, key);
+        }
         match req
             .header("authorization")
             .and_then(|h| h.strip_prefix("Bearer "))

@@ -10,6 +10,8 @@ import {
 	type TeamSettingsInput,
 	type TeamSettingsView,
 	type VerifyInput,
+	type AiSettings,
+	type AiSettingsView,
 	type AnalysisSummary,
 	type AnalyzeRequest,
 	type AnalyzeProgress,
@@ -150,6 +152,10 @@ export const api = {
 		unwrap(() => commands.setProviderKey(provider, key)),
 	deleteProviderKey: (provider: ProviderId): Promise<KeyStatus> =>
 		unwrap(() => commands.deleteProviderKey(provider)),
+	getAiSettings: (): Promise<AiSettingsView> => unwrap(() => commands.getAiSettings()),
+	/** Validated by the core; a bad field is an `invalid_input` ApiError and nothing is saved. */
+	saveAiSettings: (settings: AiSettings): Promise<AiSettingsView> =>
+		unwrap(() => commands.saveAiSettings(settings)),
 	listAnalyses: (): Promise<AnalysisSummary[]> => unwrap(() => commands.listAnalyses()),
 	getAnalysis: (id: string): Promise<CallAnalysisRecord> => unwrap(() => commands.getAnalysis(id)),
 	/** Opens the native file dialog; `null` when the user cancelled it. */

@@ -71,6 +71,16 @@ export const commands = {
 	 *  `false` when that row has no refused change.
 	 */
 	discardRejectedChange: (table: string, rowId: string) => typedError<boolean, CommandError>(__TAURI_INVOKE("discard_rejected_change", { table, rowId })),
+	/**
+	 *  The saved settings, the defaults (for "reset") and the environment variables that
+	 *  override them in the CLI.
+	 */
+	getAiSettings: () => typedError<AiSettingsView, CommandError>(__TAURI_INVOKE("get_ai_settings")),
+	/**
+	 *  Validates and saves; an invalid field is an `invalid_input` error naming it, and nothing
+	 *  is changed.
+	 */
+	saveAiSettings: (settings: AiSettings) => typedError<AiSettingsView, CommandError>(__TAURI_INVOKE("save_ai_settings", { settings })),
 };
 
 /* Types */
@@ -96,6 +106,44 @@ export type AccountStatus = {
 	next_retry_at: string | null,
 	/**  One line for the status bar: "Signed in as …", "Offline, signed in as …", "Local mode". */
 	summary: string,
+};
+
+export type AiSettings = {
+	gemini?: ProviderSettings,
+	openai?: ProviderSettings,
+	anthropic?: ProviderSettings,
+	routes?: Routes,
+	timeouts?: Timeouts,
+	retry?: RetrySettings,
+	breaker?: BreakerSettings,
+	/**  Stream answers (time-to-first-token timeout, earlier detection of a hung provider). */
+	stream?: boolean,
+	cache?: CacheSettings,
+	/**
+	 *  Longest transcript sent in one request (characters); longer ones are analysed in parts
+	 *  and merged. 240,000 characters is about 60k tokens: it fits the context of every default
+	 *  model (Gemini 2.5 Flash 1M, GPT-5 mini 400k, Claude Haiku 4.5 200k) with room to answer.
+	 */
+	max_input_chars?: number,
+};
+
+/**  The AI settings as the Settings page shows them. */
+export type AiSettingsView = {
+	/**  As saved (without environment overrides). */
+	settings: AiSettings,
+	/**  The current stable defaults, for "reset to default". */
+	defaults: AiSettings,
+	/**  The official endpoint each provider uses when its base URL is unset. */
+	official_base_urls: OfficialBaseUrls,
+	/**  Environment variables set now that override a setting in the CLI. */
+	env_overrides: EnvOverride[],
+	/**  Whether this front end applies them too (the CLI does; the desktop app does not). */
+	env_applies: boolean,
+	/**
+	 *  Why the saved settings could not be read (then `settings` are the defaults, and a save
+	 *  replaces what was saved).
+	 */
+	problem: string | null,
 };
 
 /**  One row of the analyses list: everything but the (possibly large) transcript and analysis. */
@@ -143,7 +191,33 @@ export type Attempt = {
 	error: string | null,
 };
 
+/**  How the key reaches an OpenAI-compatible server. */
+export type AuthHeader = 
+/**  `Authorization: Bearer KEY`: OpenAI, Ollama, vLLM, OpenRouter. */
+"bearer" | 
+/**  `api-key: KEY`: Azure OpenAI. */
+"api_key";
+
+export type BreakerSettings = {
+	/**  Consecutive failed attempts that open the breaker. */
+	failure_threshold?: number,
+	/**  First cool-down before a half-open probe; doubles after each failed probe. */
+	cooldown_ms?: number,
+	max_cooldown_ms?: number,
+	/**  How long a quota that gave no reset time keeps the breaker open. */
+	quota_open_ms?: number,
+};
+
 export type BreakerState = "closed" | "open" | "half_open";
+
+export type CacheSettings = {
+	enabled?: boolean,
+	/**
+	 *  A cached answer younger than this is served instead of calling a provider. Older ones
+	 *  are still served, marked with their age, when every provider fails.
+	 */
+	fresh_days?: number,
+};
 
 /**  A finished analysis of one call. */
 export type CallAnalysis = {
@@ -233,6 +307,16 @@ export type CommandError = {
 	kind: ErrorKind,
 	message: string,
 };
+
+/**  A setting that an environment variable replaces in the CLI. */
+export type EnvOverride = {
+	/**  `None` for the provider order (it applies to every capability). */
+	provider: ProviderId | null,
+	setting: EnvSetting,
+	variable: string,
+};
+
+export type EnvSetting = "base_url" | "model" | "order" | "auth_header" | "api_version";
 
 /**
  *  A coarse class of failure that front ends branch on (the UI shows a retry button for
@@ -333,6 +417,12 @@ export type ObjectionNote = {
 	handling: string | null,
 };
 
+export type OfficialBaseUrls = {
+	gemini: string,
+	openai: string,
+	anthropic: string,
+};
+
 export type ProbeResult = {
 	ok: boolean,
 	status: number | null,
@@ -382,6 +472,26 @@ export type ProviderHealth = {
  */
 export type ProviderId = "gemini" | "openai" | "anthropic";
 
+export type ProviderSettings = {
+	enabled?: boolean,
+	/**  `null` = the official endpoint (or the SDK-standard environment variable in the CLI). */
+	base_url?: string | null,
+	model?: string,
+	/**  Used when `model` answers 404 "model not found" (retired under us). */
+	fallback_model?: string | null,
+	/**
+	 *  OpenAI-compatible servers only: `api_key` sends the key in Azure OpenAI's `api-key`
+	 *  header instead of `Authorization: Bearer`. A setting rather than a guess from the URL:
+	 *  Azure also serves custom domains and proxies front it under any name.
+	 */
+	auth_header?: AuthHeader,
+	/**
+	 *  OpenAI-compatible servers only: Azure OpenAI's `api-version` query parameter (e.g.
+	 *  `2024-10-21` for the deployments API); `null` sends none (OpenAI, Azure's v1 API).
+	 */
+	api_version?: string | null,
+};
+
 /**
  *  A local change the team database refused for good. It stays on this device (and in the
  *  outbox) until the record is edited again.
@@ -405,6 +515,21 @@ export type RepSource =
 "other_is_customer" | 
 /**  Guessed: the first speaker (the usual opener of a sales call). */
 "first_speaker";
+
+export type RetrySettings = {
+	max_attempts?: number,
+	base_ms?: number,
+	cap_ms?: number,
+	/**  The longest provider retry hint waited out; longer hints move to the next provider. */
+	max_wait_ms?: number,
+};
+
+/**  The ordered provider list of each capability. */
+export type Routes = {
+	call_analysis?: ProviderId[],
+	roleplay?: ProviderId[],
+	market_search?: ProviderId[],
+};
 
 export type RowCounts = {
 	/**  Saved (not deleted) call analyses. */
@@ -563,6 +688,16 @@ export type TeamSettingsView = {
 	from_environment: string[],
 	/**  True when the project URL and key are set: sign-in is possible. */
 	configured: boolean,
+};
+
+export type Timeouts = {
+	connect_ms?: number,
+	/**  Response headers, or the first streamed token; also the longest silence mid-stream. */
+	first_byte_ms?: number,
+	/**  One attempt, start to finish. */
+	call_ms?: number,
+	/**  Everything one request may take across providers, retries and waits. */
+	deadline_ms?: number,
 };
 
 /**  What the timestamps of a transcript allow. */

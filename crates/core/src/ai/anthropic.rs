@@ -13,14 +13,15 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::future::BoxFuture;
-use serde_json::{Value, json};
+use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::ProviderId;
 use super::failure::{FailureKind, ProviderFailure};
 use super::provider::{
     AttemptContext, Endpoint, ErrorBody, Flow, ModelInfo, Provider, ProviderReply, StreamEnd,
-    StructuredRequest, http_failure, parse_output_json, read_json_body, read_sse, send,
-    sensitive_header, str_at,
+    StructuredRequest, body_text, http_failure, parse_output_json, read_json_body, read_sse,
+    schema_json, send, sensitive_header, str_at,
 };
 
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -39,24 +40,56 @@ impl Anthropic {
         Self { client }
     }
 
-    fn body(model: &str, request: &StructuredRequest) -> Value {
-        let mut body = json!({
-            "model": model,
-            "max_tokens": request.max_output_tokens,
-            "system": request.system,
-            "messages": [{ "role": "user", "content": request.user }],
-            "tools": [{
-                "name": request.schema_name,
-                "description": "Record the result. Call this exactly once with the complete result.",
-                "input_schema": request.schema,
-            }],
-            "tool_choice": { "type": "tool", "name": request.schema_name },
-            "temperature": 0.2,
-        });
-        if request.stream {
-            body["stream"] = json!(true);
+    fn body(model: &str, request: &StructuredRequest) -> Result<String, ProviderFailure> {
+        #[derive(serde::Serialize)]
+        struct Message<'a> {
+            role: &'static str,
+            content: &'a str,
         }
-        body
+        #[derive(serde::Serialize)]
+        struct Tool<'a> {
+            name: &'a str,
+            description: &'static str,
+            input_schema: &'a RawValue,
+        }
+        #[derive(serde::Serialize)]
+        struct ToolChoice<'a> {
+            r#type: &'static str,
+            name: &'a str,
+        }
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            model: &'a str,
+            max_tokens: u32,
+            system: &'a str,
+            messages: [Message<'a>; 1],
+            tools: [Tool<'a>; 1],
+            tool_choice: ToolChoice<'a>,
+            temperature: f64,
+            #[serde(skip_serializing_if = "std::ops::Not::not")]
+            stream: bool,
+        }
+        let schema = schema_json(&request.schema);
+        body_text(&Body {
+            model,
+            max_tokens: request.max_output_tokens,
+            system: &request.system,
+            messages: [Message {
+                role: "user",
+                content: &request.user,
+            }],
+            tools: [Tool {
+                name: &request.schema_name,
+                description: "Record the result. Call this exactly once with the complete result.",
+                input_schema: &schema,
+            }],
+            tool_choice: ToolChoice {
+                r#type: "tool",
+                name: &request.schema_name,
+            },
+            temperature: 0.2,
+            stream: request.stream,
+        })
     }
 
     fn request(
@@ -79,7 +112,7 @@ impl Anthropic {
         let builder = self
             .request(self.client.post(endpoint.url("/v1/messages")), endpoint)?
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(Self::body(model, request).to_string());
+            .body(Self::body(model, request)?);
         let resp = send(builder, ctx.first_byte).await?;
         if !resp.status().is_success() {
             return Err(http_failure(resp, ctx, &endpoint.key, parse_error).await);
@@ -356,6 +389,7 @@ impl Provider for Anthropic {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn spend_limits() {

@@ -275,6 +275,12 @@ impl Breakers {
         })
     }
 
+    /// Forgets a refused key: the user pointed the provider somewhere else (base URL, auth
+    /// header style), where the same key may well be accepted.
+    pub fn clear_misconfigured(&self, p: ProviderId) -> Changed {
+        self.with(p, |s| s.misconfigured.take().map(|_| (p, s.clone())))
+    }
+
     pub fn mark_model_missing(&self, p: ProviderId, model: &str, now: DateTime<Utc>) -> Changed {
         self.with(p, |s| {
             s.missing_models.insert(model.to_owned(), now);

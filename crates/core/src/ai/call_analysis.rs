@@ -211,6 +211,13 @@ estimate or state any number that is not in the metrics; refer to a metric by it
 - Give 1-5 strengths, 1-5 improvements, every customer objection with how the rep handled it, \
 and concrete next steps for the rep.";
 
+/// [`schema`], built once per process and shared by every request.
+pub fn shared_schema() -> std::sync::Arc<Value> {
+    static SCHEMA: std::sync::LazyLock<std::sync::Arc<Value>> =
+        std::sync::LazyLock::new(|| std::sync::Arc::new(schema()));
+    SCHEMA.clone()
+}
+
 fn build_request(
     transcript: &str,
     metrics: &Value,
@@ -235,7 +242,7 @@ fn build_request(
             "Metrics (exact, computed locally):\n```json\n{metrics_text}\n```\n{part_note}\nTranscript:\n<transcript>\n{transcript}\n</transcript>"
         ),
         schema_name: "call_analysis".into(),
-        schema: schema(),
+        schema: shared_schema(),
         max_output_tokens: 8_192,
         stream,
     }
@@ -245,7 +252,11 @@ fn input_hash(request: &StructuredRequest) -> String {
     let digest = Sha256::new()
         .chain_update(PROMPT_VERSION.as_bytes())
         .chain_update([0])
-        .chain_update(request.schema.to_string().as_bytes())
+        .chain_update(
+            super::provider::schema_json(&request.schema)
+                .get()
+                .as_bytes(),
+        )
         .chain_update([0])
         .chain_update(request.system.as_bytes())
         .chain_update([0])

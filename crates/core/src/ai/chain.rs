@@ -19,7 +19,7 @@ use serde_json::Value;
 use super::breaker::{Admission, Breakers, Changed};
 use super::clock::Clock;
 use super::failure::{FailureClass, FailureKind, ProviderFailure, TimeoutPhase};
-use super::provider::{AttemptContext, Endpoint, Provider, StructuredRequest};
+use super::provider::{AttemptContext, Provider, StructuredRequest};
 use super::retry::RetryDecision;
 use super::settings::AiSettings;
 use super::state::{CachedAnswer, CallSample, RECENT_CALLS, StateStore};
@@ -92,7 +92,8 @@ impl From<ChainError> for CoreError {
 pub type Jitter = Arc<dyn Fn() -> f64 + Send + Sync>;
 
 pub struct Chain {
-    settings: RwLock<AiSettings>,
+    /// Swapped whole on a save; a call takes the `Arc` (no copy of the settings per call).
+    settings: RwLock<Arc<AiSettings>>,
     keys: Keys,
     key_cache: Mutex<HashMap<ProviderId, Option<(SecretString, &'static str)>>>,
     providers: HashMap<ProviderId, Arc<dyn Provider>>,
@@ -166,13 +167,14 @@ impl Chain {
             providers.insert(p.id(), p);
         }
         let state = StateStore::start(parts.store);
+        state.load_cache_keys().await?;
         let loaded = state.load_states().await?;
         let recent = state.load_recent_calls().await?;
         let lease =
             Duration::from_millis(parts.settings.timeouts.call_ms.into()) + Duration::from_secs(5);
         Ok(Self {
             breakers: Breakers::new(parts.settings.breaker.clone(), loaded, lease),
-            settings: RwLock::new(parts.settings),
+            settings: RwLock::new(Arc::new(parts.settings)),
             keys: parts.keys,
             key_cache: Mutex::default(),
             providers,
@@ -184,7 +186,15 @@ impl Chain {
     }
 
     pub fn settings(&self) -> AiSettings {
-        self.settings.read().map(|s| s.clone()).unwrap_or_default()
+        (*self.current_settings()).clone()
+    }
+
+    /// The settings in force, shared: what a call reads.
+    pub(crate) fn current_settings(&self) -> Arc<AiSettings> {
+        self.settings
+            .read()
+            .map(|s| Arc::clone(&s))
+            .unwrap_or_default()
     }
 
     /// Replaces the settings in force (the caller saves them with [`AiSettings::save`]).
@@ -193,14 +203,20 @@ impl Chain {
         self.breakers.set_settings(settings.breaker.clone());
         if let Ok(mut s) = self.settings.write() {
             for p in ProviderId::ALL {
-                if s.provider(p).model != settings.provider(p).model {
-                    let changed = self
-                        .breakers
-                        .clear_model_missing(p, &settings.provider(p).model);
+                let (old, new) = (s.provider(p), settings.provider(p));
+                if old.model != new.model {
+                    let changed = self.breakers.clear_model_missing(p, &new.model);
+                    self.persist(changed);
+                }
+                if s.base_url(p) != settings.base_url(p)
+                    || old.auth_header != new.auth_header
+                    || old.api_version != new.api_version
+                {
+                    let changed = self.breakers.clear_misconfigured(p);
                     self.persist(changed);
                 }
             }
-            *s = settings;
+            *s = Arc::new(settings);
         }
         Ok(())
     }
@@ -287,10 +303,16 @@ impl Chain {
     }
 
     pub async fn run(&self, req: &ChainRequest) -> std::result::Result<ChainReply, ChainError> {
-        let settings = self.settings();
+        let settings = self.current_settings();
         let capability = req.capability.as_str();
         let cache_on = settings.cache.enabled;
-        if cache_on && req.prefer_cache {
+        // The look-up is a database query: only when this input may have been answered before.
+        if cache_on
+            && req.prefer_cache
+            && self
+                .state
+                .cache_may_have(req.capability.as_str(), &req.input_hash)
+        {
             match self.fresh_cached(&settings, req).await {
                 Ok(Some(reply)) => return Ok(reply),
                 Ok(None) => {}
@@ -351,10 +373,7 @@ impl Chain {
                 attempts.push(skipped(provider_id, &model, "skipped_breaker_open", note));
                 continue;
             }
-            let endpoint = Endpoint {
-                base_url: settings.base_url(provider_id),
-                key,
-            };
+            let endpoint = settings.endpoint(provider_id, key);
 
             let mut tries = 0u32;
             loop {

@@ -14,14 +14,15 @@
 
 use chrono::{DateTime, Duration as ChronoDuration, Timelike, Utc};
 use futures_util::future::BoxFuture;
-use serde_json::{Value, json};
+use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::ProviderId;
 use super::failure::{FailureKind, ProviderFailure, parse_proto_duration};
 use super::provider::{
     AttemptContext, Endpoint, ErrorBody, Flow, ModelInfo, Provider, ProviderReply, StreamEnd,
-    StructuredRequest, http_failure, parse_output_json, read_json_body, read_sse, send,
-    sensitive_header, str_at,
+    StructuredRequest, body_text, http_failure, parse_output_json, read_json_body, read_sse,
+    schema_json, send, sensitive_header, str_at,
 };
 
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
@@ -39,15 +40,51 @@ impl Gemini {
         Self { client }
     }
 
-    fn body(request: &StructuredRequest) -> Value {
-        json!({
-            "systemInstruction": { "parts": [{ "text": request.system }] },
-            "contents": [{ "role": "user", "parts": [{ "text": request.user }] }],
-            "generationConfig": {
-                "responseMimeType": "application/json",
-                "responseJsonSchema": request.schema,
-                "maxOutputTokens": request.max_output_tokens,
-                "temperature": 0.2,
+    fn body(request: &StructuredRequest) -> Result<String, ProviderFailure> {
+        #[derive(serde::Serialize)]
+        struct Text<'a> {
+            text: &'a str,
+        }
+        #[derive(serde::Serialize)]
+        struct Parts<'a> {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            role: Option<&'static str>,
+            parts: [Text<'a>; 1],
+        }
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Config<'a> {
+            response_mime_type: &'static str,
+            response_json_schema: &'a RawValue,
+            max_output_tokens: u32,
+            temperature: f64,
+        }
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Body<'a> {
+            system_instruction: Parts<'a>,
+            contents: [Parts<'a>; 1],
+            generation_config: Config<'a>,
+        }
+        let schema = schema_json(&request.schema);
+        body_text(&Body {
+            system_instruction: Parts {
+                role: None,
+                parts: [Text {
+                    text: &request.system,
+                }],
+            },
+            contents: [Parts {
+                role: Some("user"),
+                parts: [Text {
+                    text: &request.user,
+                }],
+            }],
+            generation_config: Config {
+                response_mime_type: "application/json",
+                response_json_schema: &schema,
+                max_output_tokens: request.max_output_tokens,
+                temperature: 0.2,
             },
         })
     }
@@ -70,7 +107,7 @@ impl Gemini {
             .post(endpoint.url(&path))
             .header("x-goog-api-key", sensitive_header(endpoint.key.expose())?)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(Self::body(request).to_string());
+            .body(Self::body(request)?);
         let resp = send(builder, ctx.first_byte).await?;
         if !resp.status().is_success() {
             return Err(http_failure(resp, ctx, &endpoint.key, parse_error).await);
@@ -356,6 +393,7 @@ impl Provider for Gemini {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn quota_and_retry_info() {

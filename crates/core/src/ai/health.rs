@@ -13,7 +13,7 @@ use super::breaker::BreakerState;
 use super::chain::Chain;
 use super::failure::FailureClass;
 use super::models::{ModelStatus, check};
-use super::provider::{AttemptContext, Endpoint, ModelInfo};
+use super::provider::{AttemptContext, ModelInfo};
 use super::state::percentile;
 use crate::time::format_rfc3339;
 
@@ -179,10 +179,7 @@ impl Chain {
         let Some(provider) = self.provider(p).cloned() else {
             return true;
         };
-        let endpoint = Endpoint {
-            base_url: settings.base_url(p),
-            key: key.clone(),
-        };
+        let endpoint = settings.endpoint(p, key.clone());
         let timeout = Duration::from_millis(settings.timeouts.first_byte_ms.min(15_000).into());
         let ctx = AttemptContext {
             first_byte: timeout,

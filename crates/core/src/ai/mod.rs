@@ -31,6 +31,7 @@ pub mod openai;
 pub mod provider;
 pub mod retry;
 pub mod settings;
+pub mod settings_edit;
 pub mod sse;
 pub mod state;
 
@@ -98,6 +99,21 @@ pub enum Capability {
 }
 
 impl Capability {
+    pub const ALL: [Capability; 3] = [
+        Capability::CallAnalysis,
+        Capability::Roleplay,
+        Capability::MarketSearch,
+    ];
+
+    /// For messages to the user.
+    pub fn label(self) -> &'static str {
+        match self {
+            Capability::CallAnalysis => "call analysis",
+            Capability::Roleplay => "roleplay",
+            Capability::MarketSearch => "market search",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Capability::CallAnalysis => "call_analysis",

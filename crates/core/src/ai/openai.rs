@@ -12,14 +12,15 @@
 
 use chrono::{DateTime, Utc};
 use futures_util::future::BoxFuture;
-use serde_json::{Value, json};
+use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::ProviderId;
 use super::failure::{FailureKind, ProviderFailure};
 use super::provider::{
-    AttemptContext, Endpoint, ErrorBody, Flow, ModelInfo, Provider, ProviderReply, StreamEnd,
-    StructuredRequest, http_failure, parse_output_json, read_json_body, read_sse, send,
-    sensitive_header, str_at,
+    AttemptContext, AuthHeader, Endpoint, ErrorBody, Flow, ModelInfo, Provider, ProviderReply,
+    StreamEnd, StructuredRequest, body_text, http_failure, parse_output_json, read_json_body,
+    read_sse, schema_json, send, sensitive_header, str_at,
 };
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -37,30 +38,70 @@ impl OpenAi {
         Self { client }
     }
 
-    fn body(model: &str, request: &StructuredRequest) -> Value {
-        let mut body = json!({
-            "model": model,
-            "messages": [
-                { "role": "system", "content": request.system },
-                { "role": "user", "content": request.user },
+    fn body(model: &str, request: &StructuredRequest) -> Result<String, ProviderFailure> {
+        #[derive(serde::Serialize)]
+        struct Message<'a> {
+            role: &'static str,
+            content: &'a str,
+        }
+        #[derive(serde::Serialize)]
+        struct JsonSchema<'a> {
+            name: &'a str,
+            strict: bool,
+            schema: &'a RawValue,
+        }
+        #[derive(serde::Serialize)]
+        struct Format<'a> {
+            r#type: &'static str,
+            json_schema: JsonSchema<'a>,
+        }
+        #[derive(serde::Serialize)]
+        struct Body<'a> {
+            model: &'a str,
+            messages: [Message<'a>; 2],
+            response_format: Format<'a>,
+            #[serde(skip_serializing_if = "std::ops::Not::not")]
+            stream: bool,
+        }
+        let schema = schema_json(&request.schema);
+        body_text(&Body {
+            model,
+            messages: [
+                Message {
+                    role: "system",
+                    content: &request.system,
+                },
+                Message {
+                    role: "user",
+                    content: &request.user,
+                },
             ],
-            "response_format": {
-                "type": "json_schema",
-                "json_schema": {
-                    "name": request.schema_name,
-                    "strict": true,
-                    "schema": request.schema,
+            response_format: Format {
+                r#type: "json_schema",
+                json_schema: JsonSchema {
+                    name: &request.schema_name,
+                    strict: true,
+                    schema: &schema,
                 },
             },
-        });
-        if request.stream {
-            body["stream"] = json!(true);
-        }
-        body
+            stream: request.stream,
+        })
     }
 
-    fn auth(endpoint: &Endpoint) -> Result<reqwest::header::HeaderValue, ProviderFailure> {
-        sensitive_header(&format!("Bearer {}", endpoint.key.expose()))
+    /// The auth header's name and value, as the server wants it (Azure: `api-key`).
+    fn auth(
+        endpoint: &Endpoint,
+    ) -> Result<(reqwest::header::HeaderName, reqwest::header::HeaderValue), ProviderFailure> {
+        Ok(match endpoint.auth_header {
+            AuthHeader::Bearer => (
+                reqwest::header::AUTHORIZATION,
+                sensitive_header(&format!("Bearer {}", endpoint.key.expose()))?,
+            ),
+            AuthHeader::ApiKey => (
+                reqwest::header::HeaderName::from_static("api-key"),
+                sensitive_header(endpoint.key.expose())?,
+            ),
+        })
     }
 
     async fn generate_inner(
@@ -70,12 +111,13 @@ impl OpenAi {
         request: &StructuredRequest,
         ctx: AttemptContext,
     ) -> Result<ProviderReply, ProviderFailure> {
+        let (auth_name, auth_value) = Self::auth(endpoint)?;
         let builder = self
             .client
             .post(endpoint.url("/chat/completions"))
-            .header(reqwest::header::AUTHORIZATION, Self::auth(endpoint)?)
+            .header(auth_name, auth_value)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(Self::body(model, request).to_string());
+            .body(Self::body(model, request)?);
         let resp = send(builder, ctx.first_byte).await?;
         if !resp.status().is_success() {
             return Err(http_failure(resp, ctx, &endpoint.key, parse_error).await);
@@ -133,10 +175,11 @@ impl OpenAi {
         endpoint: &Endpoint,
         ctx: AttemptContext,
     ) -> Result<Vec<ModelInfo>, ProviderFailure> {
+        let (auth_name, auth_value) = Self::auth(endpoint)?;
         let builder = self
             .client
             .get(endpoint.url("/models"))
-            .header(reqwest::header::AUTHORIZATION, Self::auth(endpoint)?);
+            .header(auth_name, auth_value);
         let resp = send(builder, ctx.first_byte).await?;
         if !resp.status().is_success() {
             return Err(http_failure(resp, ctx, &endpoint.key, parse_error).await);
@@ -300,6 +343,7 @@ impl Provider for OpenAi {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn error_shapes() {

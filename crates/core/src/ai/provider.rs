@@ -13,6 +13,7 @@ use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::ProviderId;
 use super::failure::{FailureKind, ProviderFailure, TimeoutPhase, retry_hint_from_headers};
@@ -33,8 +34,8 @@ pub struct StructuredRequest {
     pub schema_name: String,
     /// A JSON Schema in the subset all three APIs accept: objects with every property
     /// required and `additionalProperties: false`, arrays, strings, integers, enums, nullables
-    /// as `["string", "null"]`.
-    pub schema: Value,
+    /// as `["string", "null"]`. Shared: a capability builds it once, not per call.
+    pub schema: std::sync::Arc<Value>,
     pub max_output_tokens: u32,
     pub stream: bool,
 }
@@ -44,12 +45,44 @@ pub struct StructuredRequest {
 pub struct Endpoint {
     pub base_url: String,
     pub key: SecretString,
+    /// How an OpenAI-compatible server wants the key (the other providers have one way).
+    pub auth_header: AuthHeader,
+    /// Azure OpenAI's `api-version` query parameter, added to every request when set.
+    pub api_version: Option<String>,
 }
 
 impl Endpoint {
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base_url.trim_end_matches('/'), path)
+    pub fn new(base_url: String, key: SecretString) -> Self {
+        Self {
+            base_url,
+            key,
+            auth_header: AuthHeader::Bearer,
+            api_version: None,
+        }
     }
+
+    pub fn url(&self, path: &str) -> String {
+        let mut url = format!("{}{}", self.base_url.trim_end_matches('/'), path);
+        if let Some(version) = &self.api_version {
+            // Validated by the settings to URL-safe characters, so no encoding is needed.
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str("api-version=");
+            url.push_str(version);
+        }
+        url
+    }
+}
+
+/// How the key reaches an OpenAI-compatible server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum AuthHeader {
+    /// `Authorization: Bearer KEY`: OpenAI, Ollama, vLLM, OpenRouter.
+    #[default]
+    Bearer,
+    /// `api-key: KEY`: Azure OpenAI.
+    ApiKey,
 }
 
 /// Per-attempt facts a provider needs from the chain.
@@ -291,6 +324,45 @@ pub(crate) fn parse_output_json(text: &str) -> Result<Value, ProviderFailure> {
         ProviderFailure::new(
             FailureKind::SchemaInvalid,
             format!("model output is not valid JSON: {e}"),
+        )
+    })
+}
+
+/// The schema as JSON text, serialized once per distinct schema and embedded as is in every
+/// request body: deep-copying it into a `json!` body and serializing it again on every call
+/// was the largest piece of the chain's own work per request.
+pub(crate) fn schema_json(schema: &std::sync::Arc<Value>) -> std::sync::Arc<RawValue> {
+    type Known = Vec<(std::sync::Arc<Value>, std::sync::Arc<RawValue>)>;
+    static KNOWN: std::sync::Mutex<Known> = std::sync::Mutex::new(Vec::new());
+    // The same `Arc` (a capability's shared schema) is found without even comparing; an equal
+    // schema built anew is found by comparison, which allocates nothing.
+    if let Ok(known) = KNOWN.lock()
+        && let Some((_, raw)) = known
+            .iter()
+            .find(|(v, _)| std::sync::Arc::ptr_eq(v, schema))
+            .or_else(|| known.iter().find(|(v, _)| **v == **schema))
+    {
+        return raw.clone();
+    }
+    let raw: std::sync::Arc<RawValue> = serde_json::value::to_raw_value(&**schema)
+        .unwrap_or_else(|_| RawValue::NULL.to_owned())
+        .into();
+    if let Ok(mut known) = KNOWN.lock() {
+        if known.len() >= 16 {
+            known.clear();
+        }
+        known.push((schema.clone(), raw.clone()));
+    }
+    raw
+}
+
+/// A request body to JSON text (the providers' bodies are plain structs; this cannot fail
+/// for them, but a failure still becomes a provider failure rather than a panic).
+pub(crate) fn body_text(body: &impl Serialize) -> Result<String, ProviderFailure> {
+    serde_json::to_string(body).map_err(|e| {
+        ProviderFailure::new(
+            FailureKind::Unsupported,
+            format!("cannot encode the request: {e}"),
         )
     })
 }

@@ -7,7 +7,7 @@
 //! transaction, so a call pays no fsync. [`StateStore::flush`] waits for everything queued
 //! (the CLI calls it before exiting).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -22,8 +22,9 @@ use crate::time::format_rfc3339;
 
 /// Recent attempts kept per provider, in memory and on disk.
 pub const RECENT_CALLS: usize = 200;
-/// Cache entries remembered in memory (the writer may not have saved them yet).
-const RECENT_CACHE: usize = 256;
+/// Cache entries remembered in memory (the writer may not have saved them yet); covers the
+/// largest batch the writer gathers.
+const RECENT_CACHE: usize = 4_096;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallSample {
@@ -59,7 +60,14 @@ enum Write {
 pub struct StateStore {
     store: LocalStore,
     tx: mpsc::UnboundedSender<Write>,
+    /// Ends the writer's gathering window early: a flush, or a full batch waiting.
+    wake: Arc<tokio::sync::Notify>,
+    /// Writes sent since the writer last woke (only to cut the window short when many wait).
+    queued: Arc<std::sync::atomic::AtomicUsize>,
     recent_cache: Arc<Mutex<RecentCache>>,
+    /// Every (capability, input hash) the cache holds, loaded at start and kept up to date,
+    /// so that a call whose input was never answered skips the database look-up.
+    known: Arc<Mutex<HashSet<(String, String)>>>,
 }
 
 /// Answers by (capability, input hash) that the writer may not have saved yet.
@@ -75,27 +83,69 @@ impl StateStore {
     /// Starts the writer task; must be called inside a tokio runtime.
     pub fn start(store: LocalStore) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(writer(store.clone(), rx));
+        let wake = Arc::new(tokio::sync::Notify::new());
+        tokio::spawn(writer(store.clone(), rx, wake.clone()));
         Self {
             store,
             tx,
+            wake,
+            queued: Arc::default(),
             recent_cache: Arc::default(),
+            known: Arc::default(),
+        }
+    }
+
+    /// Loads the keys of the cached answers (at start, before the first call).
+    pub async fn load_cache_keys(&self) -> Result<()> {
+        let keys: Vec<(String, String)> =
+            sqlx::query_as("SELECT DISTINCT capability, input_hash FROM ai_response_cache")
+                .fetch_all(self.store.pool())
+                .await
+                .map_err(|e| self.store.err(e))?;
+        if let Ok(mut known) = self.known.lock() {
+            known.extend(keys);
+        }
+        Ok(())
+    }
+
+    /// Whether this process knows of a cached answer for the input. `false` can be wrong only
+    /// when another process (the CLI beside the app) cached it since this one started: the
+    /// call then goes to a provider, which is slower but still right.
+    pub fn cache_may_have(&self, capability: &str, input_hash: &str) -> bool {
+        self.known.lock().map_or(true, |k| {
+            k.contains(&(capability.to_owned(), input_hash.to_owned()))
+        })
+    }
+
+    fn send(&self, write: Write) {
+        let flush = matches!(write, Write::Flush(_));
+        if self.tx.send(write).is_ok() {
+            let n = self
+                .queued
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if flush || n + 1 >= MAX_BATCH {
+                self.queued.store(0, std::sync::atomic::Ordering::Relaxed);
+                self.wake.notify_one();
+            }
         }
     }
 
     pub fn save_state(&self, provider: ProviderId, state: ProviderState) {
-        let _ = self.tx.send(Write::State(provider, state));
+        self.send(Write::State(provider, state));
     }
 
     pub fn record_call(&self, sample: CallSample) {
-        let _ = self.tx.send(Write::Call(sample));
+        self.send(Write::Call(sample));
     }
 
     pub fn save_probe(&self, provider: ProviderId, result: Value, at: DateTime<Utc>) {
-        let _ = self.tx.send(Write::Probe(provider, result, at));
+        self.send(Write::Probe(provider, result, at));
     }
 
     pub fn cache_put(&self, capability: &str, input_hash: &str, answer: CachedAnswer) {
+        if let Ok(mut known) = self.known.lock() {
+            known.insert((capability.to_owned(), input_hash.to_owned()));
+        }
         if let Ok(mut recent) = self.recent_cache.lock() {
             if recent.len() >= RECENT_CACHE {
                 recent.clear();
@@ -106,7 +156,7 @@ impl StateStore {
             entry.retain(|a| !(a.provider == answer.provider && a.model == answer.model));
             entry.push(answer.clone());
         }
-        let _ = self.tx.send(Write::Cache {
+        self.send(Write::Cache {
             capability: capability.to_owned(),
             input_hash: input_hash.to_owned(),
             answer,
@@ -228,23 +278,47 @@ impl StateStore {
     /// Waits until every write queued so far is committed.
     pub async fn flush(&self) {
         let (done, wait) = oneshot::channel();
-        if self.tx.send(Write::Flush(done)).is_ok() {
-            let _ = wait.await;
-        }
+        self.send(Write::Flush(done));
+        // A closed writer drops the sender: the wait ends either way.
+        let _ = wait.await;
     }
 }
 
-async fn writer(store: LocalStore, mut rx: mpsc::UnboundedReceiver<Write>) {
+/// How long the writer gathers writes before committing them. A commit is an fsync (the store
+/// runs with `synchronous = FULL`); one per call put that cost, and the CPU behind it, next to
+/// every call. Gathering for a moment makes it a few commits a second whatever the traffic.
+/// What a crash can lose in that window is health samples and cache entries: harmless.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(100);
+/// A batch commits early once this many writes are waiting.
+const MAX_BATCH: usize = 4_096;
+
+async fn writer(
+    store: LocalStore,
+    mut rx: mpsc::UnboundedReceiver<Write>,
+    wake: Arc<tokio::sync::Notify>,
+) {
     // Trimming old samples is a range delete: do it now and then, not on every batch.
     let mut since_trim = 0usize;
+    let mut backlog = false;
     while let Some(first) = rx.recv().await {
+        if !backlog && !matches!(first, Write::Flush(_)) {
+            // Sleep through the window rather than waking for every write (a wake-up per
+            // write was a thread switch per call); a flush or a full queue cuts it short.
+            let until = tokio::time::Instant::now() + GATHER;
+            tokio::select! {
+                _ = tokio::time::sleep_until(until) => {}
+                _ = wake.notified() => {}
+            }
+        }
         let mut batch = vec![first];
-        while batch.len() < 512 {
+        while batch.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok(w) => batch.push(w),
                 Err(_) => break,
             }
         }
+        // More waiting than one batch takes: commit the next one without sleeping.
+        backlog = batch.len() == MAX_BATCH;
         let mut waiters = Vec::new();
         let writes: Vec<Write> = batch
             .into_iter()
@@ -256,6 +330,7 @@ async fn writer(store: LocalStore, mut rx: mpsc::UnboundedReceiver<Write>) {
                 other => Some(other),
             })
             .collect();
+        let writes = coalesce(writes);
         since_trim += writes.len();
         let trim = since_trim >= 100 || !waiters.is_empty();
         if trim {
@@ -271,6 +346,44 @@ async fn writer(store: LocalStore, mut rx: mpsc::UnboundedReceiver<Write>) {
             let _ = w.send(());
         }
     }
+}
+
+/// Drops writes that a later one in the same batch makes pointless, keeping the order of the
+/// rest: older states of a provider, older answers for a cache key, older probes, and call
+/// samples beyond the newest [`RECENT_CALLS`] of each provider (the table keeps no more).
+fn coalesce(writes: Vec<Write>) -> Vec<Write> {
+    let mut keep = vec![true; writes.len()];
+    let mut states = std::collections::HashSet::new();
+    let mut probes = std::collections::HashSet::new();
+    let mut caches = std::collections::HashSet::new();
+    let mut calls: HashMap<ProviderId, usize> = HashMap::new();
+    for (i, w) in writes.iter().enumerate().rev() {
+        keep[i] = match w {
+            Write::State(p, _) => states.insert(*p),
+            Write::Probe(p, _, _) => probes.insert(*p),
+            Write::Cache {
+                capability,
+                input_hash,
+                answer,
+            } => caches.insert((
+                capability.clone(),
+                input_hash.clone(),
+                answer.provider,
+                answer.model.clone(),
+            )),
+            Write::Call(s) => {
+                let n = calls.entry(s.provider).or_default();
+                *n += 1;
+                *n <= RECENT_CALLS
+            }
+            Write::Flush(_) => true,
+        };
+    }
+    writes
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(w, k)| k.then_some(w))
+        .collect()
 }
 
 async fn apply(store: &LocalStore, writes: Vec<Write>, trim: bool) -> Result<()> {
@@ -371,6 +484,79 @@ pub fn percentile(sorted: &[u32], p: u32) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sample(p: ProviderId, latency_ms: u32) -> Write {
+        Write::Call(CallSample {
+            provider: p,
+            model: "m".into(),
+            outcome: "ok".into(),
+            status: Some(200),
+            latency_ms,
+            at: Utc::now(),
+        })
+    }
+
+    #[test]
+    fn coalesce_keeps_the_newest_of_each_kind() {
+        let mut writes = Vec::new();
+        for i in 0..(RECENT_CALLS as u32 + 50) {
+            writes.push(sample(ProviderId::Gemini, i));
+        }
+        writes.push(sample(ProviderId::OpenAi, 7));
+        let state = |failures| {
+            Write::State(
+                ProviderId::Gemini,
+                ProviderState {
+                    consecutive_failures: failures,
+                    ..ProviderState::default()
+                },
+            )
+        };
+        writes.push(state(1));
+        writes.push(state(2));
+        let cache = |score| Write::Cache {
+            capability: "call_analysis".into(),
+            input_hash: "h".into(),
+            answer: CachedAnswer {
+                provider: ProviderId::Gemini,
+                model: "m".into(),
+                output: serde_json::json!({ "score": score }),
+                created_at: Utc::now(),
+            },
+        };
+        writes.push(cache(1));
+        writes.push(cache(2));
+        let kept = coalesce(writes);
+        let gemini: Vec<u32> = kept
+            .iter()
+            .filter_map(|w| match w {
+                Write::Call(s) if s.provider == ProviderId::Gemini => Some(s.latency_ms),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(gemini.len(), RECENT_CALLS);
+        assert_eq!(gemini.first(), Some(&50), "the oldest beyond the window go");
+        assert!(
+            kept.iter()
+                .any(|w| matches!(w, Write::Call(s) if s.provider == ProviderId::OpenAi))
+        );
+        let states: Vec<u32> = kept
+            .iter()
+            .filter_map(|w| match w {
+                Write::State(_, s) => Some(s.consecutive_failures),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(states, [2]);
+        let caches: Vec<&Value> = kept
+            .iter()
+            .filter_map(|w| match w {
+                Write::Cache { answer, .. } => Some(&answer.output),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(caches, [&serde_json::json!({ "score": 2 })]);
+    }
 
     #[test]
     fn percentiles() {
