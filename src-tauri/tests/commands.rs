@@ -436,6 +436,8 @@ fn sync_status_shows_queued_local_work_and_discard_refuses_unknown_tables() {
     )
     .unwrap_err();
     assert_eq!(err["kind"], "invalid_input", "{err}");
+}
+
 #[test]
 fn ai_settings_round_trip_and_bad_input_is_refused_without_loss() {
     let dir = tempfile::tempdir().unwrap();
