@@ -1,8 +1,8 @@
 //! The Tauri commands. Each parses its arguments, calls one core function and maps the error.
 
 pub mod account;
-pub mod import;
 pub mod ai_settings;
+pub mod import;
 
 use std::sync::Arc;
 
