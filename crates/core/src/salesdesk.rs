@@ -160,7 +160,18 @@ impl Salesdesk {
     pub async fn ai_chain(&self, setup: AiSetup) -> Result<Arc<Chain>> {
         self.ai
             .get_or_try_init(|| async {
-                let mut settings = AiSettings::load(&self.store).await?;
+                // Saved settings that this build cannot use (unreadable, or from a build with
+                // laxer rules) must not cost the user their analyses: run on the defaults and
+                // let the Settings page show and repair the saved row.
+                let mut settings = match AiSettings::load_checked(&self.store).await? {
+                    Ok(saved) if saved.validate().is_ok() => saved,
+                    _ => {
+                        tracing::warn!(
+                            "the saved AI settings are not usable; using the defaults until they are saved again in Settings"
+                        );
+                        AiSettings::default()
+                    }
+                };
                 if setup.env_overrides {
                     settings.apply_env()?;
                 }
