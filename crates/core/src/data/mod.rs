@@ -3,4 +3,5 @@
 
 pub mod analyses;
 pub mod local;
+pub mod materials;
 pub mod remote;
