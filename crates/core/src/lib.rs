@@ -10,6 +10,7 @@ pub mod data;
 pub mod error;
 pub mod files;
 pub mod health;
+pub mod materials;
 pub mod paths;
 pub mod secrets;
 pub mod telemetry;
