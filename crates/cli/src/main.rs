@@ -5,6 +5,7 @@
 
 mod auth;
 mod commands;
+mod materials;
 mod migrate;
 mod output;
 
@@ -83,6 +84,9 @@ enum Command {
     /// Team account: sign up, sign in, sign out, status (Supabase Auth).
     #[command(subcommand)]
     Auth(auth::AuthCommand),
+    /// Training materials: add files, list, search, fetch, delete and restore.
+    #[command(subcommand)]
+    Materials(materials::MaterialsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -228,6 +232,7 @@ async fn run(cli: Cli) -> CliResult {
         }
         Command::Migrate(args) => migrate::run(args).await,
         Command::Auth(cmd) => auth::run(cmd).await,
+        Command::Materials(cmd) => materials::run(paths, cmd).await,
         Command::Analyze {
             file,
             title,

@@ -61,6 +61,8 @@ pub enum FileState {
 #[cfg_attr(feature = "typescript", derive(specta::Type))]
 pub struct MaterialEntry {
     pub material: Material,
+    /// A file name to save or open the file under (from the stored name, else the title).
+    pub file_name: String,
     pub file_state: FileState,
     /// Kept available offline.
     pub pinned: bool,
@@ -440,6 +442,7 @@ impl MaterialLibrary {
         Ok(materials
             .into_iter()
             .map(|m| MaterialEntry {
+                file_name: file_name_for(&m),
                 file_state: self.file_state(&m),
                 pinned: pins.iter().any(|p| p == &m.id),
                 material: m,
@@ -451,6 +454,7 @@ impl MaterialLibrary {
         let m = meta_rows::get(&self.store, id).await?;
         let pinned = self.pins().await?.contains(&m.id);
         Ok(MaterialEntry {
+            file_name: file_name_for(&m),
             file_state: self.file_state(&m),
             pinned,
             material: m,
@@ -583,6 +587,25 @@ fn file_name_of(src: &Path) -> Result<String> {
     })
 }
 
+/// A name to save a material's file under: the slug kept in a team key, else the title as a
+/// slug with the extension its MIME type usually has.
+pub fn file_name_for(m: &Material) -> String {
+    if let Some((_, slug)) = m.file_path.as_deref().and_then(|k| k.rsplit_once('/')) {
+        return slug.to_owned();
+    }
+    let stem = key_slug(&m.title);
+    match m
+        .mime_type
+        .as_deref()
+        .and_then(crate::files::sniff::extension_for_mime)
+    {
+        Some(ext) if !stem.to_ascii_lowercase().ends_with(&format!(".{ext}")) => {
+            format!("{stem}.{ext}")
+        }
+        _ => stem,
+    }
+}
+
 /// A title from a file name: the name without its extension, `_`/`-` read as spaces.
 fn title_from_name(name: &str) -> String {
     let stem = match name.rsplit_once('.') {
@@ -640,6 +663,7 @@ mod tests {
         let entries = lib.list(&MaterialQuery::default()).await.unwrap();
         assert_eq!(entries.len(), 1);
         assert_eq!(entries[0].file_state, FileState::Stored);
+        assert_eq!(entries[0].file_name, "Q3_pricing.txt");
         let out = dir.path().join("out.txt");
         assert_eq!(
             lib.get_file(&m.id, &out, &Transfer::default())
