@@ -153,7 +153,8 @@ impl MaterialLibrary {
     /// a file over the bucket's limit (team mode), bad metadata. An empty title becomes the
     /// file's name without its extension.
     pub async fn queue(&self, src: &Path, meta: &MaterialMeta) -> Result<PendingMaterial> {
-        let name = file_name_of(src)?;
+        // The name first: a title is derived from it.
+        let name = crate::files::names::check_file_name(&file_name_of(src)?)?;
         let mut meta = meta.clone();
         if meta.title.trim().is_empty() {
             meta.title = title_from_name(&name);
