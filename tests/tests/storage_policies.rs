@@ -117,6 +117,9 @@ async fn seed(db: &TestDb, bucket: &str, name: &str) {
         .unwrap();
 }
 
+/// public, file_size_limit, allowed_mime_types
+type BucketRow = (bool, Option<i64>, Option<Vec<String>>);
+
 #[tokio::test]
 async fn buckets_exist_with_the_limits_the_app_and_the_fake_use() {
     let db = TestDb::new().await.unwrap();
@@ -126,7 +129,7 @@ async fn buckets_exist_with_the_limits_the_app_and_the_fake_use() {
     .fetch_all(&db.admin)
     .await
     .unwrap();
-    let found: HashMap<String, (bool, Option<i64>, Option<Vec<String>>)> = rows
+    let found: HashMap<String, BucketRow> = rows
         .iter()
         .map(|r| {
             (
