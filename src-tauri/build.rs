@@ -15,6 +15,17 @@ fn main() {
         "probe_providers",
         "set_provider_key",
         "delete_provider_key",
+        "list_materials",
+        "pending_materials",
+        "queue_material",
+        "upload_material",
+        "cancel_material_transfer",
+        "discard_material",
+        "update_material",
+        "delete_material",
+        "restore_material",
+        "pin_material",
+        "unpin_material",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("failed to run the Tauri build script");

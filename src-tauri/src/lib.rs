@@ -34,6 +34,17 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::probe_providers,
             commands::set_provider_key,
             commands::delete_provider_key,
+            commands::materials::list_materials,
+            commands::materials::pending_materials,
+            commands::materials::queue_material,
+            commands::materials::upload_material,
+            commands::materials::cancel_material_transfer,
+            commands::materials::discard_material,
+            commands::materials::update_material,
+            commands::materials::delete_material,
+            commands::materials::restore_material,
+            commands::materials::pin_material,
+            commands::materials::unpin_material,
         ])
         .typ::<salesdesk_core::analysis::report::CallAnalysis>()
         .typ::<salesdesk_core::analysis::CallMetrics>()
@@ -65,7 +76,9 @@ pub fn app_builder<R: Runtime>(
     builder
         .plugin(tauri_plugin_dialog::init())
         .manage(state)
+        .manage(commands::materials::MaterialTransfers::default())
         .setup(|app| {
+            resume_material_uploads(app.state::<DesktopState>().inner());
             let handle = app.handle().clone();
             app.state::<DesktopState>()
                 .set_file_picker(Box::new(move || {
@@ -90,6 +103,27 @@ pub fn app_builder<R: Runtime>(
                     .grant(paths.iter().cloned());
             }
         })
+}
+
+/// Resumes the material additions an exit or a crash interrupted, in the background.
+fn resume_material_uploads(state: &DesktopState) {
+    let Ok(core) = state.core() else { return };
+    let core = core.clone();
+    tauri::async_runtime::spawn(async move {
+        match core
+            .resume_pending_uploads(|_| salesdesk_core::files::Transfer::default())
+            .await
+        {
+            Ok(done) => {
+                for r in done {
+                    if let Err(e) = r.result {
+                        tracing::warn!(id = %r.id, error = %e, "an interrupted material addition failed to resume");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot check for interrupted material additions"),
+        }
+    });
 }
 
 /// Opens the data directory and runs the desktop app until its window closes.

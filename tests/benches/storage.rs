@@ -17,11 +17,17 @@ use salesdesk_testkit::supabase::{Claims, mint_token};
 
 const SECRET: &str = "bench-secret-bench-secret-bench-secret-000";
 
-fn peak_rss_mib() -> Option<f64> {
+fn status_mib(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
+}
+
+/// (peak RSS of the phase, peak minus the RSS when it started) in MiB.
+fn peak_rss_mib(idle: Option<f64>) -> Option<(f64, f64)> {
+    let peak = status_mib("VmHWM:")?;
+    Some((peak, peak - idle?))
 }
 
 fn reset_peak() {
@@ -46,11 +52,11 @@ fn write_file(path: &Path, mib: usize) {
     f.flush().expect("flush");
 }
 
-fn report(what: &str, bytes: u64, took: Duration, rss: Option<f64>) {
+fn report(what: &str, bytes: u64, took: Duration, rss: Option<(f64, f64)>) {
     let mibps = bytes as f64 / (1024.0 * 1024.0) / took.as_secs_f64();
     match rss {
-        Some(r) => println!(
-            "{what:<28} {:>8.2} s {mibps:>9.1} MiB/s   peak RSS {r:>7.1} MiB",
+        Some((peak, above)) => println!(
+            "{what:<28} {:>8.2} s {mibps:>9.1} MiB/s   peak RSS {peak:>7.1} MiB ({above:>+6.1} MiB above idle)",
             took.as_secs_f64()
         ),
         None => println!(
@@ -113,6 +119,7 @@ async fn main() {
     println!("{mib} MiB, storage fake on 127.0.0.1 (bytes on disk)");
 
     reset_peak();
+    let idle = status_mib("VmRSS:");
     let start = Instant::now();
     client
         .upload(
@@ -129,10 +136,11 @@ async fn main() {
         "salesdesk upload (TUS)",
         bytes,
         start.elapsed(),
-        peak_rss_mib(),
+        peak_rss_mib(idle),
     );
 
     reset_peak();
+    let idle = status_mib("VmRSS:");
     let dest = dir.path().join("back.wav");
     let start = Instant::now();
     client
@@ -149,7 +157,7 @@ async fn main() {
         "salesdesk download (+SHA)",
         bytes,
         start.elapsed(),
-        peak_rss_mib(),
+        peak_rss_mib(idle),
     );
     let _ = std::fs::remove_file(&dest);
 

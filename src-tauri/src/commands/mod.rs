@@ -1,5 +1,7 @@
 //! The Tauri commands. Each parses its arguments, calls one core function and maps the error.
 
+pub mod materials;
+
 use std::sync::Arc;
 
 use salesdesk_core::AiSetup;
