@@ -47,11 +47,14 @@ export function uploadStateLabel(item: UploadItem): string {
 	}
 }
 
-/** Percent (0-100, whole) of one file; a finished file is 100 whatever its size. */
+/**
+ * Percent (0-100, whole) of one file. 100 means added to the library: a file whose bytes are
+ * all sent but not yet verified and recorded shows 99.
+ */
 export function percentOf(item: Pick<UploadItem, 'done' | 'total' | 'state'>): number {
 	if (item.state === 'done') return 100;
 	if (item.total <= 0) return 0;
-	return Math.min(100, Math.floor((100 * item.done) / item.total));
+	return Math.min(99, Math.floor((100 * item.done) / item.total));
 }
 
 /** The batch's progress: bytes of the files that can still finish (refused ones do not count). */
@@ -63,7 +66,7 @@ export function totalProgress(items: UploadItem[]): { done: number; total: numbe
 		counted.length > 0 && counted.every((i) => i.state === 'done')
 			? 100
 			: total > 0
-				? Math.min(100, Math.floor((100 * done) / total))
+				? Math.min(99, Math.floor((100 * done) / total))
 				: 0;
 	return { done, total, percent };
 }

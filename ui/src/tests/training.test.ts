@@ -175,6 +175,10 @@ describe('Training library page', () => {
 		await waitFor(() => expect(uploadCalls).toHaveLength(2));
 		expect(uploadCalls[1].id).toBe('id-b');
 		uploadCalls[1].channel.onmessage(progress(3000, 3000));
+		// All bytes sent is not yet added: 99 until the core says it is recorded.
+		await waitFor(() =>
+			expect(screen.getByTestId('upload-total-percent')).toHaveTextContent('99%')
+		);
 		uploadCalls[1].resolve(material({ id: 'id-b' }));
 		await waitFor(() =>
 			expect(screen.getByTestId('upload-total-percent')).toHaveTextContent('100%')
@@ -232,6 +236,7 @@ describe('materials helpers', () => {
 	it('computes percents and a total that ignores refused files', () => {
 		expect(percentOf(item({ done: 33 }))).toBe(33);
 		expect(percentOf(item({ total: 0 }))).toBe(0);
+		expect(percentOf(item({ done: 100 }))).toBe(99);
 		expect(percentOf(item({ state: 'done', done: 0 }))).toBe(100);
 		const t = totalProgress([
 			item({ done: 50 }),
