@@ -26,6 +26,7 @@ fn main() {
         "restore_material",
         "pin_material",
         "unpin_material",
+        "preview_material",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("failed to run the Tauri build script");

@@ -45,6 +45,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::materials::restore_material,
             commands::materials::pin_material,
             commands::materials::unpin_material,
+            commands::materials::preview_material,
         ])
         .typ::<salesdesk_core::analysis::report::CallAnalysis>()
         .typ::<salesdesk_core::analysis::CallMetrics>()
@@ -79,6 +80,14 @@ pub fn app_builder<R: Runtime>(
         .manage(commands::materials::MaterialTransfers::default())
         .setup(|app| {
             resume_material_uploads(app.state::<DesktopState>().inner());
+            // The asset protocol serves material previews and nothing else.
+            if let Ok(core) = app.state::<DesktopState>().core() {
+                let dir = commands::materials::previews_dir(core.paths().root());
+                let _ = std::fs::create_dir_all(&dir);
+                if let Err(e) = app.asset_protocol_scope().allow_directory(&dir, false) {
+                    tracing::warn!(error = %e, "previews unavailable: cannot allow their folder");
+                }
+            }
             let handle = app.handle().clone();
             app.state::<DesktopState>()
                 .set_file_picker(Box::new(move || {

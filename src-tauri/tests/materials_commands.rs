@@ -82,7 +82,12 @@ fn list_edit_delete_restore_go_through_to_the_store() {
         m.id
     });
     let app = app_with(&data);
-    let listed = invoke(&app, "list_materials", json!({"query": {"search": "PRICING"}})).unwrap();
+    let listed = invoke(
+        &app,
+        "list_materials",
+        json!({"query": {"search": "PRICING"}}),
+    )
+    .unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert_eq!(listed[0]["material"]["title"], "Pricing notes");
     assert_eq!(listed[0]["file_state"], "stored");

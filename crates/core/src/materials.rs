@@ -17,8 +17,8 @@ use uuid::Uuid;
 
 use crate::data::local::LocalStore;
 use crate::data::materials::{
-    self as meta_rows, Material, MaterialFile, MaterialMeta, MaterialQuery, MaterialUpdate,
-    check_meta,
+    self as meta_rows, Material, MaterialFile, MaterialKind, MaterialMeta, MaterialQuery,
+    MaterialUpdate, check_meta,
 };
 use crate::error::{CoreError, Result};
 use crate::files::names::key_slug;
@@ -66,6 +66,15 @@ pub struct MaterialEntry {
     pub file_state: FileState,
     /// Kept available offline.
     pub pinned: bool,
+}
+
+/// A local copy of a material's file for the app to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
+pub struct MaterialPreview {
+    pub path: String,
+    pub mime: String,
+    pub kind: MaterialKind,
 }
 
 /// Where an addition stands.
@@ -497,6 +506,36 @@ impl MaterialLibrary {
         Ok(size)
     }
 
+    /// A verified copy of a previewable material (image, video, audio) in `dir`, named
+    /// `{id}.{ext}` so that whatever serves it can tell its type; reused while it matches.
+    pub async fn preview_copy(&self, id: &str, dir: &Path) -> Result<MaterialPreview> {
+        let m = meta_rows::get(&self.store, id).await?;
+        let mime = m.mime_type.clone().unwrap_or_default();
+        if !matches!(
+            m.kind,
+            MaterialKind::Image | MaterialKind::Video | MaterialKind::Audio
+        ) {
+            return Err(CoreError::InvalidInput(format!(
+                "“{}” cannot be previewed in the app; save it and open it with another app",
+                m.title
+            )));
+        }
+        let ext = crate::files::sniff::extension_for_mime(&mime).unwrap_or("bin");
+        std::fs::create_dir_all(dir).map_err(|e| FileError::io(dir, e))?;
+        let dest = dir.join(format!("{}.{ext}", m.id));
+        let fresh = std::fs::metadata(&dest)
+            .map(|meta| Some(meta.len()) == m.file_size)
+            .unwrap_or(false);
+        if !fresh {
+            self.get_file(&m.id, &dest, &Transfer::default()).await?;
+        }
+        Ok(MaterialPreview {
+            path: dest.display().to_string(),
+            mime,
+            kind: m.kind,
+        })
+    }
+
     async fn load_pins_into(&self, cache: &CachedStore<BucketStore>) -> Result<()> {
         let digests: Vec<String> = sqlx::query_scalar(
             "SELECT m.file_sha256 FROM material_pins p JOIN training_materials m \
@@ -673,6 +712,32 @@ mod tests {
             21
         );
         assert_eq!(std::fs::read(&out).unwrap(), b"Pricing notes for Q3\n");
+        let err = lib
+            .preview_copy(&m.id, &dir.path().join("p"))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("cannot be previewed"), "{err}");
+        let png = write(
+            dir.path(),
+            "logo.png",
+            &[
+                0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, b'I', b'H', b'D',
+                b'R',
+            ],
+        );
+        let img = lib
+            .add(&png, &MaterialMeta::default(), &Transfer::default())
+            .await
+            .unwrap();
+        let preview = lib
+            .preview_copy(&img.id, &dir.path().join("p"))
+            .await
+            .unwrap();
+        assert!(preview.path.ends_with(&format!("{}.png", img.id)));
+        assert_eq!(
+            std::fs::read(&preview.path).unwrap(),
+            std::fs::read(&png).unwrap()
+        );
         lib.pin(&m.id, &Transfer::default()).await.unwrap();
         assert!(lib.get(&m.id).await.unwrap().pinned);
         lib.unpin(&m.id).await.unwrap();

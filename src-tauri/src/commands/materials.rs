@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use salesdesk_core::data::materials::{Material, MaterialMeta, MaterialQuery, MaterialUpdate};
 use salesdesk_core::files::{CancelFlag, Progress, Transfer};
-use salesdesk_core::materials::{MaterialEntry, PendingMaterial};
+use salesdesk_core::materials::{MaterialEntry, MaterialPreview, PendingMaterial};
 use tauri::State;
 use tauri::ipc::Channel;
 
@@ -165,4 +165,22 @@ pub async fn unpin_material(
     id: String,
 ) -> Result<(), CommandError> {
     Ok(state.core()?.materials().unpin(&id).await?)
+}
+
+/// A verified local copy of an image, video or audio material for the page to show through
+/// the asset protocol (allowed for the previews folder only, see `lib.rs`).
+#[tauri::command]
+#[specta::specta]
+pub async fn preview_material(
+    state: State<'_, DesktopState>,
+    id: String,
+) -> Result<MaterialPreview, CommandError> {
+    let core = state.core()?;
+    let dir = previews_dir(core.paths().root());
+    Ok(core.materials().preview_copy(&id, &dir).await?)
+}
+
+/// Where preview copies go; the only folder the asset protocol may serve.
+pub fn previews_dir(data_dir: &std::path::Path) -> std::path::PathBuf {
+    data_dir.join("cache").join("previews")
 }

@@ -1,6 +1,6 @@
 // The only module that talks to the Rust core. Pages call `api.*` and get
 // plain data back, or an `ApiError` thrown at them.
-import { Channel } from '@tauri-apps/api/core';
+import { Channel, convertFileSrc } from '@tauri-apps/api/core';
 import {
 	commands,
 	type AnalysisSummary,
@@ -15,6 +15,7 @@ import {
 	type KeyStatus,
 	type Material,
 	type MaterialEntry,
+	type MaterialKind,
 	type MaterialMeta,
 	type MaterialQuery,
 	type MaterialUpdate,
@@ -313,5 +314,10 @@ export const materialsApi = {
 	remove: (id: string): Promise<null> => unwrap(() => commands.deleteMaterial(id)),
 	restore: (id: string): Promise<null> => unwrap(() => commands.restoreMaterial(id)),
 	pin: (id: string): Promise<null> => unwrap(() => commands.pinMaterial(id)),
-	unpin: (id: string): Promise<null> => unwrap(() => commands.unpinMaterial(id))
+	unpin: (id: string): Promise<null> => unwrap(() => commands.unpinMaterial(id)),
+	/** A local copy of an image, video or audio material, as a URL the page may load. */
+	preview: async (id: string): Promise<{ url: string; mime: string; kind: MaterialKind }> => {
+		const p = await unwrap(() => commands.previewMaterial(id));
+		return { url: convertFileSrc(p.path), mime: p.mime, kind: p.kind };
+	}
 };

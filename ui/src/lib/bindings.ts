@@ -62,6 +62,11 @@ export const commands = {
 	/**  Keeps a material available offline (downloads it now in team mode). */
 	pinMaterial: (id: string) => typedError<null, CommandError>(__TAURI_INVOKE("pin_material", { id })),
 	unpinMaterial: (id: string) => typedError<null, CommandError>(__TAURI_INVOKE("unpin_material", { id })),
+	/**
+	 *  A verified local copy of an image, video or audio material for the page to show through
+	 *  the asset protocol (allowed for the previews folder only, see `lib.rs`).
+	 */
+	previewMaterial: (id: string) => typedError<MaterialPreview, CommandError>(__TAURI_INVOKE("preview_material", { id })),
 };
 
 /* Types */
@@ -303,6 +308,13 @@ export type MaterialMeta = {
 	title?: string,
 	description?: string | null,
 	tags?: string[],
+};
+
+/**  A local copy of a material's file for the app to show. */
+export type MaterialPreview = {
+	path: string,
+	mime: string,
+	kind: MaterialKind,
 };
 
 /**  A search of the library. All given filters must match. */

@@ -18,7 +18,8 @@ const { invokeMock, FakeChannel, drops } = vi.hoisted(() => {
 vi.mock('@tauri-apps/api/core', async (importOriginal) => ({
 	...(await importOriginal<typeof import('@tauri-apps/api/core')>()),
 	invoke: invokeMock,
-	Channel: FakeChannel
+	Channel: FakeChannel,
+	convertFileSrc: (path: string) => `http://asset.localhost/${encodeURIComponent(path)}`
 }));
 vi.mock('$lib/dragdrop', () => ({
 	listenForFileDrops: vi.fn(async (handler: (event: FileDrag) => void) => {
@@ -218,6 +219,40 @@ describe('Training library page', () => {
 		await fireEvent.click(await screen.findByTestId('retry-upload'));
 		await waitFor(() => expect(uploadCalls).toHaveLength(2));
 		expect(uploadCalls[1].id).toBe('id-c');
+	});
+});
+
+describe('Training previews', () => {
+	beforeEach(() => {
+		invokeMock.mockReset();
+		library = [];
+		uploadCalls = [];
+	});
+
+	it('previews images in the app; PDFs have no preview button', async () => {
+		library = [
+			entry(material({ id: 'img', title: 'Org chart', kind: 'image', mime_type: 'image/png' })),
+			entry(material({ id: 'pdf', title: 'Deck' }))
+		];
+		commands({
+			preview_material: (args) => ({
+				path: `/data/cache/previews/${args.id as string}.png`,
+				mime: 'image/png',
+				kind: 'image'
+			})
+		});
+		render(TrainingPage);
+		const rows = await screen.findAllByTestId('material-row');
+		expect(within(rows[1]).queryByTestId('preview-material')).not.toBeInTheDocument();
+		await fireEvent.click(within(rows[0]).getByTestId('preview-material'));
+		const panel = await screen.findByTestId('material-preview');
+		const img = within(panel).getByRole('img') as HTMLImageElement;
+		expect(img.src).toBe(
+			`http://asset.localhost/${encodeURIComponent('/data/cache/previews/img.png')}`
+		);
+		expect(img.alt).toBe('Org chart');
+		await fireEvent.click(screen.getByTestId('close-preview'));
+		expect(screen.queryByTestId('material-preview')).not.toBeInTheDocument();
 	});
 });
 
