@@ -433,6 +433,8 @@ impl MaterialLibrary {
                 }
                 // The uploader is likely to open it next; too big for the cache, skip it.
                 if size <= *budget / 4 {
+                    // Pins first: keeping this copy may evict others, never a pinned one.
+                    self.load_pins_into(cache).await?;
                     cache.remember(&job.src).await;
                 }
                 Ok(MaterialFile {
