@@ -300,7 +300,18 @@ async fn main() {
         ],
     ) {
         // To a file, as the client writes one (curl does not fsync; the client does).
-        Some(t) => report("curl download (to a file)", bytes, t, None),
+        Some(t) => {
+            report("curl download (to a file)", bytes, t, None);
+            // The same durability as the client's: the file on disk before it counts as done.
+            let start = Instant::now();
+            let synced = std::process::Command::new("sync")
+                .arg(&curl_back)
+                .status()
+                .is_ok_and(|s| s.success());
+            if synced {
+                report("curl download + fsync", bytes, t + start.elapsed(), None);
+            }
+        }
         None => println!("curl download: curl missing or failed"),
     }
 }
