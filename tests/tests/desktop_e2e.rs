@@ -202,6 +202,13 @@ async fn the_app_shows_saved_analyses_and_a_healthy_store() {
     );
 }
 
+/// A valid 1×1 PNG.
+const ONE_PIXEL_PNG: &[u8] = &[
+    137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0,
+    0, 0, 144, 119, 83, 222, 0, 0, 0, 12, 73, 68, 65, 84, 120, 156, 99, 248, 207, 192, 0, 0, 3, 1,
+    1, 0, 201, 254, 146, 239, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96, 130,
+];
+
 /// Dana (the first speaker, so the suggested rep) asks three questions.
 const TRANSCRIPT: &str = "[00:00] Dana: Hi Lee, thanks for joining. How is the quarter going?\n\
 [00:06] Lee: Busy. We are evaluating tools for the sales team.\n\
@@ -249,6 +256,8 @@ async fn dropped_files_upload_with_progress_to_100_percent_and_join_the_library(
     std::fs::write(&notes_path, "Price: anchor on value first.\n").unwrap();
     let empty_path = drop_dir.join("empty.pdf");
     std::fs::write(&empty_path, b"").unwrap();
+    let png_path = drop_dir.join("org_chart.png");
+    std::fs::write(&png_path, ONE_PIXEL_PNG).unwrap();
 
     let driver = TauriDriver::start_with(&env, &[("SALESDESK_E2E_GRANT_DIR", &drop_dir)])
         .expect("start tauri-driver");
@@ -262,7 +271,7 @@ async fn dropped_files_upload_with_progress_to_100_percent_and_join_the_library(
     let result = async {
         click(&client, "[data-testid=nav-training]").await;
         text_of(&client, "[data-testid=material-drop-zone]").await;
-        let paths: Vec<String> = [&pdf_path, &notes_path, &empty_path]
+        let paths: Vec<String> = [&pdf_path, &notes_path, &png_path, &empty_path]
             .iter()
             .map(|p| p.display().to_string())
             .collect();
@@ -307,7 +316,7 @@ async fn dropped_files_upload_with_progress_to_100_percent_and_join_the_library(
             {
                 titles.push(el.text().await.unwrap());
             }
-            if titles.len() >= 2 || std::time::Instant::now() > deadline {
+            if titles.len() >= 3 || std::time::Instant::now() > deadline {
                 break titles;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -318,23 +327,50 @@ async fn dropped_files_upload_with_progress_to_100_percent_and_join_the_library(
         )
         .await;
         screenshot(&client, "e2e-training-library.png").await;
-        (values, titles, refused)
+        // The image previews inside the app (asset protocol, CSP img-src).
+        click(&client, "[data-testid=preview-material]").await;
+        let deadline = std::time::Instant::now() + WAIT;
+        let preview_width = loop {
+            let width = client
+                .execute(
+                    "const i = document.querySelector('[data-testid=material-preview] img'); \
+                     return i && i.complete ? i.naturalWidth : -1;",
+                    vec![],
+                )
+                .await
+                .expect("read the preview");
+            if width != serde_json::json!(-1) || std::time::Instant::now() > deadline {
+                break width;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        screenshot(&client, "e2e-training-preview.png").await;
+        (values, titles, refused, preview_width)
     }
     .await;
     let _ = client.close().await;
     drop(driver);
-    let (values, mut titles, refused) = result;
+    let (values, mut titles, refused, preview_width) = result;
 
     assert_eq!(
         values,
         vec![
             ("done".to_string(), "100".to_string()),
             ("done".to_string(), "100".to_string()),
+            ("done".to_string(), "100".to_string()),
             ("refused".to_string(), "0".to_string()),
         ]
     );
     titles.sort();
-    assert_eq!(titles, vec!["Pricing playbook", "objection notes"]);
+    assert_eq!(
+        titles,
+        vec!["Pricing playbook", "objection notes", "org chart"]
+    );
+    assert_eq!(
+        preview_width,
+        serde_json::json!(1),
+        "the image preview loaded"
+    );
     assert!(refused.contains("empty"), "refusal says why: {refused}");
 
     // What the page showed is what the core stored.
@@ -346,7 +382,7 @@ async fn dropped_files_upload_with_progress_to_100_percent_and_join_the_library(
         .list(&salesdesk_core::data::materials::MaterialQuery::default())
         .await
         .unwrap();
-    assert_eq!(listed.len(), 2);
+    assert_eq!(listed.len(), 3);
     let stored = listed
         .iter()
         .find(|e| e.material.title == "Pricing playbook")
