@@ -27,6 +27,7 @@ fn main() {
         "pin_material",
         "unpin_material",
         "preview_material",
+        "pick_material_files",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("failed to run the Tauri build script");

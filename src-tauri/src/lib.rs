@@ -46,6 +46,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::materials::pin_material,
             commands::materials::unpin_material,
             commands::materials::preview_material,
+            commands::materials::pick_material_files,
         ])
         .typ::<salesdesk_core::analysis::report::CallAnalysis>()
         .typ::<salesdesk_core::analysis::CallMetrics>()
@@ -99,6 +100,19 @@ pub fn app_builder<R: Runtime>(
                         .add_filter("All files", &["*"])
                         .blocking_pick_file()
                         .and_then(|p| p.into_path().ok())
+                }));
+            let handle = app.handle().clone();
+            app.state::<DesktopState>()
+                .set_files_picker(Box::new(move || {
+                    handle
+                        .dialog()
+                        .file()
+                        .set_title("Choose training materials")
+                        .blocking_pick_files()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|p| p.into_path().ok())
+                        .collect()
                 }));
             Ok(())
         })

@@ -23,10 +23,14 @@ pub struct DesktopState {
     pub jobs: Jobs,
     /// The system "open file" dialog, installed at start-up (it needs the app handle).
     file_picker: OnceLock<FilePicker>,
+    /// The same dialog choosing several files (training materials).
+    files_picker: OnceLock<FilesPicker>,
 }
 
 /// Shows an "open file" dialog and returns the chosen path.
 pub type FilePicker = Box<dyn Fn() -> Option<PathBuf> + Send + Sync>;
+/// Shows an "open files" dialog and returns the chosen paths (empty when cancelled).
+pub type FilesPicker = Box<dyn Fn() -> Vec<PathBuf> + Send + Sync>;
 
 impl DesktopState {
     /// Opens the data directory named by `SALESDESK_DATA_DIR` or the OS default.
@@ -39,6 +43,7 @@ impl DesktopState {
                 grants: GrantedFiles::default(),
                 jobs: Jobs::default(),
                 file_picker: OnceLock::new(),
+                files_picker: OnceLock::new(),
             },
         }
     }
@@ -57,6 +62,7 @@ impl DesktopState {
             grants: GrantedFiles::default(),
             jobs: Jobs::default(),
             file_picker: OnceLock::new(),
+            files_picker: OnceLock::new(),
         }
     }
 
@@ -73,6 +79,20 @@ impl DesktopState {
         let path = (self.file_picker.get()?)()?;
         self.grants.grant([path.clone()]);
         Some(path)
+    }
+
+    pub fn set_files_picker(&self, picker: FilesPicker) {
+        let _ = self.files_picker.set(picker);
+    }
+
+    /// Asks the user for files; the chosen ones are granted to the commands.
+    pub fn pick_files(&self) -> Vec<PathBuf> {
+        let Some(picker) = self.files_picker.get() else {
+            return Vec::new();
+        };
+        let paths = picker();
+        self.grants.grant(paths.iter().cloned());
+        paths
     }
 
     /// A file source only if the user granted that file (dropped or picked it).

@@ -61,6 +61,20 @@ pub async fn pending_materials(
     Ok(state.core()?.materials().pending().await?)
 }
 
+/// Opens the system dialog to choose files (several at once); the chosen files become
+/// readable by `queue_material`. Empty when the user cancels.
+#[tauri::command]
+#[specta::specta]
+pub async fn pick_material_files(
+    state: State<'_, DesktopState>,
+) -> Result<Vec<String>, CommandError> {
+    Ok(state
+        .pick_files()
+        .into_iter()
+        .map(|p| p.display().to_string())
+        .collect())
+}
+
 /// Checks a dropped or picked file and its metadata and queues it; nothing is recorded when
 /// a check fails. Only files the user granted (dropped or picked) are accepted.
 #[tauri::command]

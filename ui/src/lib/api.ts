@@ -297,6 +297,8 @@ export const materialsApi = {
 	list: (query: MaterialQuery): Promise<MaterialEntry[]> =>
 		unwrap(() => commands.listMaterials(query)),
 	pending: (): Promise<PendingMaterial[]> => unwrap(() => commands.pendingMaterials()),
+	/** Opens the system dialog to choose files; `[]` when the user cancelled. */
+	pickFiles: (): Promise<string[]> => unwrap(() => commands.pickMaterialFiles()),
 	/** Checks a dropped file and queues it; refused files are not recorded. */
 	queue: (path: string, meta: MaterialMeta): Promise<PendingMaterial> =>
 		unwrap(() => commands.queueMaterial(path, meta)),

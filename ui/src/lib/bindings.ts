@@ -67,6 +67,11 @@ export const commands = {
 	 *  the asset protocol (allowed for the previews folder only, see `lib.rs`).
 	 */
 	previewMaterial: (id: string) => typedError<MaterialPreview, CommandError>(__TAURI_INVOKE("preview_material", { id })),
+	/**
+	 *  Opens the system dialog to choose files (several at once); the chosen files become
+	 *  readable by `queue_material`. Empty when the user cancels.
+	 */
+	pickMaterialFiles: () => typedError<string[], CommandError>(__TAURI_INVOKE("pick_material_files")),
 };
 
 /* Types */

@@ -189,6 +189,18 @@ describe('Training library page', () => {
 		expect((screen.getByTestId('upload-total') as HTMLProgressElement).value).toBe(100);
 	});
 
+	it('adds files chosen in the system dialog like dropped ones', async () => {
+		commands({
+			pick_material_files: () => ['/home/sam/deck.pdf'],
+			queue_material: () => pending('id-p', 'deck.pdf', 10)
+		});
+		render(TrainingPage);
+		await fireEvent.click(screen.getByTestId('choose-materials'));
+		await waitFor(() => expect(uploadCalls).toHaveLength(1));
+		expect(callsOf('queue_material')[0].path).toBe('/home/sam/deck.pdf');
+		expect(uploadCalls[0].id).toBe('id-p');
+	});
+
 	it('shows a refused file with the reason and uploads the others', async () => {
 		commands({
 			queue_material: (args) => {
