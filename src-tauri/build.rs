@@ -30,6 +30,19 @@ fn main() {
         "discard_rejected_change",
         "get_ai_settings",
         "save_ai_settings",
+        "list_materials",
+        "pending_materials",
+        "queue_material",
+        "upload_material",
+        "cancel_material_transfer",
+        "discard_material",
+        "update_material",
+        "delete_material",
+        "restore_material",
+        "pin_material",
+        "unpin_material",
+        "preview_material",
+        "pick_material_files",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("failed to run the Tauri build script");

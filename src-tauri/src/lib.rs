@@ -49,6 +49,19 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::sync::discard_rejected_change,
             commands::ai_settings::get_ai_settings,
             commands::ai_settings::save_ai_settings,
+            commands::materials::list_materials,
+            commands::materials::pending_materials,
+            commands::materials::queue_material,
+            commands::materials::upload_material,
+            commands::materials::cancel_material_transfer,
+            commands::materials::discard_material,
+            commands::materials::update_material,
+            commands::materials::delete_material,
+            commands::materials::restore_material,
+            commands::materials::pin_material,
+            commands::materials::unpin_material,
+            commands::materials::preview_material,
+            commands::materials::pick_material_files,
         ])
         .typ::<salesdesk_core::analysis::report::CallAnalysis>()
         .typ::<salesdesk_core::analysis::CallMetrics>()
@@ -80,7 +93,17 @@ pub fn app_builder<R: Runtime>(
     builder
         .plugin(tauri_plugin_dialog::init())
         .manage(state)
+        .manage(commands::materials::MaterialTransfers::default())
         .setup(|app| {
+            resume_material_uploads(app.state::<DesktopState>().inner());
+            // The asset protocol serves material previews and nothing else.
+            if let Ok(core) = app.state::<DesktopState>().core() {
+                let dir = commands::materials::previews_dir(core.paths().root());
+                let _ = std::fs::create_dir_all(&dir);
+                if let Err(e) = app.asset_protocol_scope().allow_directory(&dir, false) {
+                    tracing::warn!(error = %e, "previews unavailable: cannot allow their folder");
+                }
+            }
             let handle = app.handle().clone();
             app.state::<DesktopState>()
                 .set_file_picker(Box::new(move || {
@@ -104,6 +127,19 @@ pub fn app_builder<R: Runtime>(
                         .blocking_pick_file()
                         .and_then(|p| p.into_path().ok())
                 }));
+            let handle = app.handle().clone();
+            app.state::<DesktopState>()
+                .set_files_picker(Box::new(move || {
+                    handle
+                        .dialog()
+                        .file()
+                        .set_title("Choose training materials")
+                        .blocking_pick_files()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|p| p.into_path().ok())
+                        .collect()
+                }));
             Ok(())
         })
         .invoke_handler(specta.invoke_handler())
@@ -116,6 +152,27 @@ pub fn app_builder<R: Runtime>(
                     .grant(paths.iter().cloned());
             }
         })
+}
+
+/// Resumes the material additions an exit or a crash interrupted, in the background.
+fn resume_material_uploads(state: &DesktopState) {
+    let Ok(core) = state.core() else { return };
+    let core = core.clone();
+    tauri::async_runtime::spawn(async move {
+        match core
+            .resume_pending_uploads(|_| salesdesk_core::files::Transfer::default())
+            .await
+        {
+            Ok(done) => {
+                for r in done {
+                    if let Err(e) = r.result {
+                        tracing::warn!(id = %r.id, error = %e, "an interrupted material addition failed to resume");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot check for interrupted material additions"),
+        }
+    });
 }
 
 /// Opens the data directory and runs the desktop app until its window closes.

@@ -26,10 +26,14 @@ pub struct DesktopState {
     file_picker: OnceLock<FilePicker>,
     /// The same dialog, filtered for the browser app's JSON export.
     import_picker: OnceLock<FilePicker>,
+    /// The same dialog choosing several files (training materials).
+    files_picker: OnceLock<FilesPicker>,
 }
 
 /// Shows an "open file" dialog and returns the chosen path.
 pub type FilePicker = Box<dyn Fn() -> Option<PathBuf> + Send + Sync>;
+/// Shows an "open files" dialog and returns the chosen paths (empty when cancelled).
+pub type FilesPicker = Box<dyn Fn() -> Vec<PathBuf> + Send + Sync>;
 
 impl DesktopState {
     /// Opens the data directory named by `SALESDESK_DATA_DIR` or the OS default.
@@ -43,6 +47,7 @@ impl DesktopState {
                 jobs: Jobs::default(),
                 file_picker: OnceLock::new(),
                 import_picker: OnceLock::new(),
+                files_picker: OnceLock::new(),
             },
         }
     }
@@ -74,6 +79,7 @@ impl DesktopState {
             jobs: Jobs::default(),
             file_picker: OnceLock::new(),
             import_picker: OnceLock::new(),
+            files_picker: OnceLock::new(),
         }
     }
 
@@ -101,6 +107,20 @@ impl DesktopState {
         let path = (self.import_picker.get()?)()?;
         self.grants.grant([path.clone()]);
         Some(path)
+    }
+
+    pub fn set_files_picker(&self, picker: FilesPicker) {
+        let _ = self.files_picker.set(picker);
+    }
+
+    /// Asks the user for files; the chosen ones are granted to the commands.
+    pub fn pick_files(&self) -> Vec<PathBuf> {
+        let Some(picker) = self.files_picker.get() else {
+            return Vec::new();
+        };
+        let paths = picker();
+        self.grants.grant(paths.iter().cloned());
+        paths
     }
 
     /// A file source only if the user granted that file (dropped or picked it).

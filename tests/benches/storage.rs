@@ -3,7 +3,9 @@
 //! `cargo bench -p salesdesk-testkit --bench storage` (1 GiB; `SALESDESK_BENCH_MIB=256` for a
 //! shorter run). Peak memory is the process's peak RSS (Linux `VmHWM`, reset before each
 //! phase); the fake runs in the same process and streams to disk too, so a flat figure means
-//! neither side buffers the file.
+//! neither side buffers the file. curl moves the same bytes through the same fake three ways:
+//! one standard POST (the fastest path the server has), the same 6 MB TUS chunks the client
+//! sends (the like-for-like figure for files over 6 MB), and a download to a file.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -17,11 +19,17 @@ use salesdesk_testkit::supabase::{Claims, mint_token};
 
 const SECRET: &str = "bench-secret-bench-secret-bench-secret-000";
 
-fn peak_rss_mib() -> Option<f64> {
+fn status_mib(field: &str) -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
+}
+
+/// (peak RSS of the phase, peak minus the RSS when it started) in MiB.
+fn peak_rss_mib(idle: Option<f64>) -> Option<(f64, f64)> {
+    let peak = status_mib("VmHWM:")?;
+    Some((peak, peak - idle?))
 }
 
 fn reset_peak() {
@@ -46,11 +54,11 @@ fn write_file(path: &Path, mib: usize) {
     f.flush().expect("flush");
 }
 
-fn report(what: &str, bytes: u64, took: Duration, rss: Option<f64>) {
+fn report(what: &str, bytes: u64, took: Duration, rss: Option<(f64, f64)>) {
     let mibps = bytes as f64 / (1024.0 * 1024.0) / took.as_secs_f64();
     match rss {
-        Some(r) => println!(
-            "{what:<28} {:>8.2} s {mibps:>9.1} MiB/s   peak RSS {r:>7.1} MiB",
+        Some((peak, above)) => println!(
+            "{what:<28} {:>8.2} s {mibps:>9.1} MiB/s   peak RSS {peak:>7.1} MiB ({above:>+6.1} MiB above idle)",
             took.as_secs_f64()
         ),
         None => println!(
@@ -61,21 +69,121 @@ fn report(what: &str, bytes: u64, took: Duration, rss: Option<f64>) {
 }
 
 fn curl(args: &[&str]) -> Option<Duration> {
+    curl_to("/dev/null", args)
+}
+
+/// Runs curl with its output written to `out`; the time it took, if it succeeded.
+fn curl_to(out: &str, args: &[&str]) -> Option<Duration> {
     let start = Instant::now();
     let ok = std::process::Command::new("curl")
-        .args([
-            "-sS",
-            "--fail-with-body",
-            "-o",
-            "/dev/null",
-            "--noproxy",
-            "*",
-        ])
+        .args(["-sS", "--fail-with-body", "-o", out, "--noproxy", "*"])
         .args(args)
         .status()
         .map(|s| s.success())
         .unwrap_or(false);
     ok.then(|| start.elapsed())
+}
+
+/// The same resumable upload as the client's, by curl: the creation `POST`, then every 6 MB
+/// chunk as a `PATCH` over one kept-alive connection (`--next`). The chunks are cut into files
+/// beforehand, outside the timing (curl cannot send a byte range of a file).
+fn curl_tus(origin: &str, auth: &str, src: &Path, dir: &Path, bytes: u64) -> Option<Duration> {
+    use base64::Engine;
+    let chunk = salesdesk_core::files::supabase::CHUNK_SIZE;
+    let parts = dir.join("curl-parts");
+    std::fs::create_dir_all(&parts).ok()?;
+    let mut input = std::fs::File::open(src).ok()?;
+    let mut names = Vec::new();
+    let mut offset = 0u64;
+    while offset < bytes {
+        use std::io::Read;
+        let len = chunk.min(bytes - offset);
+        let mut buf = vec![0u8; len as usize];
+        input.read_exact(&mut buf).ok()?;
+        let name = parts.join(format!("{offset}"));
+        std::fs::write(&name, &buf).ok()?;
+        names.push((offset, name));
+        offset += len;
+    }
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let metadata = format!(
+        "Upload-Metadata: bucketName {},objectName {},contentType {}",
+        b64("call-recordings"),
+        b64("bench/curl-tus.wav"),
+        b64("audio/wav")
+    );
+    let headers = dir.join("curl-create-headers");
+    let headers_s = headers.to_string_lossy().into_owned();
+    let start = Instant::now();
+    curl(&[
+        "-X",
+        "POST",
+        "-D",
+        &headers_s,
+        "-H",
+        auth,
+        "-H",
+        "Tus-Resumable: 1.0.0",
+        "-H",
+        &format!("Upload-Length: {bytes}"),
+        "-H",
+        &metadata,
+        "-H",
+        "x-upsert: true",
+        &format!("{origin}/storage/v1/upload/resumable"),
+    ])?;
+    let location = std::fs::read_to_string(&headers)
+        .ok()?
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("location")
+                .then(|| v.trim().to_owned())
+        })?;
+    let url = if location.starts_with("http") {
+        location
+    } else {
+        format!("{origin}{location}")
+    };
+    let mut args: Vec<String> = Vec::new();
+    for (i, (offset, name)) in names.iter().enumerate() {
+        if i > 0 {
+            args.push("--next".into());
+            args.extend(
+                [
+                    "-sS",
+                    "--fail-with-body",
+                    "-o",
+                    "/dev/null",
+                    "--noproxy",
+                    "*",
+                ]
+                .map(String::from),
+            );
+        }
+        args.extend([
+            "-X".into(),
+            "PATCH".into(),
+            "-H".into(),
+            auth.into(),
+            "-H".into(),
+            "Tus-Resumable: 1.0.0".into(),
+            "-H".into(),
+            format!("Upload-Offset: {offset}"),
+            "-H".into(),
+            "Content-Type: application/offset+octet-stream".into(),
+            "-H".into(),
+            "x-upsert: true".into(),
+            "--data-binary".into(),
+            format!("@{}", name.display()),
+            url.clone(),
+        ]);
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    curl(&refs)?;
+    let took = start.elapsed();
+    let _ = std::fs::remove_dir_all(&parts);
+    Some(took)
 }
 
 #[tokio::main]
@@ -113,6 +221,7 @@ async fn main() {
     println!("{mib} MiB, storage fake on 127.0.0.1 (bytes on disk)");
 
     reset_peak();
+    let idle = status_mib("VmRSS:");
     let start = Instant::now();
     client
         .upload(
@@ -129,10 +238,11 @@ async fn main() {
         "salesdesk upload (TUS)",
         bytes,
         start.elapsed(),
-        peak_rss_mib(),
+        peak_rss_mib(idle),
     );
 
     reset_peak();
+    let idle = status_mib("VmRSS:");
     let dest = dir.path().join("back.wav");
     let start = Instant::now();
     client
@@ -149,7 +259,7 @@ async fn main() {
         "salesdesk download (+SHA)",
         bytes,
         start.elapsed(),
-        peak_rss_mib(),
+        peak_rss_mib(idle),
     );
     let _ = std::fs::remove_file(&dest);
 
@@ -172,12 +282,36 @@ async fn main() {
         Some(t) => report("curl upload (one POST)", bytes, t, None),
         None => println!("curl upload: curl missing or failed"),
     }
-    match curl(&[
-        "-H",
-        &auth,
-        &format!("{base}/authenticated/call-recordings/bench/curl.wav"),
-    ]) {
-        Some(t) => report("curl download", bytes, t, None),
+    match curl_tus(&fake.origin(), &auth, &src, dir.path(), bytes) {
+        Some(t) => report("curl upload (TUS, 6 MB)", bytes, t, None),
+        None => println!("curl TUS upload: curl missing or failed"),
+    }
+    let curl_back = dir
+        .path()
+        .join("curl-back.wav")
+        .to_string_lossy()
+        .into_owned();
+    match curl_to(
+        &curl_back,
+        &[
+            "-H",
+            &auth,
+            &format!("{base}/authenticated/call-recordings/bench/curl.wav"),
+        ],
+    ) {
+        // To a file, as the client writes one (curl does not fsync; the client does).
+        Some(t) => {
+            report("curl download (to a file)", bytes, t, None);
+            // The same durability as the client's: the file on disk before it counts as done.
+            let start = Instant::now();
+            let synced = std::process::Command::new("sync")
+                .arg(&curl_back)
+                .status()
+                .is_ok_and(|s| s.success());
+            if synced {
+                report("curl download + fsync", bytes, t + start.elapsed(), None);
+            }
+        }
         None => println!("curl download: curl missing or failed"),
     }
 }

@@ -173,3 +173,103 @@ grant usage on schema auth to postgres;
 grant all on all tables in schema auth to postgres;
 grant all on all sequences in schema auth to postgres;
 grant all on all routines in schema auth to postgres;
+
+-- Supabase Storage's schema, as its server's migrations leave it (supabase/storage,
+-- migrations/tenant: 0002 storage-schema, 0002 pathtoken-column, 0007 public, 0011 avif flag,
+-- 0012 + 0014 custom limits in bytes, 0014 version, 0017 owner_id, 0025 custom metadata):
+-- the tables Salesdesk's storage migration and its tests touch, the path helpers policies use,
+-- the owner role, and the grants the server relies on (it queries as `authenticated` with the
+-- caller's JWT claims in request.jwt.claims).
+do $$
+begin
+    if not exists (select 1 from pg_roles where rolname = 'supabase_storage_admin') then
+        create role supabase_storage_admin noinherit createrole login noreplication;
+    end if;
+end
+$$;
+
+create schema if not exists storage authorization supabase_storage_admin;
+
+create table if not exists storage.buckets (
+    id text not null primary key,
+    name text not null,
+    owner uuid,
+    created_at timestamptz default now(),
+    updated_at timestamptz default now(),
+    public boolean default false,
+    avif_autodetection boolean default false,
+    file_size_limit bigint,
+    allowed_mime_types text[],
+    owner_id text
+);
+create unique index if not exists bname on storage.buckets using btree (name);
+
+create table if not exists storage.objects (
+    id uuid not null default gen_random_uuid() primary key,
+    bucket_id text,
+    name text,
+    owner uuid,
+    created_at timestamptz default now(),
+    updated_at timestamptz default now(),
+    last_accessed_at timestamptz default now(),
+    metadata jsonb,
+    path_tokens text[] generated always as (string_to_array(name, '/')) stored,
+    version text,
+    owner_id text,
+    user_metadata jsonb,
+    constraint "objects_bucketId_fkey" foreign key (bucket_id) references storage.buckets (id)
+);
+create unique index if not exists bucketid_objname on storage.objects using btree (bucket_id, name);
+create index if not exists name_prefix_search on storage.objects (name text_pattern_ops);
+alter table storage.objects enable row level security;
+
+create or replace function storage.foldername(name text)
+returns text[]
+language plpgsql
+as $function$
+declare
+    _parts text[];
+begin
+    select string_to_array(name, '/') into _parts;
+    return _parts[1:array_length(_parts, 1) - 1];
+end
+$function$;
+
+create or replace function storage.filename(name text)
+returns text
+language plpgsql
+as $function$
+declare
+    _parts text[];
+begin
+    select string_to_array(name, '/') into _parts;
+    return _parts[array_length(_parts, 1)];
+end
+$function$;
+
+create or replace function storage.extension(name text)
+returns text
+language plpgsql
+as $function$
+declare
+    _parts text[];
+    _filename text;
+begin
+    select string_to_array(name, '/') into _parts;
+    select _parts[array_length(_parts, 1)] into _filename;
+    return reverse(split_part(reverse(_filename), '.', 1));
+end
+$function$;
+
+alter table storage.buckets owner to supabase_storage_admin;
+alter table storage.objects owner to supabase_storage_admin;
+alter function storage.foldername(text) owner to supabase_storage_admin;
+alter function storage.filename(text) owner to supabase_storage_admin;
+alter function storage.extension(text) owner to supabase_storage_admin;
+
+grant usage on schema storage to postgres, anon, authenticated, service_role;
+grant all on storage.buckets, storage.objects to postgres, anon, authenticated, service_role;
+grant all privileges on schema storage to supabase_storage_admin;
+-- As on Supabase: the project owner acts for the storage owner role, which is how a project's
+-- migrations create policies on storage.objects.
+grant supabase_storage_admin to postgres;

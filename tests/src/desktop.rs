@@ -2,7 +2,7 @@
 //! (which runs WebKitWebDriver) over the WebDriver protocol.
 
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -72,6 +72,11 @@ pub struct TauriDriver {
 
 impl TauriDriver {
     pub fn start(env: &IsolatedEnv) -> anyhow::Result<Self> {
+        Self::start_with(env, &[])
+    }
+
+    /// [`Self::start`] with extra environment variables for the app (test hooks).
+    pub fn start_with(env: &IsolatedEnv, extra: &[(&str, &Path)]) -> anyhow::Result<Self> {
         let port = free_port();
         let native_port = free_port();
         let mut cmd = Command::new(tauri_driver_binary()?);
@@ -85,6 +90,9 @@ impl TauriDriver {
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
         env.apply(&mut cmd);
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
         #[cfg(unix)]
         {
             use std::os::unix::process::CommandExt;

@@ -15,6 +15,10 @@ use salesdesk_testkit::isolated::IsolatedEnv;
 
 const WAIT: Duration = Duration::from_secs(20);
 
+/// One desktop session at a time: two WebKitWebDriver sessions starting together on a
+/// two-core machine sometimes drop the first WebDriver request.
+static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn should_skip() -> bool {
     let required = std::env::var_os("SALESDESK_E2E_REQUIRED").is_some();
     let has_display = std::env::var_os("DISPLAY").is_some();
@@ -49,6 +53,7 @@ async fn the_app_shows_saved_analyses_and_a_healthy_store() {
     if should_skip() {
         return;
     }
+    let _window = ONE_WINDOW.lock().await;
     let env = IsolatedEnv::new();
     let core = Salesdesk::open(DataPaths::at(env.data_dir()))
         .await
@@ -197,6 +202,13 @@ async fn the_app_shows_saved_analyses_and_a_healthy_store() {
     );
 }
 
+/// A valid 1×1 PNG.
+const ONE_PIXEL_PNG: &[u8] = &[
+    137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0,
+    0, 0, 144, 119, 83, 222, 0, 0, 0, 12, 73, 68, 65, 84, 120, 156, 99, 248, 207, 192, 0, 0, 3, 1,
+    1, 0, 201, 254, 146, 239, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96, 130,
+];
+
 /// Dana (the first speaker, so the suggested rep) asks three questions.
 const TRANSCRIPT: &str = "[00:00] Dana: Hi Lee, thanks for joining. How is the quarter going?\n\
 [00:06] Lee: Busy. We are evaluating tools for the sales team.\n\
@@ -215,4 +227,176 @@ async fn click(client: &Client, css: &str) {
         .click()
         .await
         .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+}
+
+/// The Training library: files dropped on the window are uploaded with a progress bar each and
+/// a total that reach 100 %, then listed, and stored in the local file store byte for byte.
+///
+/// WebDriver cannot drag a file from the desktop onto a window. Tauri turns an OS drop into
+/// two things: the Rust side grants the paths (`WindowEvent::DragDrop`), and the page gets the
+/// paths through its drag-drop listener. The test does both halves the closest way it can:
+/// the debug build grants files under `SALESDESK_E2E_GRANT_DIR` (a hook compiled out of release
+/// builds), and the page receives the same paths through the same handler, via the DOM event
+/// `salesdesk-file-drop` (which grants nothing by itself). Everything after that (queueing,
+/// checks, upload, progress channel, recording, listing) is the real path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_files_upload_with_progress_to_100_percent_and_join_the_library() {
+    if should_skip() {
+        return;
+    }
+    let _window = ONE_WINDOW.lock().await;
+    let env = IsolatedEnv::new();
+    let drop_dir = env.root().join("dropped");
+    std::fs::create_dir_all(&drop_dir).unwrap();
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    pdf.extend((0..3 * 1024 * 1024u32).map(|i| (i % 253) as u8));
+    let pdf_path = drop_dir.join("Pricing playbook.pdf");
+    std::fs::write(&pdf_path, &pdf).unwrap();
+    let notes_path = drop_dir.join("objection notes.txt");
+    std::fs::write(&notes_path, "Price: anchor on value first.\n").unwrap();
+    let empty_path = drop_dir.join("empty.pdf");
+    std::fs::write(&empty_path, b"").unwrap();
+    let png_path = drop_dir.join("org_chart.png");
+    std::fs::write(&png_path, ONE_PIXEL_PNG).unwrap();
+
+    let driver = TauriDriver::start_with(&env, &[("SALESDESK_E2E_GRANT_DIR", &drop_dir)])
+        .expect("start tauri-driver");
+    let bin = desktop_binary().expect("desktop binary");
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(TauriDriver::capabilities(&bin))
+        .connect(&driver.url())
+        .await
+        .expect("open a WebDriver session on the desktop app");
+
+    let result = async {
+        click(&client, "[data-testid=nav-training]").await;
+        text_of(&client, "[data-testid=material-drop-zone]").await;
+        let paths: Vec<String> = [&pdf_path, &notes_path, &png_path, &empty_path]
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        client
+            .execute(
+                "window.dispatchEvent(new CustomEvent('salesdesk-file-drop', \
+                 { detail: { paths: arguments[0] } }));",
+                vec![serde_json::json!(paths)],
+            )
+            .await
+            .expect("deliver the drop");
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let total = text_of(&client, "[data-testid=upload-total-percent]").await;
+            if total.trim() == "100%" {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "total progress stuck at {total}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let rows = client
+            .execute(
+                "return [...document.querySelectorAll('[data-testid=upload-row]')].map(r => \
+                 [r.dataset.state, String(r.querySelector('[data-testid=upload-progress]').value)]);",
+                vec![],
+            )
+            .await
+            .expect("read the progress bars");
+        let values: Vec<(String, String)> = serde_json::from_value(rows).expect("pairs");
+        screenshot(&client, "e2e-training-uploads.png").await;
+        // Titles come from the file names.
+        let deadline = std::time::Instant::now() + WAIT;
+        let titles = loop {
+            let mut titles = Vec::new();
+            for el in client
+                .find_all(Locator::Css("[data-testid=material-title]"))
+                .await
+                .unwrap()
+            {
+                titles.push(el.text().await.unwrap());
+            }
+            if titles.len() >= 3 || std::time::Instant::now() > deadline {
+                break titles;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let refused = text_of(
+            &client,
+            "[data-testid=upload-row][data-state=refused] [data-testid=upload-error]",
+        )
+        .await;
+        screenshot(&client, "e2e-training-library.png").await;
+        // The image previews inside the app (asset protocol, CSP img-src).
+        click(&client, "[data-testid=preview-material]").await;
+        let deadline = std::time::Instant::now() + WAIT;
+        let preview_width = loop {
+            let width = client
+                .execute(
+                    "const i = document.querySelector('[data-testid=material-preview] img'); \
+                     return i && i.complete ? i.naturalWidth : -1;",
+                    vec![],
+                )
+                .await
+                .expect("read the preview");
+            if width != serde_json::json!(-1) || std::time::Instant::now() > deadline {
+                break width;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        screenshot(&client, "e2e-training-preview.png").await;
+        (values, titles, refused, preview_width)
+    }
+    .await;
+    let _ = client.close().await;
+    drop(driver);
+    let (values, mut titles, refused, preview_width) = result;
+
+    assert_eq!(
+        values,
+        vec![
+            ("done".to_string(), "100".to_string()),
+            ("done".to_string(), "100".to_string()),
+            ("done".to_string(), "100".to_string()),
+            ("refused".to_string(), "0".to_string()),
+        ]
+    );
+    titles.sort();
+    assert_eq!(
+        titles,
+        vec!["Pricing playbook", "objection notes", "org chart"]
+    );
+    assert_eq!(
+        preview_width,
+        serde_json::json!(1),
+        "the image preview loaded"
+    );
+    assert!(refused.contains("empty"), "refusal says why: {refused}");
+
+    // What the page showed is what the core stored.
+    let core = Salesdesk::open(DataPaths::at(env.data_dir()))
+        .await
+        .unwrap();
+    let library = core.materials();
+    let listed = library
+        .list(&salesdesk_core::data::materials::MaterialQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 3);
+    let stored = listed
+        .iter()
+        .find(|e| e.material.title == "Pricing playbook")
+        .unwrap();
+    let back = env.root().join("back.pdf");
+    library
+        .get_file(
+            &stored.material.id,
+            &back,
+            &salesdesk_core::files::Transfer::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read(&back).unwrap(), pdf);
+    assert!(library.pending().await.unwrap().is_empty());
+    core.close().await;
 }

@@ -1188,3 +1188,46 @@ async fn offset_conflicts_rehead_and_forgotten_uploads_start_over() {
     assert_eq!(listing[0]["name"], "u1");
     assert!(listing[0]["id"].is_null());
 }
+
+/// An edit that keeps the size and the modification time (what a careless tool or a restored
+/// backup can do) is caught by the hash of what was sent: the last chunk is never sent.
+#[tokio::test]
+async fn a_same_size_edit_with_the_old_mtime_never_completes_the_object() {
+    let env = Env::new().await;
+    let client = env.client();
+    let size = 2 * CHUNK as usize + 10;
+    let (src, _) = env.file("sneaky.wav", b"", size);
+    let mtime = std::fs::metadata(&src).unwrap().modified().unwrap();
+    let p = src.clone();
+    let edited = Arc::new(AtomicBool::new(false));
+    let flag = edited.clone();
+    let t = Transfer::with_progress(move |pr| {
+        if pr.done >= CHUNK && !flag.swap(true, Ordering::SeqCst) {
+            use std::io::{Seek, SeekFrom, Write};
+            let mut f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+            // A byte of the second chunk, not sent yet.
+            f.seek(SeekFrom::Start(CHUNK + 100)).unwrap();
+            f.write_all(b"!").unwrap();
+            f.set_modified(mtime).unwrap();
+        }
+    });
+    let err = client
+        .upload(
+            "call-recordings",
+            "u1/sneaky.wav",
+            &src,
+            "audio/wav",
+            false,
+            &t,
+        )
+        .await
+        .unwrap_err();
+    assert!(edited.load(Ordering::SeqCst));
+    assert!(matches!(err, FileError::SourceChanged { .. }), "{err:?}");
+    assert_eq!(
+        env.fake.object_digest("call-recordings", "u1/sneaky.wav"),
+        None,
+        "the server never completed a mixed object"
+    );
+    assert!(pending_uploads(&env.store).await.unwrap().is_empty());
+}

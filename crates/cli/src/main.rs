@@ -7,6 +7,7 @@ mod auth;
 mod batch;
 mod commands;
 mod import;
+mod materials;
 mod migrate;
 mod output;
 mod sync;
@@ -103,6 +104,9 @@ enum Command {
     /// Run one team sync round: push queued local changes, pull the team's (needs
     /// `salesdesk auth signin`, SUPABASE_URL, SUPABASE_ANON_KEY and SALESDESK_DATABASE_URL).
     Sync(sync::SyncArgs),
+    /// Training materials: add files, list, search, fetch, delete and restore.
+    #[command(subcommand)]
+    Materials(materials::MaterialsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -255,6 +259,7 @@ async fn run(cli: Cli) -> CliResult {
             result
         }
         Command::Sync(args) => sync::run(paths, args).await,
+        Command::Materials(cmd) => materials::run(paths, cmd).await,
         Command::Analyze {
             files,
             title,

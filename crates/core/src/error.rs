@@ -85,6 +85,9 @@ pub enum CoreError {
     #[error("no analysis with id {id} (it may have been deleted)")]
     AnalysisNotFound { id: String },
 
+    #[error("no training material with id {id} (it may have been deleted)")]
+    MaterialNotFound { id: String },
+
     #[error("{0}")]
     InvalidInput(String),
 
@@ -127,6 +130,7 @@ impl CoreError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             CoreError::AnalysisNotFound { .. } => ErrorKind::NotFound,
+            CoreError::MaterialNotFound { .. } => ErrorKind::NotFound,
             CoreError::InvalidInput(_) | CoreError::Transcript(_) => ErrorKind::InvalidInput,
             CoreError::Cancelled => ErrorKind::Cancelled,
             CoreError::Secrets(crate::secrets::SecretsError::Rejected { .. })

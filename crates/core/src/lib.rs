@@ -11,6 +11,7 @@ pub mod error;
 pub mod files;
 pub mod health;
 pub mod import;
+pub mod materials;
 pub mod paths;
 pub mod secrets;
 pub mod sync;

@@ -14,7 +14,9 @@ use crate::analysis::{self, AnalyzeOptions, input};
 use crate::data::analyses::{self, AnalysisSummary, CallAnalysisRecord, NewAnalysis, SearchQuery};
 use crate::data::local::LocalStore;
 use crate::error::{CoreError, Result};
+use crate::files::Transfer;
 use crate::health::{Health, RowCounts, StoreHealth};
+use crate::materials::{MaterialLibrary, Resumed, TeamFiles};
 use crate::paths::DataPaths;
 use crate::secrets::{Keys, SecretString};
 use crate::team::{
@@ -30,6 +32,8 @@ pub struct Salesdesk {
     ai_setup: Option<AiSetup>,
     /// Team mode: settings, the session, the keeper (see [`Salesdesk::with_team`]).
     team: Arc<Team>,
+    /// Team-mode file storage (see [`Salesdesk::with_team_files`]); local files without it.
+    team_files: Option<TeamFiles>,
 }
 
 /// How a front end sets up the AI chain: where keys come from and whether the environment
@@ -69,6 +73,7 @@ impl Salesdesk {
             ai: Arc::default(),
             ai_setup: None,
             team: Arc::new(Team::new(TeamSetup::desktop())),
+            team_files: None,
         })
     }
 
@@ -471,6 +476,52 @@ impl Salesdesk {
         analyses::restore(&mut tx, id).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Files (training materials, ...) go to the team's Supabase Storage from this handle.
+    pub fn with_team_files(mut self, team: TeamFiles) -> Self {
+        self.team_files = Some(team);
+        self
+    }
+
+    /// The training-materials library: team storage when set up, else the local file store.
+    pub fn materials(&self) -> MaterialLibrary {
+        let root = self.paths.root();
+        match self.team_files.clone() {
+            Some(team) => {
+                MaterialLibrary::team(self.store.clone(), team, root.join("cache").join("files"))
+            }
+            None => MaterialLibrary::local(self.store.clone(), root.join("files")),
+        }
+    }
+
+    /// Adds a training material: checks and stores the file, then records it.
+    pub async fn add_material(
+        &self,
+        path: &Path,
+        meta: &crate::data::materials::MaterialMeta,
+        transfer: &Transfer,
+    ) -> Result<crate::data::materials::Material> {
+        self.materials().add(path, meta, transfer).await
+    }
+
+    /// Writes a material's file to `dest`, verified.
+    pub async fn get_material_file(
+        &self,
+        id: &str,
+        dest: &Path,
+        transfer: &Transfer,
+    ) -> Result<u64> {
+        self.materials().get_file(id, dest, transfer).await
+    }
+
+    /// Resumes the material additions an exit or a crash interrupted; front ends call it at
+    /// start. Failed ones are left for an explicit retry.
+    pub async fn resume_pending_uploads(
+        &self,
+        transfer_for: impl Fn(&crate::materials::PendingMaterial) -> Transfer,
+    ) -> Result<Vec<Resumed>> {
+        self.materials().resume_pending(transfer_for).await
     }
 
     /// Waits for pending writes (the AI chain's too) and closes the store's connections.

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod ai_settings;
 pub mod import;
+pub mod materials;
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 // The only module that talks to the Rust core. Pages call `api.*` and get
 // plain data back, or an `ApiError` thrown at them.
-import { Channel } from '@tauri-apps/api/core';
+import { Channel, convertFileSrc } from '@tauri-apps/api/core';
 import {
 	commands,
 	type AccountStatus,
@@ -22,6 +22,14 @@ import {
 	type ErrorKind,
 	type Health,
 	type KeyStatus,
+	type Material,
+	type MaterialEntry,
+	type MaterialKind,
+	type MaterialMeta,
+	type MaterialQuery,
+	type MaterialUpdate,
+	type PendingMaterial,
+	type Progress,
 	type ProviderId,
 	type SearchQuery,
 	type TranscriptPreview,
@@ -316,3 +324,48 @@ export function parseAnalysis(value: unknown): ParsedAnalysis {
 		metrics: parseMetrics(value.metrics)
 	};
 }
+
+// The training-materials library (see src-tauri/src/commands/materials.rs).
+export type {
+	FileState,
+	Material,
+	MaterialEntry,
+	MaterialKind,
+	MaterialMeta,
+	MaterialQuery,
+	MaterialUpdate,
+	PendingMaterial,
+	Progress,
+	UploadState
+} from './bindings';
+
+export const materialsApi = {
+	list: (query: MaterialQuery): Promise<MaterialEntry[]> =>
+		unwrap(() => commands.listMaterials(query)),
+	pending: (): Promise<PendingMaterial[]> => unwrap(() => commands.pendingMaterials()),
+	/** Opens the system dialog to choose files; `[]` when the user cancelled. */
+	pickFiles: (): Promise<string[]> => unwrap(() => commands.pickMaterialFiles()),
+	/** Checks a dropped file and queues it; refused files are not recorded. */
+	queue: (path: string, meta: MaterialMeta): Promise<PendingMaterial> =>
+		unwrap(() => commands.queueMaterial(path, meta)),
+	/** Stores a queued file (or retries a failed one); `onProgress` gets byte counts. */
+	upload: (id: string, jobId: string, onProgress: (p: Progress) => void): Promise<Material> =>
+		unwrap(() => {
+			const channel = new Channel<Progress>();
+			channel.onmessage = onProgress;
+			return commands.uploadMaterial(id, jobId, channel);
+		}),
+	cancel: (jobId: string): Promise<null> => unwrap(() => commands.cancelMaterialTransfer(jobId)),
+	discard: (id: string): Promise<null> => unwrap(() => commands.discardMaterial(id)),
+	update: (id: string, change: MaterialUpdate): Promise<Material> =>
+		unwrap(() => commands.updateMaterial(id, change)),
+	remove: (id: string): Promise<null> => unwrap(() => commands.deleteMaterial(id)),
+	restore: (id: string): Promise<null> => unwrap(() => commands.restoreMaterial(id)),
+	pin: (id: string): Promise<null> => unwrap(() => commands.pinMaterial(id)),
+	unpin: (id: string): Promise<null> => unwrap(() => commands.unpinMaterial(id)),
+	/** A local copy of an image, video or audio material, as a URL the page may load. */
+	preview: async (id: string): Promise<{ url: string; mime: string; kind: MaterialKind }> => {
+		const p = await unwrap(() => commands.previewMaterial(id));
+		return { url: convertFileSrc(p.path), mime: p.mime, kind: p.kind };
+	}
+};

@@ -81,6 +81,40 @@ export const commands = {
 	 *  is changed.
 	 */
 	saveAiSettings: (settings: AiSettings) => typedError<AiSettingsView, CommandError>(__TAURI_INVOKE("save_ai_settings", { settings })),
+	/**  The library, newest first, with each file's state. */
+	listMaterials: (query: MaterialQuery) => typedError<MaterialEntry[], CommandError>(__TAURI_INVOKE("list_materials", { query })),
+	/**  Additions not finished yet (queued, uploading, failed with a reason). */
+	pendingMaterials: () => typedError<PendingMaterial[], CommandError>(__TAURI_INVOKE("pending_materials")),
+	/**
+	 *  Checks a dropped or picked file and its metadata and queues it; nothing is recorded when
+	 *  a check fails. Only files the user granted (dropped or picked) are accepted.
+	 */
+	queueMaterial: (path: string, meta: MaterialMeta) => typedError<PendingMaterial, CommandError>(__TAURI_INVOKE("queue_material", { path, meta })),
+	/**
+	 *  Stores a queued material's file (resuming what an earlier attempt sent) and records it,
+	 *  streaming progress to `on_progress`. Also the retry of a failed addition.
+	 */
+	uploadMaterial: (id: string, jobId: string, onProgress: Channel<Progress>) => typedError<Material, CommandError>(__TAURI_INVOKE("upload_material", { id, jobId, onProgress })),
+	/**  Stops a transfer at its next chunk; what the server has is kept for a retry. */
+	cancelMaterialTransfer: (jobId: string) => typedError<null, CommandError>(__TAURI_INVOKE("cancel_material_transfer", { jobId })),
+	/**  Forgets a pending addition (the user's file is untouched). */
+	discardMaterial: (id: string) => typedError<null, CommandError>(__TAURI_INVOKE("discard_material", { id })),
+	updateMaterial: (id: string, change: MaterialUpdate) => typedError<Material, CommandError>(__TAURI_INVOKE("update_material", { id, change })),
+	deleteMaterial: (id: string) => typedError<null, CommandError>(__TAURI_INVOKE("delete_material", { id })),
+	restoreMaterial: (id: string) => typedError<null, CommandError>(__TAURI_INVOKE("restore_material", { id })),
+	/**  Keeps a material available offline (downloads it now in team mode). */
+	pinMaterial: (id: string) => typedError<null, CommandError>(__TAURI_INVOKE("pin_material", { id })),
+	unpinMaterial: (id: string) => typedError<null, CommandError>(__TAURI_INVOKE("unpin_material", { id })),
+	/**
+	 *  A verified local copy of an image, video or audio material for the page to show through
+	 *  the asset protocol (allowed for the previews folder only, see `lib.rs`).
+	 */
+	previewMaterial: (id: string) => typedError<MaterialPreview, CommandError>(__TAURI_INVOKE("preview_material", { id })),
+	/**
+	 *  Opens the system dialog to choose files (several at once); the chosen files become
+	 *  readable by `queue_material`. Empty when the user cancels.
+	 */
+	pickMaterialFiles: () => typedError<string[], CommandError>(__TAURI_INVOKE("pick_material_files")),
 };
 
 /* Types */
@@ -345,6 +379,17 @@ export type ErrorKind =
 /**  The user cancelled the operation; nothing was saved. */
 "cancelled";
 
+/**  Where a material's file is, as the library shows it. */
+export type FileState = 
+/**  Local mode: in this device's file store. */
+"stored" | 
+/**  Team mode: in the team's storage, not on this device (opening it downloads it). */
+"synced" | 
+/**  Team mode: in the team's storage and cached on this device (opens offline). */
+"cached" | 
+/**  The recorded file is not where it should be (local mode) or no file is recorded. */
+"missing";
+
 export type Health = {
 	/**  Salesdesk's version. */
 	version: string,
@@ -380,6 +425,75 @@ export type KeyStatus = {
 	set: boolean,
 	/**  `keyring`, `environment`, or `null` when not set. */
 	source: string | null,
+};
+
+/**  A training material as the library shows it. */
+export type Material = {
+	id: string,
+	/**  The uploading user in team mode; `None` in local mode and before the first sync. */
+	owner_id: string | null,
+	title: string,
+	description: string | null,
+	tags: string[],
+	/**  The file's key in its store (local: the SHA-256; team: the bucket object path). */
+	file_path: string | null,
+	file_size: number | null,
+	file_sha256: string | null,
+	mime_type: string | null,
+	kind: MaterialKind,
+	/**  RFC 3339, UTC. */
+	created_at: string,
+	updated_at: string,
+	/**  Set when the material is deleted (it can be restored). */
+	deleted_at: string | null,
+};
+
+/**  A material with its file's state. */
+export type MaterialEntry = {
+	material: Material,
+	/**  A file name to save or open the file under (from the stored name, else the title). */
+	file_name: string,
+	file_state: FileState,
+	/**  Kept available offline. */
+	pinned: boolean,
+};
+
+/**  What kind of file a material is, from its MIME type; the library filters on it. */
+export type MaterialKind = "pdf" | "video" | "audio" | "image" | "slides" | "document" | "spreadsheet" | "other";
+
+/**  What a caller gives to add a material; the id and timestamps are made here. */
+export type MaterialMeta = {
+	title?: string,
+	description?: string | null,
+	tags?: string[],
+};
+
+/**  A local copy of a material's file for the app to show. */
+export type MaterialPreview = {
+	path: string,
+	mime: string,
+	kind: MaterialKind,
+};
+
+/**  A search of the library. All given filters must match. */
+export type MaterialQuery = {
+	/**  Words that must all appear (case-insensitive) in the title, description or tags. */
+	search?: string | null,
+	/**  Only materials with this tag (case-insensitive). */
+	tag?: string | null,
+	kind?: MaterialKind | null,
+	/**  List the deleted materials instead of the live ones (to restore one). */
+	deleted?: boolean,
+};
+
+/**
+ *  A change to a material's metadata; `None` fields stay as they are. An empty description
+ *  clears it.
+ */
+export type MaterialUpdate = {
+	title?: string | null,
+	description?: string | null,
+	tags?: string[] | null,
 };
 
 export type ModelStatus = {
@@ -423,6 +537,21 @@ export type OfficialBaseUrls = {
 	anthropic: string,
 };
 
+/**  A material whose file is not stored yet. */
+export type PendingMaterial = {
+	/**  The id the material will have. */
+	id: string,
+	title: string,
+	file_name: string,
+	file_size: number,
+	/**  Bytes the server has confirmed so far (team mode resumable uploads), else 0. */
+	uploaded: number,
+	state: UploadState,
+	/**  Why it failed, when it did. */
+	error: string | null,
+	created_at: string,
+};
+
 export type ProbeResult = {
 	ok: boolean,
 	status: number | null,
@@ -434,6 +563,17 @@ export type ProbeResult = {
 	checked_at: string,
 	/**  `true` when this result was reused from an earlier probe. */
 	cached: boolean,
+};
+
+/**  One progress report. */
+export type Progress = {
+	/**  Bytes of the file now transferred (including any resumed part). */
+	done: number,
+	total: number,
+	/**  Bytes per second over this session's transfer (resumed bytes not counted). */
+	bytes_per_sec: number | null,
+	/**  Estimated seconds left, when a rate is known. */
+	eta_secs: number | null,
 };
 
 export type ProviderHealth = {
@@ -748,6 +888,15 @@ export type TranscriptPreview = {
 
 /**  Where a transcript comes from. */
 export type TranscriptSource = { kind: "file"; path: string } | { kind: "text"; text: string };
+
+/**  Where an addition stands. */
+export type UploadState = 
+/**  Waiting for its turn (or for the next start, if the app closed first). */
+"queued" | 
+/**  Being stored now, or interrupted mid-way (a crash): resumes at the next start. */
+"uploading" | 
+/**  Stopped with a reason (cancelled, offline, signed out): retry or discard it. */
+"failed";
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
 

@@ -10,9 +10,28 @@ export type FileDrag =
 	| { type: 'leave' }
 	| { type: 'drop'; paths: string[] };
 
+/**
+ * The DOM event the end-to-end test dispatches (`detail: { paths }`) to deliver a drop:
+ * WebDriver cannot drag a file from the desktop. It grants nothing: commands read only files
+ * the Rust side granted, so a page dispatching it gains no access.
+ */
+export const TEST_DROP_EVENT = 'salesdesk-file-drop';
+
+function listenForTestDrops(handler: (event: FileDrag) => void): () => void {
+	const onDrop = (e: Event) => {
+		const paths = (e as CustomEvent<{ paths?: unknown }>).detail?.paths;
+		if (Array.isArray(paths) && paths.every((p) => typeof p === 'string')) {
+			handler({ type: 'drop', paths });
+		}
+	};
+	window.addEventListener(TEST_DROP_EVENT, onDrop);
+	return () => window.removeEventListener(TEST_DROP_EVENT, onDrop);
+}
+
 /** Starts listening; resolves to a function that stops (safe to call more than once). */
 export async function listenForFileDrops(handler: (event: FileDrag) => void): Promise<() => void> {
 	if (!runningInTauri()) return () => {};
+	const stopTestDrops = listenForTestDrops(handler);
 	try {
 		const unlisten = await getCurrentWebview().onDragDropEvent((event) => {
 			const p = event.payload;
@@ -25,10 +44,12 @@ export async function listenForFileDrops(handler: (event: FileDrag) => void): Pr
 		return () => {
 			if (done) return;
 			done = true;
+			stopTestDrops();
 			void Promise.resolve(unlisten()).catch(() => {});
 		};
 	} catch {
 		// No permission to listen, or no webview: dropping files just does nothing.
+		stopTestDrops();
 		return () => {};
 	}
 }

@@ -6,5 +6,6 @@ pub mod campaigns;
 pub mod clients;
 pub mod fields;
 pub mod local;
+pub mod materials;
 pub mod remote;
 pub mod signups;

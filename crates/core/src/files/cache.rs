@@ -4,10 +4,14 @@
 //! on the way out) whose files' modification times record last use; eviction drops the least
 //! recently used until the total fits.
 //!
+//! Pinned files (kept for offline use) count against the budget but are never evicted.
+//!
 //! The cache is best effort: a failure to cache (full disk, a corrupt entry) never fails the
 //! operation, it only costs a download.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use futures_util::future::BoxFuture;
@@ -18,6 +22,8 @@ pub struct CachedStore<S> {
     inner: S,
     cache: LocalFileStore,
     budget: u64,
+    /// SHA-256 digests of pinned files.
+    pinned: Arc<Mutex<HashSet<String>>>,
 }
 
 impl<S: FileStore> CachedStore<S> {
@@ -27,7 +33,41 @@ impl<S: FileStore> CachedStore<S> {
             inner,
             cache: LocalFileStore::new(root),
             budget,
+            pinned: Arc::default(),
         }
+    }
+
+    /// Replaces the set of pinned files (by SHA-256): eviction skips them.
+    pub fn set_pinned(&self, digests: impl IntoIterator<Item = String>) {
+        let mut pinned = self.pinned.lock().unwrap_or_else(|e| e.into_inner());
+        *pinned = digests.into_iter().collect();
+    }
+
+    /// Makes sure the file `key` is in the cache, downloading it if needed (for pinning).
+    pub async fn fetch(&self, key: &str, transfer: &Transfer) -> Result<(), FileError> {
+        if let Some(digest) = digest_of_key(key)
+            && self.is_cached(key)
+        {
+            self.touch(digest);
+            return Ok(());
+        }
+        let tmp_dir = self.cache.root().join("tmp");
+        std::fs::create_dir_all(&tmp_dir).map_err(|e| FileError::io(&tmp_dir, e))?;
+        let tmp = tmp_dir.join(format!("{}.fetch", uuid::Uuid::now_v7()));
+        let got = self.inner.get(key, &tmp, transfer).await;
+        let result = match got {
+            Ok(_) => {
+                let quiet = Transfer::default();
+                let stored = self.cache.put(&tmp, "cached", None, &quiet).await;
+                stored.map(|s| {
+                    self.touch(&s.sha256);
+                    self.evict();
+                })
+            }
+            Err(e) => Err(e),
+        };
+        let _ = std::fs::remove_file(&tmp);
+        result
     }
 
     pub fn inner(&self) -> &S {
@@ -49,7 +89,8 @@ impl<S: FileStore> CachedStore<S> {
             .is_some_and(|p| p.is_file())
     }
 
-    async fn remember(&self, path: &Path) {
+    /// Keeps a copy of the file at `path` (best effort).
+    pub(crate) async fn remember(&self, path: &Path) {
         let quiet = Transfer::default();
         match self.cache.put(path, "cached", None, &quiet).await {
             Ok(stored) => {
@@ -73,15 +114,30 @@ impl<S: FileStore> CachedStore<S> {
         let mut all = entries(&self.cache.root().join("sha256"));
         let mut total: u64 = all.iter().map(|e| e.1).sum();
         all.sort_by_key(|e| e.2);
+        let pinned = self
+            .pinned
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         for (path, size, _) in all {
             if total <= self.budget {
                 break;
+            }
+            if digest_of_path(&path).is_some_and(|d| pinned.contains(&d)) {
+                continue;
             }
             if std::fs::remove_file(&path).is_ok() {
                 total -= size;
             }
         }
     }
+}
+
+/// The digest a cache object's path names (`sha256/ab/cdef…` → `abcdef…`).
+fn digest_of_path(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    let shard = path.parent()?.file_name()?.to_str()?;
+    Some(format!("{shard}{name}"))
 }
 
 /// (path, size, last use) of every cached file.

@@ -1,17 +1,22 @@
 //! Downloads from Supabase Storage (`GET /object/authenticated/{bucket}/{path}`), streamed to
 //! a `.part` file beside the destination, resumed with `Range` after a cut, and renamed into
 //! place only once the size (from `Content-Range` / `Content-Length`) and, when known, the
-//! SHA-256 match. A failed or cancelled download never leaves a half file at `dest`, and an
+//! SHA-256 match (hashed as the bytes arrive when one answer carries the whole object; a
+//! resumed part is read again). A failed or cancelled download never leaves a half file at `dest`, and an
 //! existing file at `dest` is untouched until the verified one replaces it.
 
 use std::path::{Path, PathBuf};
 
+use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use super::names::{check_object_path, encode_path};
 use super::progress::Meter;
 use super::supabase::{Reply, SupabaseStorage};
 use super::{FileError, Transfer, hash_file};
+
+/// Bytes gathered before each write to the part file.
+const WRITE_BUFFER: usize = 1024 * 1024;
 
 /// What a download produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +54,7 @@ impl SupabaseStorage {
         let part = part_path(dest);
         let mut failures = 0u32;
         let mut resumed_from = None;
-        let total = loop {
+        let (total, streamed_sha) = loop {
             transfer.check_cancel()?;
             let have = match tokio::fs::metadata(&part).await {
                 Ok(m) => m.len(),
@@ -60,7 +65,7 @@ impl SupabaseStorage {
                 .fetch(&url, bucket, object_path, &part, have, transfer)
                 .await
             {
-                Ok(total) => break total,
+                Ok(got) => break got,
                 Err(e @ FileError::Network { .. }) => {
                     failures += 1;
                     if failures >= self.config.max_attempts {
@@ -72,7 +77,12 @@ impl SupabaseStorage {
                 Err(e) => return Err(e),
             }
         };
-        let sha256 = hash_file(&part).await?;
+        // Hashed on the way in when one answer carried the whole object; a resumed part is
+        // read again.
+        let sha256 = match streamed_sha {
+            Some(sha) => sha,
+            None => hash_file(&part).await?,
+        };
         let size = tokio::fs::metadata(&part)
             .await
             .map_err(|e| FileError::io(&part, e))?
@@ -103,7 +113,8 @@ impl SupabaseStorage {
         })
     }
 
-    /// One request: appends to `part` from `have`; returns the object's total size.
+    /// One request: appends to `part` from `have`; returns the object's total size, and the
+    /// SHA-256 of the content when this answer carried all of it.
     async fn fetch(
         &self,
         url: &str,
@@ -112,7 +123,7 @@ impl SupabaseStorage {
         part: &Path,
         have: u64,
         transfer: &Transfer,
-    ) -> Result<u64, FileError> {
+    ) -> Result<(u64, Option<String>), FileError> {
         let reply = self
             .send_authed(|_| {
                 let mut req = self.http.get(url);
@@ -148,7 +159,7 @@ impl SupabaseStorage {
                 message: "the server resumed at the wrong offset; restarting".into(),
             });
         }
-        let mut file = tokio::fs::OpenOptions::new()
+        let file = tokio::fs::OpenOptions::new()
             .create(true)
             .write(true)
             .append(start > 0)
@@ -156,6 +167,10 @@ impl SupabaseStorage {
             .open(part)
             .await
             .map_err(|e| FileError::io(part, e))?;
+        // Network reads are small (tens of KiB); each tokio file write is a hop to a blocking
+        // thread, so writes are gathered into 1 MiB ones.
+        let mut file = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
+        let mut hasher = (start == 0).then(Sha256::new);
         let meter = Meter::new(start, total);
         let mut done = start;
         let received: Result<(), FileError> = async {
@@ -173,6 +188,9 @@ impl SupabaseStorage {
                         }
                     };
                 let Some(chunk) = chunk else { return Ok(()) };
+                if let Some(h) = hasher.as_mut() {
+                    h.update(&chunk);
+                }
                 file.write_all(&chunk)
                     .await
                     .map_err(|e| FileError::io(part, e))?;
@@ -186,13 +204,16 @@ impl SupabaseStorage {
         let flushed = file.flush().await;
         received?;
         flushed.map_err(|e| FileError::io(part, e))?;
-        file.sync_all().await.map_err(|e| FileError::io(part, e))?;
+        file.get_ref()
+            .sync_all()
+            .await
+            .map_err(|e| FileError::io(part, e))?;
         if done < total {
             return Err(FileError::Network {
                 message: format!("the download ended early ({done} of {total} bytes)"),
             });
         }
-        Ok(total)
+        Ok((total, hasher.map(|h| super::hex(&h.finalize()))))
     }
 }
 

@@ -20,6 +20,7 @@ pub mod error;
 pub mod local;
 pub mod names;
 pub mod progress;
+pub mod session_tokens;
 pub mod sniff;
 pub mod supabase;
 pub mod tus;

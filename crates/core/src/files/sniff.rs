@@ -150,6 +150,20 @@ pub fn mime_for_extension(ext: &str) -> Option<&'static str> {
     })
 }
 
+/// The usual extension for a MIME type (the first of [`mime_for_extension`]'s that maps to it).
+pub fn extension_for_mime(mime: &str) -> Option<&'static str> {
+    let mime = mime.split(';').next().unwrap_or("").trim();
+    const KNOWN: &[&str] = &[
+        "pdf", "png", "jpg", "gif", "webp", "mp3", "wav", "ogg", "flac", "m4a", "mp4", "mov",
+        "webm", "zip", "docx", "xlsx", "pptx", "txt", "csv", "md", "json", "vtt", "srt", "html",
+        "xml",
+    ];
+    KNOWN
+        .iter()
+        .copied()
+        .find(|ext| mime_for_extension(ext) == Some(mime))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

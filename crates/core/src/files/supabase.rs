@@ -381,7 +381,7 @@ impl SupabaseStorage {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn upload_checked(
+    pub(crate) async fn upload_checked(
         &self,
         bucket: &str,
         object_path: &str,

@@ -11,13 +11,23 @@
 //! - 404 / 410: the upload is unknown or expired: start over with a new one;
 //! - 401 / 403: refresh the token once ([`super::supabase::SupabaseStorage::send_authed`]).
 //!
-//! Before the last chunk the whole source is hashed again: if it changed since the upload
-//! began, the last chunk is never sent, so the server never completes a mixed object.
+//! Before the last chunk the content is checked against the SHA-256 taken when the upload
+//! began: if it changed, the last chunk is never sent, so the server never completes a mixed
+//! object. When this session sent every chunk from the start, the bytes are hashed as they go
+//! out and the last chunk is read into memory, checked, and sent from there (so what is checked
+//! is exactly what the server gets, without reading the whole file a second time); a resumed
+//! upload hashes the file again instead.
+//!
+//! The confirmed offset is saved at most once a second (and whenever the upload stops): it only
+//! shows progress, since a resume asks the server (`HEAD`) where it really stopped.
 
-use std::io::{Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
+use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use super::progress::Meter;
@@ -27,8 +37,30 @@ use super::{FileError, SourceFacts, Transfer, hash_file};
 const TUS_VERSION: &str = "1.0.0";
 /// How many times an upload may be started over (expired URL) in one call.
 const MAX_RESTARTS: u32 = 2;
-/// Read size when streaming a chunk from disk.
-const READ_BLOCK: usize = 256 * 1024;
+/// Read size when streaming a chunk from disk: large enough that the per-read hop to a blocking
+/// thread is noise, small enough that memory stays flat.
+const READ_BLOCK: usize = 1024 * 1024;
+/// Shortest interval between two saves of the confirmed offset.
+const SAVE_EVERY: Duration = Duration::from_secs(1);
+
+/// The SHA-256 of the bytes this session sent, in order from the first byte.
+struct SentHash {
+    upto: u64,
+    hasher: Sha256,
+}
+
+/// Where a chunk's bytes come from.
+enum ChunkSource {
+    /// Streamed from the file; `tap` (if any) hashes the bytes as they are read.
+    File { tap: Option<Arc<Mutex<Tap>>> },
+    /// Already read and checked (the last chunk).
+    Memory(bytes::Bytes),
+}
+
+struct Tap {
+    hasher: Sha256,
+    bytes: u64,
+}
 
 pub(crate) struct Job<'a> {
     pub bucket: &'a str,
@@ -70,9 +102,55 @@ pub(crate) async fn upload(
     };
     let resumed_from = tracked.confirmed;
     save_offset(storage, job, tracked.confirmed).await?;
+    let mut saved = (tracked.confirmed, Instant::now());
     let meter = Meter::new(resumed_from, size);
     meter.report(transfer, tracked.confirmed);
+    let mut sent_hash = (tracked.confirmed == 0).then(|| SentHash {
+        upto: 0,
+        hasher: Sha256::new(),
+    });
+    let run = send_chunks(
+        storage,
+        job,
+        transfer,
+        &meter,
+        &mut tracked,
+        &mut restarts,
+        &mut sent_hash,
+        &mut saved,
+    )
+    .await;
+    if let Err(e) = run {
+        // Stopped (cancel, cut, refusal): leave the latest confirmed offset for the next try.
+        if tracked.confirmed != saved.0 {
+            let _ = save_offset(storage, job, tracked.confirmed).await;
+        }
+        return Err(e);
+    }
+    // The server has every byte; the source must still be what was hashed.
+    let end_check = job.facts.still_matches(job.src);
+    delete_row(storage, job).await?;
+    end_check.inspect_err(|_| {
+        tracing::warn!(bucket = job.bucket, "source changed after the last chunk");
+    })?;
+    Ok(resumed_from)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn send_chunks(
+    storage: &SupabaseStorage,
+    job: &Job<'_>,
+    transfer: &Transfer,
+    meter: &Meter,
+    tracked: &mut Tracked,
+    restarts: &mut u32,
+    sent_hash: &mut Option<SentHash>,
+    saved: &mut (u64, Instant),
+) -> Result<(), FileError> {
+    let size = job.facts.size;
     let mut failures = 0u32;
+    // The last chunk, read and checked once, then sent from memory (as often as needed).
+    let mut last_chunk: Option<(u64, bytes::Bytes)> = None;
     while tracked.confirmed < size {
         transfer.check_cancel()?;
         if let Err(e) = job.facts.still_matches(job.src) {
@@ -80,32 +158,72 @@ pub(crate) async fn upload(
             delete_row(storage, job).await?;
             return Err(e);
         }
-        let len = storage.config.chunk_size.min(size - tracked.confirmed);
-        let last = tracked.confirmed + len == size;
-        if last && hash_file(job.src).await? != job.sha256 {
-            delete_row(storage, job).await?;
-            return Err(FileError::SourceChanged {
-                path: job.src.to_owned(),
+        let offset = tracked.confirmed;
+        let len = storage.config.chunk_size.min(size - offset);
+        let last = offset + len == size;
+        let source = if last {
+            let bytes = match &last_chunk {
+                Some((at, bytes)) if *at == offset => bytes.clone(),
+                _ => {
+                    let bytes = match checked_last_chunk(job, offset, len, sent_hash).await {
+                        Ok(b) => b,
+                        Err(e @ FileError::SourceChanged { .. }) => {
+                            // That content can never complete: forget the upload.
+                            delete_row(storage, job).await?;
+                            return Err(e);
+                        }
+                        Err(e) => return Err(e),
+                    };
+                    last_chunk = Some((offset, bytes.clone()));
+                    bytes
+                }
+            };
+            ChunkSource::Memory(bytes)
+        } else {
+            let tap = sent_hash.as_ref().filter(|h| h.upto == offset).map(|h| {
+                Arc::new(Mutex::new(Tap {
+                    hasher: h.hasher.clone(),
+                    bytes: 0,
+                }))
             });
-        }
-        match patch(storage, job, &tracked.url, tracked.confirmed, len).await {
-            Ok(Patched::Offset(offset)) => {
+            ChunkSource::File { tap }
+        };
+        let tap = match &source {
+            ChunkSource::File { tap } => tap.clone(),
+            ChunkSource::Memory(_) => None,
+        };
+        match patch(storage, job, &tracked.url, offset, len, &source).await {
+            Ok(Patched::Offset(new_offset)) => {
                 failures = 0;
-                tracked.confirmed = offset;
-                save_offset(storage, job, offset).await?;
-                meter.report(transfer, offset);
+                // The running hash moves on only over a chunk sent whole and confirmed.
+                *sent_hash = match tap {
+                    Some(tap) if new_offset == offset + len => {
+                        let tap = tap.lock().unwrap_or_else(|e| e.into_inner());
+                        (tap.bytes == len).then(|| SentHash {
+                            upto: new_offset,
+                            hasher: tap.hasher.clone(),
+                        })
+                    }
+                    _ => None,
+                };
+                tracked.confirmed = new_offset;
+                if saved.1.elapsed() >= SAVE_EVERY {
+                    save_offset(storage, job, new_offset).await?;
+                    *saved = (new_offset, Instant::now());
+                }
+                meter.report(transfer, new_offset);
             }
             Ok(Patched::Conflict) => {
                 failures += 1;
                 match head(storage, job, &tracked.url).await? {
                     Some(offset) => tracked.confirmed = offset,
                     None => {
-                        restart(storage, job, &mut tracked, &mut restarts).await?;
+                        restart(storage, job, tracked, restarts).await?;
                     }
                 }
             }
             Ok(Patched::Gone) => {
-                restart(storage, job, &mut tracked, &mut restarts).await?;
+                restart(storage, job, tracked, restarts).await?;
             }
             Err(e @ FileError::Network { .. }) => {
                 failures += 1;
@@ -120,7 +238,7 @@ pub(crate) async fn upload(
                 transfer.check_cancel()?;
                 match head(storage, job, &tracked.url).await {
                     Ok(Some(offset)) => tracked.confirmed = offset,
-                    Ok(None) => restart(storage, job, &mut tracked, &mut restarts).await?,
+                    Ok(None) => restart(storage, job, tracked, restarts).await?,
                     // Still unreachable: the next PATCH will tell (and count).
                     Err(FileError::Network { .. }) => {}
                     Err(e) => return Err(e),
@@ -134,13 +252,44 @@ pub(crate) async fn upload(
             });
         }
     }
-    // The server has every byte; the source must still be what was hashed.
-    let end_check = job.facts.still_matches(job.src);
-    delete_row(storage, job).await?;
-    end_check.inspect_err(|_| {
-        tracing::warn!(bucket = job.bucket, "source changed after the last chunk");
-    })?;
-    Ok(resumed_from)
+    Ok(())
+}
+
+/// Reads the last chunk and checks that the whole content still has the SHA-256 the upload
+/// began with: from the running hash of what was sent when there is one, else by hashing the
+/// file again. A mismatch forgets the upload.
+async fn checked_last_chunk(
+    job: &Job<'_>,
+    offset: u64,
+    len: u64,
+    sent_hash: &Option<SentHash>,
+) -> Result<bytes::Bytes, FileError> {
+    let path = job.src.to_owned();
+    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, FileError> {
+        let mut f = std::fs::File::open(&path).map_err(|e| super::source_error(&path, e))?;
+        f.seek(SeekFrom::Start(offset))
+            .map_err(|e| super::source_error(&path, e))?;
+        let mut buf = vec![0u8; len as usize];
+        f.read_exact(&mut buf)
+            .map_err(|e| super::source_error(&path, e))?;
+        Ok(buf)
+    })
+    .await
+    .map_err(|e| FileError::Tracking(format!("reading task failed: {e}")))??;
+    let digest = match sent_hash.as_ref().filter(|h| h.upto == offset) {
+        Some(h) => {
+            let mut hasher = h.hasher.clone();
+            hasher.update(&bytes);
+            super::hex(&hasher.finalize())
+        }
+        None => hash_file(job.src).await?,
+    };
+    if digest != job.sha256 {
+        return Err(FileError::SourceChanged {
+            path: job.src.to_owned(),
+        });
+    }
+    Ok(bytes::Bytes::from(bytes))
 }
 
 async fn restart(
@@ -257,10 +406,23 @@ async fn patch(
     url: &str,
     offset: u64,
     len: u64,
+    source: &ChunkSource,
 ) -> Result<Patched, FileError> {
     let reply = storage
         .send_authed(|_| {
-            let body = chunk_body(job.src, offset, len)?;
+            let body = match source {
+                ChunkSource::File { tap } => {
+                    if let Some(tap) = tap {
+                        // A resend after a token refresh starts the chunk's hash over.
+                        let mut t = tap.lock().unwrap_or_else(|e| e.into_inner());
+                        if t.bytes != 0 {
+                            t.bytes = u64::MAX;
+                        }
+                    }
+                    chunk_body(job.src, offset, len, tap.clone())?
+                }
+                ChunkSource::Memory(bytes) => reqwest::Body::from(bytes.clone()),
+            };
             let mut req = storage
                 .http
                 .patch(url)
@@ -287,33 +449,46 @@ async fn patch(
 }
 
 /// A request body reading `len` bytes of `path` from `offset`, a block at a time.
-fn chunk_body(path: &Path, offset: u64, len: u64) -> Result<reqwest::Body, FileError> {
+fn chunk_body(
+    path: &Path,
+    offset: u64,
+    len: u64,
+    tap: Option<Arc<Mutex<Tap>>>,
+) -> Result<reqwest::Body, FileError> {
     let mut file = std::fs::File::open(path).map_err(|e| super::source_error(path, e))?;
     file.seek(SeekFrom::Start(offset))
         .map_err(|e| super::source_error(path, e))?;
     let file = tokio::fs::File::from_std(file);
-    let stream = futures_util::stream::unfold((file, len), |(mut file, left)| async move {
-        use tokio::io::AsyncReadExt;
-        if left == 0 {
-            return None;
-        }
-        let want = (left as usize).min(READ_BLOCK);
-        let mut buf = vec![0u8; want];
-        match file.read(&mut buf).await {
-            Ok(0) => Some((
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "the file got shorter while uploading",
-                )),
-                (file, 0),
-            )),
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok(bytes::Bytes::from(buf)), (file, left - n as u64)))
+    let stream =
+        futures_util::stream::unfold((file, len, tap), |(mut file, left, tap)| async move {
+            use tokio::io::AsyncReadExt;
+            if left == 0 {
+                return None;
             }
-            Err(e) => Some((Err(e), (file, 0))),
-        }
-    });
+            let want = (left as usize).min(READ_BLOCK);
+            let mut buf = vec![0u8; want];
+            match file.read(&mut buf).await {
+                Ok(0) => Some((
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the file got shorter while uploading",
+                    )),
+                    (file, 0, tap),
+                )),
+                Ok(n) => {
+                    buf.truncate(n);
+                    if let Some(tap) = &tap {
+                        let mut t = tap.lock().unwrap_or_else(|e| e.into_inner());
+                        if t.bytes != u64::MAX {
+                            t.hasher.update(&buf);
+                            t.bytes += n as u64;
+                        }
+                    }
+                    Some((Ok(bytes::Bytes::from(buf)), (file, left - n as u64, tap)))
+                }
+                Err(e) => Some((Err(e), (file, 0, tap))),
+            }
+        });
     Ok(reqwest::Body::wrap_stream(stream))
 }
 

@@ -1,0 +1,360 @@
+//! `salesdesk materials` as a user runs it: local mode in a temporary data directory (several
+//! files in one run, search, get, delete/restore, and every refusal with nothing recorded),
+//! and team mode against the Supabase Storage fake with a session saved in a real keyring
+//! (gnome-keyring in a private D-Bus session, as in auth_keyring.rs; skipped, saying why, when
+//! it is not installed).
+
+use std::path::{Path, PathBuf};
+use std::process::Command as StdCommand;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn salesdesk(data: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("salesdesk").unwrap();
+    cmd.env("SALESDESK_DATA_DIR", data)
+        .env_remove("RUST_LOG")
+        .env_remove("SUPABASE_URL")
+        .env_remove("SUPABASE_ANON_KEY");
+    cmd
+}
+
+fn json_of(out: &[u8]) -> Value {
+    serde_json::from_slice(out)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn list(data: &Path, args: &[&str]) -> Vec<Value> {
+    let out = salesdesk(data)
+        .args(["materials", "list", "--json"])
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    json_of(&out).as_array().unwrap().clone()
+}
+
+#[test]
+fn local_add_several_list_search_get_delete_restore() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let deck = write(dir.path(), "Objection handling.pdf", b"%PDF-1.7\nslides\n");
+    let notes = write(
+        dir.path(),
+        "call notes.txt",
+        b"Ask about the budget first.\n",
+    );
+    let out = salesdesk(&data)
+        .args(["materials", "add", "--tag", "Onboarding", "--tag", "Q3"])
+        .args(["--description", "Read before your first call", "--json"])
+        .arg(&deck)
+        .arg(&notes)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let added = json_of(&out);
+    assert_eq!(added.as_array().unwrap().len(), 2);
+    assert!(added.as_array().unwrap().iter().all(|a| a["ok"] == true));
+    assert_eq!(added[0]["material"]["title"], "Objection handling");
+    assert_eq!(added[0]["material"]["mime_type"], "application/pdf");
+
+    let all = list(&data, &[]);
+    assert_eq!(all.len(), 2);
+    assert!(all.iter().all(|e| e["file_state"] == "stored"));
+    let found = list(&data, &["--search", "OBJECTION"]);
+    assert_eq!(found.len(), 1);
+    assert_eq!(list(&data, &["--tag", "q3"]).len(), 2);
+    assert_eq!(list(&data, &["--type", "document"]).len(), 1);
+    let id = found[0]["material"]["id"].as_str().unwrap().to_owned();
+
+    let dest = dir.path().join("copy.pdf");
+    salesdesk(&data)
+        .args(["materials", "get", &id, "-o"])
+        .arg(&dest)
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(&dest).unwrap(), std::fs::read(&deck).unwrap());
+    // Without -o: its file name, in the current folder.
+    salesdesk(&data)
+        .current_dir(dir.path())
+        .args(["materials", "get", &id])
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(dir.path().join("Objection_handling.pdf")).unwrap(),
+        std::fs::read(&deck).unwrap()
+    );
+
+    salesdesk(&data)
+        .args(["materials", "delete", &id])
+        .assert()
+        .success();
+    assert_eq!(list(&data, &[]).len(), 1);
+    assert_eq!(list(&data, &["--deleted"]).len(), 1);
+    salesdesk(&data)
+        .args(["materials", "restore", &id])
+        .assert()
+        .success();
+    assert_eq!(list(&data, &[]).len(), 2);
+}
+
+#[test]
+fn local_refusals_say_why_and_record_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let png = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+    let cases: Vec<(PathBuf, &str)> = vec![
+        (write(dir.path(), "empty.pdf", b""), "is empty"),
+        (
+            write(dir.path(), "deck.pdf", &png),
+            "does not contain what its extension says",
+        ),
+        (write(dir.path(), "CON.txt", b"x"), "cannot be used"),
+        (write(dir.path(), "bell\u{7}.txt", b"x"), "cannot be used"),
+        (write(dir.path(), "trailing.", b"x"), "cannot be used"),
+        (write(dir.path(), "..pdf", b"%PDF-1.7"), "cannot be used"),
+        (dir.path().join("missing.pdf"), "missing.pdf"),
+    ];
+    for (file, expected) in &cases {
+        let out = salesdesk(&data)
+            .args(["materials", "add"])
+            .arg(file)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{file:?}: {stderr}");
+        assert!(stderr.contains(expected), "{file:?}: {stderr}");
+    }
+    // Bad metadata is refused before any file is looked at.
+    let ok = write(dir.path(), "ok.txt", b"fine");
+    for (args, expected) in [
+        (vec!["--title", "   "], "needs a title"),
+        (vec!["--tag", ""], "tag cannot be empty"),
+        (vec!["--title", &"t".repeat(501)], "keep it to 500"),
+    ] {
+        let out = salesdesk(&data)
+            .args(["materials", "add"])
+            .args(&args)
+            .arg(&ok)
+            .assert()
+            .code(1)
+            .get_output()
+            .clone();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    let out = salesdesk(&data)
+        .args(["materials", "add", "--title", "One"])
+        .arg(&ok)
+        .arg(&ok)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("one at a time"));
+    assert!(list(&data, &[]).is_empty());
+    salesdesk(&data)
+        .args(["materials", "resume", "--json"])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("[]"));
+    // A mixed batch: the good file is added, the bad one reported, exit 1.
+    let out = salesdesk(&data)
+        .args(["materials", "add"])
+        .arg(&ok)
+        .arg(&cases[0].0)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("added"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 of 2"));
+    assert_eq!(list(&data, &[]).len(), 1);
+    salesdesk(&data)
+        .args(["materials", "get", "not-an-id"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("not a valid material id"));
+    salesdesk(&data)
+        .args(["materials", "get", "0192f0c1-7d3e-7a4b-9c1d-2e3f4a5b6c7d"])
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("no training material"));
+}
+
+const CHILD_ENV: &str = "SALESDESK_MATERIALS_CLI_CHILD";
+const TEAM_TEST: &str = "team_mode_uploads_to_storage_with_the_saved_session";
+const SECRET: &str = "materials-cli-storage-jwt-secret-32-chars";
+
+fn on_path(bin: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(bin).is_file()))
+        .unwrap_or(false)
+}
+
+#[test]
+fn team_mode_uploads_to_storage_with_the_saved_session() {
+    if std::env::var(CHILD_ENV).is_ok() {
+        return team_child();
+    }
+    if !on_path("gnome-keyring-daemon") || !on_path("dbus-run-session") {
+        println!("SKIPPED: gnome-keyring-daemon or dbus-run-session is not installed");
+        return;
+    }
+    let home = tempfile::tempdir().expect("temp home");
+    let exe = std::env::current_exe().expect("test binary");
+    let script = format!(
+        "echo -n salesdesk-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
+         exec \"$0\" --exact {TEAM_TEST} --nocapture --test-threads=1"
+    );
+    let out = StdCommand::new("dbus-run-session")
+        .args(["--", "sh", "-c", &script])
+        .arg(exe)
+        .env(CHILD_ENV, "1")
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_CACHE_HOME", home.path().join("cache"))
+        .output()
+        .expect("run the test binary again");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("materials cli team child ok"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn team_child() {
+    use salesdesk_core::auth::{Session, SessionStore, SessionUser};
+    use salesdesk_core::secrets::SecretString;
+    use salesdesk_testkit::fakes::supabase_storage::StorageFake;
+    use salesdesk_testkit::supabase::{Claims, mint_token, unix_now};
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let fake = StorageFake::start(SECRET).await;
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let deck = write(dir.path(), "Team deck.pdf", &{
+            let mut b = b"%PDF-1.7\n".to_vec();
+            b.extend((0..7 * 1024 * 1024u32).map(|i| (i % 251) as u8));
+            b
+        });
+        let run = |args: Vec<String>| {
+            let data = data.clone();
+            let origin = fake.origin();
+            tokio::task::spawn_blocking(move || {
+                Command::cargo_bin("salesdesk")
+                    .unwrap()
+                    .env("SALESDESK_DATA_DIR", &data)
+                    .env("SUPABASE_URL", origin)
+                    .env("SUPABASE_ANON_KEY", "test-anon-key-not-real")
+                    .env("NO_PROXY", "127.0.0.1")
+                    .args(args)
+                    .output()
+                    .unwrap()
+            })
+        };
+        let add = || {
+            vec![
+                "materials".to_string(),
+                "add".into(),
+                "--json".into(),
+                deck.display().to_string(),
+            ]
+        };
+
+        // Not signed in: a clear error, nothing recorded.
+        let out = run(add()).await.unwrap();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("salesdesk auth signin"));
+
+        // A session as `salesdesk auth signin` saves it, for a user the fake treats as admin.
+        let user = uuid::Uuid::new_v4();
+        let mut claims = Claims::for_session(user, uuid::Uuid::new_v4(), "admin@example.com");
+        claims.exp = unix_now() + 3600;
+        let session = Session {
+            access_token: SecretString::new(mint_token(SECRET, &claims)),
+            refresh_token: SecretString::new("test-refresh-token-not-real"),
+            expires_at: chrono::Utc::now() + chrono::Duration::hours(1),
+            user: SessionUser {
+                id: user.to_string(),
+                email: Some("admin@example.com".into()),
+                role: Some("authenticated".into()),
+                email_confirmed_at: None,
+            },
+        };
+        SessionStore::keyring().save(&session).await.expect("save");
+
+        // A rep (not admin in the bucket's policy) is refused; nothing recorded.
+        let out = run(add()).await.unwrap();
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let result = json_of(&out.stdout);
+        assert_eq!(result[0]["ok"], false);
+        assert!(
+            result[0]["error"]
+                .as_str()
+                .unwrap()
+                .contains("role does not allow"),
+            "{result}"
+        );
+
+        fake.add_admin(&user.to_string());
+        let out = run(add()).await.unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let result = json_of(&out.stdout);
+        let m = &result[0]["material"];
+        let key = m["file_path"].as_str().unwrap();
+        assert!(key.starts_with(m["id"].as_str().unwrap()));
+        assert!(key.ends_with("/Team_deck.pdf"));
+        let (size, _) = fake
+            .object_digest("training-materials", key)
+            .expect("object stored");
+        assert_eq!(size, std::fs::metadata(&deck).unwrap().len());
+        // Over 6 MB: the resumable path.
+        assert!(fake.count("PATCH", "/upload/resumable") >= 2);
+        // Nothing secret on the terminal.
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!all.contains(session.access_token.expose()));
+
+        let id = m["id"].as_str().unwrap().to_owned();
+        let dest = dir.path().join("back.pdf");
+        let out = run(vec![
+            "materials".into(),
+            "get".into(),
+            id,
+            "-o".into(),
+            dest.display().to_string(),
+        ])
+        .await
+        .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(std::fs::read(&dest).unwrap(), std::fs::read(&deck).unwrap());
+
+        let out = run(vec!["materials".into(), "list".into(), "--json".into()])
+            .await
+            .unwrap();
+        let listed = json_of(&out.stdout);
+        assert_eq!(listed.as_array().unwrap().len(), 1);
+        assert_eq!(listed[0]["file_state"], "cached");
+        println!("materials cli team child ok");
+    });
+}

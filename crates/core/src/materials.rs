@@ -1,0 +1,860 @@
+//! The training-materials library: adds files with their metadata (the file is stored first;
+//! the synced row is written only once the file is safe), fetches them back, says where each
+//! material's file is, and keeps pinned materials available offline.
+//!
+//! Local mode keeps files in the data directory's content-addressed store; team mode uploads
+//! them to the `training-materials` bucket under `{material id}/{sha256}/{slug of the name}`
+//! and caches what is opened or pinned. A material being added lives in the local-only
+//! `material_uploads` table until its file is stored, so a crash, a cut or a cancel never
+//! leaves a row without a file, nor loses the upload (see [`MaterialLibrary::resume_pending`]).
+//! Left out: hard deletion of files (a deleted material keeps its file so a restore is whole).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row as _;
+use uuid::Uuid;
+
+use crate::data::local::LocalStore;
+use crate::data::materials::{
+    self as meta_rows, Material, MaterialFile, MaterialKind, MaterialMeta, MaterialQuery,
+    MaterialUpdate, check_meta,
+};
+use crate::error::{CoreError, Result};
+use crate::files::names::key_slug;
+use crate::files::{
+    BucketStore, CachedStore, FileError, FileStore, LocalFileStore, SupabaseStorage, Transfer,
+    hash_file, preflight,
+};
+use crate::time::now_rfc3339;
+
+/// The Storage bucket of training materials (created by the remote migrations).
+pub const BUCKET: &str = "training-materials";
+
+/// Default size of the local cache of team files.
+pub const DEFAULT_CACHE_BUDGET: u64 = 2 * 1024 * 1024 * 1024;
+
+/// Team-mode file storage: the Storage client and the local cache's budget.
+#[derive(Debug, Clone)]
+pub struct TeamFiles {
+    pub storage: SupabaseStorage,
+    pub cache_budget: u64,
+}
+
+/// Where a material's file is, as the library shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum FileState {
+    /// Local mode: in this device's file store.
+    Stored,
+    /// Team mode: in the team's storage, not on this device (opening it downloads it).
+    Synced,
+    /// Team mode: in the team's storage and cached on this device (opens offline).
+    Cached,
+    /// The recorded file is not where it should be (local mode) or no file is recorded.
+    Missing,
+}
+
+/// A material with its file's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
+pub struct MaterialEntry {
+    pub material: Material,
+    /// A file name to save or open the file under (from the stored name, else the title).
+    pub file_name: String,
+    pub file_state: FileState,
+    /// Kept available offline.
+    pub pinned: bool,
+}
+
+/// A local copy of a material's file for the app to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
+pub struct MaterialPreview {
+    pub path: String,
+    pub mime: String,
+    pub kind: MaterialKind,
+}
+
+/// Where an addition stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum UploadState {
+    /// Waiting for its turn (or for the next start, if the app closed first).
+    Queued,
+    /// Being stored now, or interrupted mid-way (a crash): resumes at the next start.
+    Uploading,
+    /// Stopped with a reason (cancelled, offline, signed out): retry or discard it.
+    Failed,
+}
+
+/// A material whose file is not stored yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
+pub struct PendingMaterial {
+    /// The id the material will have.
+    pub id: String,
+    pub title: String,
+    pub file_name: String,
+    pub file_size: u64,
+    /// Bytes the server has confirmed so far (team mode resumable uploads), else 0.
+    pub uploaded: u64,
+    pub state: UploadState,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+    pub created_at: String,
+}
+
+/// The outcome of resuming one interrupted addition.
+#[derive(Debug)]
+pub struct Resumed {
+    pub id: String,
+    pub result: Result<Material>,
+}
+
+enum Files {
+    Local(LocalFileStore),
+    Team(Box<TeamStores>),
+}
+
+struct TeamStores {
+    storage: SupabaseStorage,
+    cache: CachedStore<BucketStore>,
+    budget: u64,
+}
+
+/// The library over one local store, in local or team mode.
+pub struct MaterialLibrary {
+    store: LocalStore,
+    files: Files,
+}
+
+impl MaterialLibrary {
+    /// Local mode: files under `files_root` (normally `<data dir>/files`).
+    pub fn local(store: LocalStore, files_root: impl Into<PathBuf>) -> Self {
+        Self {
+            store,
+            files: Files::Local(LocalFileStore::new(files_root)),
+        }
+    }
+
+    /// Team mode: files in the team's bucket, cached under `cache_root`.
+    pub fn team(store: LocalStore, team: TeamFiles, cache_root: impl Into<PathBuf>) -> Self {
+        let bucket = BucketStore::new(team.storage.clone(), BUCKET, "");
+        Self {
+            store,
+            files: Files::Team(Box::new(TeamStores {
+                storage: team.storage,
+                cache: CachedStore::new(bucket, cache_root, team.cache_budget),
+                budget: team.cache_budget,
+            })),
+        }
+    }
+
+    pub fn is_team(&self) -> bool {
+        matches!(self.files, Files::Team(_))
+    }
+
+    /// Checks a file and its metadata and queues it. Nothing is recorded when a check fails:
+    /// a hostile or unusable name, content that does not match the extension, an empty file,
+    /// a file over the bucket's limit (team mode), bad metadata. An empty title becomes the
+    /// file's name without its extension.
+    pub async fn queue(&self, src: &Path, meta: &MaterialMeta) -> Result<PendingMaterial> {
+        // The name first: a title is derived from it.
+        let name = crate::files::names::check_file_name(&file_name_of(src)?)?;
+        let mut meta = meta.clone();
+        if meta.title.trim().is_empty() {
+            meta.title = title_from_name(&name);
+        }
+        let checked = check_meta(&meta)?;
+        let (name, mime, facts) = preflight(src, &name, None)?;
+        if let Files::Team(team) = &self.files {
+            team.storage
+                .check_limits(BUCKET, &name, facts.size, &mime)?;
+        }
+        let src = std::path::absolute(src).map_err(|e| FileError::io(src, e))?;
+        let id = Uuid::now_v7().to_string();
+        let now = now_rfc3339();
+        let meta_json = serde_json::json!({
+            "title": checked.title,
+            "description": checked.description,
+            "tags": checked.tags,
+        });
+        let mut tx = self.store.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO material_uploads (id, source_path, file_name, file_size, meta, \
+             object_path, state, error, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, NULL, 'queued', NULL, ?, ?)",
+        )
+        .bind(&id)
+        .bind(src.to_string_lossy().as_ref())
+        .bind(&name)
+        .bind(i64::try_from(facts.size).unwrap_or(i64::MAX))
+        .bind(meta_json.to_string())
+        .bind(&now)
+        .bind(&now)
+        .execute(tx.conn())
+        .await
+        .map_err(|e| tx.err(e))?;
+        tx.commit().await?;
+        self.pending_one(&id).await
+    }
+
+    /// Stores a queued material's file, then writes its synced row (and forgets the queue
+    /// entry) in one transaction. On failure the entry stays with the reason, except when the
+    /// input itself is refused (it changed, vanished, or the role may not upload): then the
+    /// entry is dropped, as nothing can make it succeed.
+    pub async fn upload(&self, id: &str, transfer: &Transfer) -> Result<Material> {
+        let job = self.job(id).await?;
+        self.set_state(id, UploadState::Uploading, None).await?;
+        match self.store_file(&job, transfer).await {
+            Ok(file) => {
+                let mut tx = self.store.begin_write().await?;
+                let uuid = meta_rows::parse_id(id)?;
+                let material =
+                    meta_rows::insert_with_id(&mut tx, uuid, &job.meta, Some(&file)).await?;
+                sqlx::query("DELETE FROM material_uploads WHERE id = ?")
+                    .bind(id)
+                    .execute(tx.conn())
+                    .await
+                    .map_err(|e| tx.err(e))?;
+                tx.commit().await?;
+                Ok(material)
+            }
+            Err(e) => {
+                let kind = e.kind();
+                if matches!(
+                    kind,
+                    crate::ErrorKind::InvalidInput | crate::ErrorKind::Forbidden
+                ) {
+                    self.discard(id).await?;
+                } else {
+                    self.set_state(id, UploadState::Failed, Some(&e.to_string()))
+                        .await?;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// [`Self::queue`] then [`Self::upload`].
+    pub async fn add(
+        &self,
+        src: &Path,
+        meta: &MaterialMeta,
+        transfer: &Transfer,
+    ) -> Result<Material> {
+        let pending = self.queue(src, meta).await?;
+        self.upload(&pending.id, transfer).await
+    }
+
+    /// Drops a pending addition (and its resumable-upload record). The source file is untouched.
+    pub async fn discard(&self, id: &str) -> Result<()> {
+        let mut tx = self.store.begin_write().await?;
+        let object: Option<Option<String>> =
+            sqlx::query_scalar("SELECT object_path FROM material_uploads WHERE id = ?")
+                .bind(id)
+                .fetch_optional(tx.conn())
+                .await
+                .map_err(|e| tx.err(e))?;
+        let Some(object) = object else {
+            return Err(CoreError::MaterialNotFound { id: id.to_owned() });
+        };
+        if let Some(object) = object {
+            sqlx::query("DELETE FROM file_uploads WHERE bucket = ? AND object_path = ?")
+                .bind(BUCKET)
+                .bind(object)
+                .execute(tx.conn())
+                .await
+                .map_err(|e| tx.err(e))?;
+        }
+        sqlx::query("DELETE FROM material_uploads WHERE id = ?")
+            .bind(id)
+            .execute(tx.conn())
+            .await
+            .map_err(|e| tx.err(e))?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Resumes the additions interrupted by an exit or a crash (queued or uploading), oldest
+    /// first; failed ones wait for an explicit [`Self::upload`] (retry). `transfer_for` gives
+    /// each its progress and cancel handle.
+    pub async fn resume_pending(
+        &self,
+        transfer_for: impl Fn(&PendingMaterial) -> Transfer,
+    ) -> Result<Vec<Resumed>> {
+        let mut out = Vec::new();
+        for p in self.pending().await? {
+            if p.state == UploadState::Failed {
+                continue;
+            }
+            let transfer = transfer_for(&p);
+            let result = self.upload(&p.id, &transfer).await;
+            out.push(Resumed { id: p.id, result });
+        }
+        Ok(out)
+    }
+
+    /// Additions not finished yet, oldest first.
+    pub async fn pending(&self) -> Result<Vec<PendingMaterial>> {
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM material_uploads ORDER BY created_at, id")
+                .fetch_all(self.store.pool())
+                .await
+                .map_err(|e| self.store.err(e))?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.pending_one(&id).await?);
+        }
+        Ok(out)
+    }
+
+    async fn pending_one(&self, id: &str) -> Result<PendingMaterial> {
+        let row = sqlx::query(
+            "SELECT u.id, u.file_name, u.file_size, u.meta, u.state, u.error, u.created_at, \
+             COALESCE(f.confirmed, 0) AS confirmed \
+             FROM material_uploads u LEFT JOIN file_uploads f \
+             ON f.bucket = ? AND f.object_path = u.object_path WHERE u.id = ?",
+        )
+        .bind(BUCKET)
+        .bind(id)
+        .fetch_optional(self.store.pool())
+        .await
+        .map_err(|e| self.store.err(e))?
+        .ok_or_else(|| CoreError::MaterialNotFound { id: id.to_owned() })?;
+        let meta: MaterialMeta = serde_json::from_str(row.get::<&str, _>("meta"))
+            .map_err(|e| CoreError::Store(format!("pending material {id} is unreadable: {e}")))?;
+        let state = match row.get::<&str, _>("state") {
+            "queued" => UploadState::Queued,
+            "uploading" => UploadState::Uploading,
+            _ => UploadState::Failed,
+        };
+        Ok(PendingMaterial {
+            id: row.get("id"),
+            title: meta.title,
+            file_name: row.get("file_name"),
+            file_size: u64::try_from(row.get::<i64, _>("file_size")).unwrap_or(0),
+            uploaded: u64::try_from(row.get::<i64, _>("confirmed")).unwrap_or(0),
+            state,
+            error: row.get("error"),
+            created_at: row.get("created_at"),
+        })
+    }
+
+    async fn job(&self, id: &str) -> Result<Job> {
+        let row =
+            sqlx::query("SELECT source_path, file_name, meta FROM material_uploads WHERE id = ?")
+                .bind(id)
+                .fetch_optional(self.store.pool())
+                .await
+                .map_err(|e| self.store.err(e))?
+                .ok_or_else(|| CoreError::MaterialNotFound { id: id.to_owned() })?;
+        let meta: MaterialMeta = serde_json::from_str(row.get::<&str, _>("meta"))
+            .map_err(|e| CoreError::Store(format!("pending material {id} is unreadable: {e}")))?;
+        Ok(Job {
+            id: id.to_owned(),
+            src: PathBuf::from(row.get::<String, _>("source_path")),
+            name: row.get("file_name"),
+            meta,
+        })
+    }
+
+    async fn set_state(&self, id: &str, state: UploadState, error: Option<&str>) -> Result<()> {
+        let state = match state {
+            UploadState::Queued => "queued",
+            UploadState::Uploading => "uploading",
+            UploadState::Failed => "failed",
+        };
+        let mut tx = self.store.begin_write().await?;
+        sqlx::query(
+            "UPDATE material_uploads SET state = ?, error = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(state)
+        .bind(error)
+        .bind(now_rfc3339())
+        .bind(id)
+        .execute(tx.conn())
+        .await
+        .map_err(|e| tx.err(e))?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn store_file(&self, job: &Job, transfer: &Transfer) -> Result<MaterialFile> {
+        match &self.files {
+            Files::Local(files) => {
+                let stored = files.put(&job.src, &job.name, None, transfer).await?;
+                Ok(MaterialFile {
+                    path: stored.key,
+                    size: stored.size,
+                    sha256: stored.sha256,
+                    mime: stored.mime,
+                })
+            }
+            Files::Team(team) => {
+                let TeamStores {
+                    storage,
+                    cache,
+                    budget,
+                } = team.as_ref();
+                let (name, mime, facts) = preflight(&job.src, &job.name, None)?;
+                storage.check_limits(BUCKET, &name, facts.size, &mime)?;
+                let sha256 = hash_file(&job.src).await?;
+                facts.still_matches(&job.src)?;
+                let size = facts.size;
+                let key = format!("{}/{}/{}", job.id, sha256, key_slug(&name));
+                // Recorded before the first byte, so the library can show the confirmed
+                // offset of this material's resumable upload.
+                sqlx::query("UPDATE material_uploads SET object_path = ? WHERE id = ?")
+                    .bind(&key)
+                    .bind(&job.id)
+                    .execute(self.store.pool())
+                    .await
+                    .map_err(|e| self.store.err(e))?;
+                let uploaded = storage
+                    .upload_checked(
+                        BUCKET,
+                        &key,
+                        &job.src,
+                        &mime,
+                        false,
+                        facts,
+                        sha256.clone(),
+                        transfer,
+                    )
+                    .await;
+                match uploaded {
+                    // The key names the content: an existing object there is this file.
+                    Ok(_) | Err(FileError::Exists { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                // The uploader is likely to open it next; too big for the cache, skip it.
+                if size <= *budget / 4 {
+                    // Pins first: keeping this copy may evict others, never a pinned one.
+                    self.load_pins_into(cache).await?;
+                    cache.remember(&job.src).await;
+                }
+                Ok(MaterialFile {
+                    path: key,
+                    size,
+                    sha256,
+                    mime,
+                })
+            }
+        }
+    }
+
+    /// The library, newest first, with each file's state and pin.
+    pub async fn list(&self, query: &MaterialQuery) -> Result<Vec<MaterialEntry>> {
+        let pins = self.pins().await?;
+        let materials = meta_rows::list(&self.store, query).await?;
+        Ok(materials
+            .into_iter()
+            .map(|m| MaterialEntry {
+                file_name: file_name_for(&m),
+                file_state: self.file_state(&m),
+                pinned: pins.iter().any(|p| p == &m.id),
+                material: m,
+            })
+            .collect())
+    }
+
+    pub async fn get(&self, id: &str) -> Result<MaterialEntry> {
+        let m = meta_rows::get(&self.store, id).await?;
+        let pinned = self.pins().await?.contains(&m.id);
+        Ok(MaterialEntry {
+            file_name: file_name_for(&m),
+            file_state: self.file_state(&m),
+            pinned,
+            material: m,
+        })
+    }
+
+    fn file_state(&self, m: &Material) -> FileState {
+        let Some(key) = m.file_path.as_deref() else {
+            return FileState::Missing;
+        };
+        match &self.files {
+            Files::Local(files) => match files.object_path(key) {
+                Some(p) if p.is_file() => FileState::Stored,
+                _ => FileState::Missing,
+            },
+            Files::Team(team) => {
+                if team.cache.is_cached(key) {
+                    FileState::Cached
+                } else {
+                    FileState::Synced
+                }
+            }
+        }
+    }
+
+    /// Writes a material's file to `dest` (verified against its SHA-256; atomically).
+    pub async fn get_file(&self, id: &str, dest: &Path, transfer: &Transfer) -> Result<u64> {
+        let m = meta_rows::get(&self.store, id).await?;
+        let key = m.file_path.ok_or_else(|| {
+            CoreError::InvalidInput(format!("the material {id} has no file attached"))
+        })?;
+        let size = match &self.files {
+            Files::Local(files) => files.get(&key, dest, transfer).await?,
+            Files::Team(team) => {
+                self.load_pins_into(&team.cache).await?;
+                team.cache.get(&key, dest, transfer).await?
+            }
+        };
+        Ok(size)
+    }
+
+    /// A verified copy of a previewable material (image, video, audio) in `dir`, named
+    /// `{id}.{ext}` so that whatever serves it can tell its type; reused while it matches.
+    pub async fn preview_copy(&self, id: &str, dir: &Path) -> Result<MaterialPreview> {
+        let m = meta_rows::get(&self.store, id).await?;
+        let mime = m.mime_type.clone().unwrap_or_default();
+        if !matches!(
+            m.kind,
+            MaterialKind::Image | MaterialKind::Video | MaterialKind::Audio
+        ) {
+            return Err(CoreError::InvalidInput(format!(
+                "“{}” cannot be previewed in the app; save it and open it with another app",
+                m.title
+            )));
+        }
+        let ext = crate::files::sniff::extension_for_mime(&mime).unwrap_or("bin");
+        std::fs::create_dir_all(dir).map_err(|e| FileError::io(dir, e))?;
+        let dest = dir.join(format!("{}.{ext}", m.id));
+        let fresh = std::fs::metadata(&dest)
+            .map(|meta| Some(meta.len()) == m.file_size)
+            .unwrap_or(false);
+        if !fresh {
+            self.get_file(&m.id, &dest, &Transfer::default()).await?;
+        }
+        Ok(MaterialPreview {
+            path: dest.display().to_string(),
+            mime,
+            kind: m.kind,
+        })
+    }
+
+    async fn load_pins_into(&self, cache: &CachedStore<BucketStore>) -> Result<()> {
+        let digests: Vec<String> = sqlx::query_scalar(
+            "SELECT m.file_sha256 FROM material_pins p JOIN training_materials m \
+             ON m.id = p.material_id WHERE m.file_sha256 IS NOT NULL",
+        )
+        .fetch_all(self.store.pool())
+        .await
+        .map_err(|e| self.store.err(e))?;
+        cache.set_pinned(digests);
+        Ok(())
+    }
+
+    async fn pins(&self) -> Result<Vec<String>> {
+        sqlx::query_scalar("SELECT material_id FROM material_pins")
+            .fetch_all(self.store.pool())
+            .await
+            .map_err(|e| self.store.err(e))
+    }
+
+    /// Keeps a material available offline: in team mode its file is downloaded into the cache
+    /// now and never evicted while pinned. (Local mode files are always on the device.)
+    pub async fn pin(&self, id: &str, transfer: &Transfer) -> Result<()> {
+        let m = meta_rows::get(&self.store, id).await?;
+        sqlx::query("INSERT OR REPLACE INTO material_pins (material_id, pinned_at) VALUES (?, ?)")
+            .bind(&m.id)
+            .bind(now_rfc3339())
+            .execute(self.store.pool())
+            .await
+            .map_err(|e| self.store.err(e))?;
+        if let (Files::Team(team), Some(key)) = (&self.files, m.file_path.as_deref()) {
+            self.load_pins_into(&team.cache).await?;
+            if let Err(e) = team.cache.fetch(key, transfer).await {
+                // A pin whose file could not be fetched is no pin: undo it, say why.
+                self.unpin(&m.id).await?;
+                return Err(e.into());
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn unpin(&self, id: &str) -> Result<()> {
+        let uuid = meta_rows::parse_id(id)?.to_string();
+        sqlx::query("DELETE FROM material_pins WHERE material_id = ?")
+            .bind(uuid)
+            .execute(self.store.pool())
+            .await
+            .map_err(|e| self.store.err(e))?;
+        Ok(())
+    }
+
+    pub async fn update(&self, id: &str, change: &MaterialUpdate) -> Result<Material> {
+        let mut tx = self.store.begin_write().await?;
+        let m = meta_rows::update(&mut tx, id, change).await?;
+        tx.commit().await?;
+        Ok(m)
+    }
+
+    pub async fn delete(&self, id: &str) -> Result<()> {
+        let mut tx = self.store.begin_write().await?;
+        meta_rows::soft_delete(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn restore(&self, id: &str) -> Result<()> {
+        let mut tx = self.store.begin_write().await?;
+        meta_rows::restore(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+struct Job {
+    id: String,
+    src: PathBuf,
+    name: String,
+    meta: MaterialMeta,
+}
+
+fn file_name_of(src: &Path) -> Result<String> {
+    let name = src
+        .file_name()
+        .ok_or_else(|| CoreError::InvalidInput(format!("{} is not a file", src.display())))?;
+    name.to_str().map(str::to_owned).ok_or_else(|| {
+        CoreError::InvalidInput(format!(
+            "the file name of {} is not valid Unicode; rename the file and try again",
+            src.display()
+        ))
+    })
+}
+
+/// A name to save a material's file under: the slug kept in a team key, else the title as a
+/// slug with the extension its MIME type usually has.
+pub fn file_name_for(m: &Material) -> String {
+    if let Some((_, slug)) = m.file_path.as_deref().and_then(|k| k.rsplit_once('/')) {
+        return slug.to_owned();
+    }
+    let stem = key_slug(&m.title);
+    match m
+        .mime_type
+        .as_deref()
+        .and_then(crate::files::sniff::extension_for_mime)
+    {
+        Some(ext) if !stem.to_ascii_lowercase().ends_with(&format!(".{ext}")) => {
+            format!("{stem}.{ext}")
+        }
+        _ => stem,
+    }
+}
+
+/// A title from a file name: the name without its extension, `_`/`-` read as spaces.
+fn title_from_name(name: &str) -> String {
+    let stem = match name.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem,
+        _ => name,
+    };
+    let title: String = stem
+        .chars()
+        .map(|c| if c == '_' { ' ' } else { c })
+        .collect();
+    let title = title.trim();
+    if title.is_empty() {
+        name.to_owned()
+    } else {
+        title.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn library() -> (tempfile::TempDir, MaterialLibrary) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(&dir.path().join("s.db")).await.unwrap();
+        let lib = MaterialLibrary::local(store, dir.path().join("files"));
+        (dir, lib)
+    }
+
+    fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    #[tokio::test]
+    async fn add_get_and_state_in_local_mode() {
+        let (dir, lib) = library().await;
+        let src = write(dir.path(), "Q3_pricing.txt", b"Pricing notes for Q3\n");
+        let m = lib
+            .add(
+                &src,
+                &MaterialMeta {
+                    tags: vec!["pricing".into()],
+                    ..Default::default()
+                },
+                &Transfer::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(m.title, "Q3 pricing");
+        assert_eq!(m.file_size, Some(21));
+        assert_eq!(m.mime_type.as_deref(), Some("text/plain"));
+        assert!(lib.pending().await.unwrap().is_empty());
+        let entries = lib.list(&MaterialQuery::default()).await.unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].file_state, FileState::Stored);
+        assert_eq!(entries[0].file_name, "Q3_pricing.txt");
+        let out = dir.path().join("out.txt");
+        assert_eq!(
+            lib.get_file(&m.id, &out, &Transfer::default())
+                .await
+                .unwrap(),
+            21
+        );
+        assert_eq!(std::fs::read(&out).unwrap(), b"Pricing notes for Q3\n");
+        let err = lib
+            .preview_copy(&m.id, &dir.path().join("p"))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("cannot be previewed"), "{err}");
+        let png = write(
+            dir.path(),
+            "logo.png",
+            &[
+                0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, b'I', b'H', b'D',
+                b'R',
+            ],
+        );
+        let img = lib
+            .add(&png, &MaterialMeta::default(), &Transfer::default())
+            .await
+            .unwrap();
+        let preview = lib
+            .preview_copy(&img.id, &dir.path().join("p"))
+            .await
+            .unwrap();
+        assert!(preview.path.ends_with(&format!("{}.png", img.id)));
+        assert_eq!(
+            std::fs::read(&preview.path).unwrap(),
+            std::fs::read(&png).unwrap()
+        );
+        lib.pin(&m.id, &Transfer::default()).await.unwrap();
+        assert!(lib.get(&m.id).await.unwrap().pinned);
+        lib.unpin(&m.id).await.unwrap();
+        assert!(!lib.get(&m.id).await.unwrap().pinned);
+    }
+
+    #[tokio::test]
+    async fn refused_input_records_nothing() {
+        let (dir, lib) = library().await;
+        let png = [
+            0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d,
+        ];
+        let cases = [
+            (write(dir.path(), "empty.pdf", b""), "empty"),
+            (
+                write(dir.path(), "fake.pdf", &png),
+                "does not contain what its extension says",
+            ),
+            (write(dir.path(), "CON.txt", b"hello"), "cannot be used"),
+        ];
+        for (path, expected) in cases {
+            let err = lib
+                .add(&path, &MaterialMeta::default(), &Transfer::default())
+                .await
+                .unwrap_err();
+            assert!(err.to_string().contains(expected), "{err}");
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+        }
+        let ok = write(dir.path(), "ok.txt", b"fine");
+        let err = lib
+            .add(
+                &ok,
+                &MaterialMeta {
+                    title: "x".repeat(501),
+                    ..Default::default()
+                },
+                &Transfer::default(),
+            )
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("keep it to 500"), "{err}");
+        let missing = dir.path().join("missing.txt");
+        assert!(
+            lib.add(&missing, &MaterialMeta::default(), &Transfer::default())
+                .await
+                .is_err()
+        );
+        assert!(lib.pending().await.unwrap().is_empty());
+        assert!(
+            lib.list(&MaterialQuery::default())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn interrupted_additions_resume_and_failed_ones_wait_for_a_retry() {
+        let (dir, lib) = library().await;
+        let a = write(dir.path(), "a.txt", b"first file");
+        let b = write(dir.path(), "b.txt", b"second file");
+        // A crash after queueing: the entry is there, no material yet.
+        let queued = lib.queue(&a, &MaterialMeta::default()).await.unwrap();
+        assert_eq!(queued.state, UploadState::Queued);
+        // A cancelled one fails with a reason and keeps its entry.
+        let cancelled = lib.queue(&b, &MaterialMeta::default()).await.unwrap();
+        let transfer = Transfer::default();
+        transfer.cancel.cancel();
+        let err = lib.upload(&cancelled.id, &transfer).await.unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Cancelled);
+        let pending = lib.pending().await.unwrap();
+        assert_eq!(pending.len(), 2);
+        assert_eq!(pending[1].state, UploadState::Failed);
+        assert!(pending[1].error.as_deref().unwrap().contains("cancelled"));
+
+        let resumed = lib.resume_pending(|_| Transfer::default()).await.unwrap();
+        assert_eq!(resumed.len(), 1);
+        let m = resumed.into_iter().next().unwrap().result.unwrap();
+        assert_eq!(
+            m.id, queued.id,
+            "the material keeps the id it was queued under"
+        );
+        assert_eq!(lib.pending().await.unwrap().len(), 1);
+
+        lib.upload(&cancelled.id, &Transfer::default())
+            .await
+            .unwrap();
+        assert!(lib.pending().await.unwrap().is_empty());
+        assert_eq!(lib.list(&MaterialQuery::default()).await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_source_gone_before_upload_drops_the_entry() {
+        let (dir, lib) = library().await;
+        let a = write(dir.path(), "a.txt", b"will vanish");
+        let queued = lib.queue(&a, &MaterialMeta::default()).await.unwrap();
+        std::fs::remove_file(&a).unwrap();
+        let err = lib
+            .upload(&queued.id, &Transfer::default())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{err}");
+        assert!(lib.pending().await.unwrap().is_empty());
+        assert!(
+            lib.list(&MaterialQuery::default())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn titles_from_names() {
+        assert_eq!(title_from_name("Q3_pricing deck.pdf"), "Q3 pricing deck");
+        assert_eq!(title_from_name(".hidden"), ".hidden");
+        assert_eq!(title_from_name("notes"), "notes");
+    }
+}

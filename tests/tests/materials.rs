@@ -1,0 +1,324 @@
+//! The training-materials library in team mode against the Supabase Storage fake: an admin's
+//! large file goes up by resumable upload under `{id}/{sha256}/{slug}` and only then is
+//! recorded; a cancelled addition keeps its server offset and resumes from it on retry; an
+//! addition interrupted by an exit resumes at the next start; a rep is refused and nothing is
+//! recorded; an oversized file is refused before any request; pinned files stay in a cache
+//! too small to hold them otherwise.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use salesdesk_core::data::materials::{MaterialMeta, MaterialQuery};
+use salesdesk_core::files::{BucketLimit, StaticToken, StorageConfig, SupabaseStorage, Transfer};
+use salesdesk_core::materials::{BUCKET, FileState, TeamFiles, UploadState};
+use salesdesk_core::secrets::SecretString;
+use salesdesk_core::{DataPaths, ErrorKind, Salesdesk};
+use salesdesk_testkit::fakes::supabase_storage::StorageFake;
+use salesdesk_testkit::supabase::{Claims, mint_token, unix_now};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+const SECRET: &str = "materials-fake-storage-jwt-secret-32-chars-long";
+const MIB: usize = 1024 * 1024;
+const CHUNK: u64 = 6 * 1024 * 1024;
+
+struct Env {
+    dir: tempfile::TempDir,
+    fake: StorageFake,
+    user: Uuid,
+}
+
+impl Env {
+    async fn new(admin: bool) -> Self {
+        let fake = StorageFake::start(SECRET).await;
+        let user = Uuid::new_v4();
+        if admin {
+            fake.add_admin(&user.to_string());
+        }
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+            fake,
+            user,
+        }
+    }
+
+    /// The app as it starts: the same data directory each time (a restart is a second call).
+    async fn open(&self, budget: u64, tweak: impl FnOnce(&mut StorageConfig)) -> Salesdesk {
+        let core = Salesdesk::open(DataPaths::at(self.dir.path().join("data")))
+            .await
+            .expect("open");
+        let mut claims = Claims::for_session(self.user, Uuid::new_v4(), "admin@example.com");
+        claims.exp = unix_now() + 3600;
+        let token = mint_token(SECRET, &claims);
+        let http = salesdesk_core::ai::http_client_builder(Duration::from_secs(2))
+            .no_proxy()
+            .build()
+            .expect("http client");
+        let mut config = StorageConfig::new(self.fake.origin());
+        config.retry_backoff = Duration::from_millis(10);
+        config.request_timeout = Duration::from_secs(5);
+        tweak(&mut config);
+        let storage = SupabaseStorage::new(
+            http,
+            config,
+            Arc::new(StaticToken(SecretString::new(token))),
+            core.store().clone(),
+        );
+        core.with_team_files(TeamFiles {
+            storage,
+            cache_budget: budget,
+        })
+    }
+
+    /// A PDF-looking file of `len` pseudo-random bytes.
+    fn pdf(&self, name: &str, len: usize) -> (PathBuf, String) {
+        let mut bytes = b"%PDF-1.7\n".to_vec();
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D ^ len as u64;
+        while bytes.len() < len {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            bytes.extend_from_slice(&x.to_le_bytes());
+        }
+        bytes.truncate(len);
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, &bytes).expect("write");
+        (p, hex(&Sha256::digest(&bytes)))
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn sha_file(p: &Path) -> String {
+    hex(&Sha256::digest(std::fs::read(p).expect("read")))
+}
+
+fn meta(title: &str) -> MaterialMeta {
+    MaterialMeta {
+        title: title.into(),
+        description: Some("for new reps".into()),
+        tags: vec!["onboarding".into()],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_adds_a_large_file_then_gets_and_pins_it() {
+    let env = Env::new(true).await;
+    // A cache smaller than the file: it is not kept after upload, only once pinned.
+    let core = env.open(MIB as u64, |_| {}).await;
+    let (src, digest) = env.pdf("Pricing Deck (Q3).pdf", 13 * MIB);
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen2 = seen.clone();
+    let transfer = Transfer::with_progress(move |p| seen2.lock().unwrap().push(p.done));
+    let m = core
+        .add_material(&src, &meta(""), &transfer)
+        .await
+        .expect("add");
+    assert_eq!(m.title, "Pricing Deck (Q3)");
+    assert_eq!(m.file_sha256.as_deref(), Some(digest.as_str()));
+    let key = m.file_path.clone().unwrap();
+    assert_eq!(key, format!("{}/{}/Pricing_Deck_(Q3).pdf", m.id, digest));
+    assert_eq!(
+        env.fake.object_digest(BUCKET, &key),
+        Some((13 * MIB as u64, digest.clone()))
+    );
+    assert_eq!(
+        *seen.lock().unwrap().last().unwrap(),
+        13 * MIB as u64,
+        "progress reaches the whole file"
+    );
+    assert!(env.fake.count("PATCH", "/upload/resumable") >= 3);
+
+    let library = core.materials();
+    let entry = library.get(&m.id).await.unwrap();
+    assert_eq!(entry.file_state, FileState::Synced);
+    assert_eq!(entry.file_name, "Pricing_Deck_(Q3).pdf");
+
+    let out = env.dir.path().join("out.pdf");
+    let size = core
+        .get_material_file(&m.id, &out, &Transfer::default())
+        .await
+        .unwrap();
+    assert_eq!(size, 13 * MIB as u64);
+    assert_eq!(sha_file(&out), digest);
+    // Too big for the 1 MiB cache: not kept.
+    assert_eq!(
+        library.get(&m.id).await.unwrap().file_state,
+        FileState::Synced
+    );
+
+    library.pin(&m.id, &Transfer::default()).await.expect("pin");
+    let pinned = library.get(&m.id).await.unwrap();
+    assert!(pinned.pinned);
+    assert_eq!(pinned.file_state, FileState::Cached);
+    // Another file through the cache would evict by LRU; the pinned one stays.
+    let (other, _) = env.pdf("other.pdf", MIB / 2);
+    let m2 = core
+        .add_material(&other, &meta("Other"), &Transfer::default())
+        .await
+        .unwrap();
+    core.get_material_file(&m2.id, &env.dir.path().join("o.pdf"), &Transfer::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        library.get(&m.id).await.unwrap().file_state,
+        FileState::Cached
+    );
+
+    // Offline, the pinned file still opens (served from the cache).
+    env.fake.stop();
+    let again = env.dir.path().join("again.pdf");
+    core.get_material_file(&m.id, &again, &Transfer::default())
+        .await
+        .expect("pinned file opens offline");
+    assert_eq!(sha_file(&again), digest);
+    core.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_addition_keeps_its_offset_and_retry_resumes() {
+    let env = Env::new(true).await;
+    let core = env.open(64 * MIB as u64, |_| {}).await;
+    let (src, digest) = env.pdf("long.pdf", 15 * MIB);
+    let library = core.materials();
+    let pending = library.queue(&src, &meta("Long read")).await.unwrap();
+    let transfer = Transfer::default();
+    let flag = transfer.cancel.clone();
+    let transfer = Transfer {
+        on_progress: Some(Arc::new(move |p| {
+            if p.done >= CHUNK {
+                flag.cancel();
+            }
+        })),
+        ..transfer
+    };
+    let err = library.upload(&pending.id, &transfer).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cancelled, "{err}");
+    let now = library.pending().await.unwrap();
+    assert_eq!(now.len(), 1);
+    assert_eq!(now[0].state, UploadState::Failed);
+    assert_eq!(now[0].uploaded, CHUNK, "the confirmed chunk is remembered");
+    assert!(
+        library
+            .list(&MaterialQuery::default())
+            .await
+            .unwrap()
+            .is_empty(),
+        "no row before the file is stored"
+    );
+    // Failed additions are not resumed at start; they wait for a retry.
+    assert!(
+        core.resume_pending_uploads(|_| Transfer::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    env.fake.clear_requests();
+    let m = library
+        .upload(&pending.id, &Transfer::default())
+        .await
+        .expect("retry");
+    assert_eq!(m.id, pending.id);
+    let creates = env.fake.count("POST", "/upload/resumable");
+    assert_eq!(creates, 0, "the retry resumed the same upload");
+    let offsets: Vec<String> = env
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .filter_map(|r| r.header("upload-offset").map(str::to_owned))
+        .collect();
+    assert_eq!(offsets.first().map(String::as_str), Some("6291456"));
+    assert_eq!(
+        env.fake
+            .object_digest(BUCKET, m.file_path.as_deref().unwrap()),
+        Some((15 * MIB as u64, digest))
+    );
+    assert!(library.pending().await.unwrap().is_empty());
+    core.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_addition_interrupted_by_an_exit_resumes_at_the_next_start() {
+    let env = Env::new(true).await;
+    let (src, digest) = env.pdf("handbook.pdf", 2 * MIB);
+    {
+        let core = env.open(64 * MIB as u64, |_| {}).await;
+        // Queued, then the app exits before its turn.
+        core.materials()
+            .queue(&src, &meta("Handbook"))
+            .await
+            .unwrap();
+        core.close().await;
+    }
+    let core = env.open(64 * MIB as u64, |_| {}).await;
+    let resumed = core
+        .resume_pending_uploads(|_| Transfer::default())
+        .await
+        .unwrap();
+    assert_eq!(resumed.len(), 1);
+    let m = resumed.into_iter().next().unwrap().result.expect("resumed");
+    assert_eq!(m.title, "Handbook");
+    assert_eq!(m.file_sha256.as_deref(), Some(digest.as_str()));
+    assert_eq!(
+        core.materials()
+            .list(&MaterialQuery::default())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    core.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rep_is_refused_and_nothing_is_recorded() {
+    let env = Env::new(false).await;
+    let core = env.open(64 * MIB as u64, |_| {}).await;
+    let (src, _) = env.pdf("deck.pdf", 64 * 1024);
+    let err = core
+        .add_material(&src, &meta("Deck"), &Transfer::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Forbidden, "{err}");
+    let library = core.materials();
+    assert!(library.pending().await.unwrap().is_empty());
+    assert!(
+        library
+            .list(&MaterialQuery::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    core.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_file_is_refused_before_any_request() {
+    let env = Env::new(true).await;
+    let core = env
+        .open(64 * MIB as u64, |c| {
+            c.limits.insert(
+                BUCKET.into(),
+                BucketLimit {
+                    max_bytes: MIB as u64,
+                    allowed_mime: None,
+                },
+            );
+        })
+        .await;
+    let (src, _) = env.pdf("huge.pdf", 2 * MIB);
+    let err = core
+        .add_material(&src, &meta("Huge"), &Transfer::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("1048576-byte limit"), "{err}");
+    assert!(env.fake.requests().is_empty(), "nothing was sent");
+    assert!(core.materials().pending().await.unwrap().is_empty());
+    core.close().await;
+}

@@ -1,0 +1,87 @@
+// Pure helpers of the Training library page: labels, tag parsing, and the per-file and total
+// progress of a batch of uploads.
+import type { FileState, MaterialKind, UploadState } from './api';
+
+/** One file of the upload panel, from drop to done. */
+export type UploadItem = {
+	/** The pending material's id (its id once stored); `null` when refused before queueing. */
+	id: string | null;
+	jobId: string;
+	name: string;
+	total: number;
+	done: number;
+	state: UploadState | 'done' | 'refused';
+	error: string | null;
+};
+
+export const KIND_LABELS: Record<MaterialKind, string> = {
+	pdf: 'PDF',
+	video: 'Video',
+	audio: 'Audio',
+	image: 'Image',
+	slides: 'Slides',
+	document: 'Document',
+	spreadsheet: 'Spreadsheet',
+	other: 'Other'
+};
+
+export const FILE_STATE_LABELS: Record<FileState, string> = {
+	stored: 'On this device',
+	synced: 'In team storage',
+	cached: 'Available offline',
+	missing: 'File missing'
+};
+
+export function uploadStateLabel(item: UploadItem): string {
+	switch (item.state) {
+		case 'queued':
+			return 'Queued';
+		case 'uploading':
+			return 'Uploading';
+		case 'failed':
+			return 'Failed';
+		case 'refused':
+			return 'Not added';
+		case 'done':
+			return 'Added';
+	}
+}
+
+/**
+ * Percent (0-100, whole) of one file. 100 means added to the library: a file whose bytes are
+ * all sent but not yet verified and recorded shows 99.
+ */
+export function percentOf(item: Pick<UploadItem, 'done' | 'total' | 'state'>): number {
+	if (item.state === 'done') return 100;
+	if (item.total <= 0) return 0;
+	return Math.min(99, Math.floor((100 * item.done) / item.total));
+}
+
+/** The batch's progress: bytes of the files that can still finish (refused ones do not count). */
+export function totalProgress(items: UploadItem[]): { done: number; total: number; percent: number } {
+	const counted = items.filter((i) => i.state !== 'refused');
+	const total = counted.reduce((sum, i) => sum + i.total, 0);
+	const done = counted.reduce((sum, i) => sum + (i.state === 'done' ? i.total : i.done), 0);
+	const percent =
+		counted.length > 0 && counted.every((i) => i.state === 'done')
+			? 100
+			: total > 0
+				? Math.min(99, Math.floor((100 * done) / total))
+				: 0;
+	return { done, total, percent };
+}
+
+/** "a, b,  c" → ["a", "b", "c"], dropping empties and case-insensitive repeats. */
+export function parseTags(text: string): string[] {
+	const seen = new Set<string>();
+	const out: string[] = [];
+	for (const raw of text.split(',')) {
+		const tag = raw.trim();
+		if (!tag) continue;
+		const key = tag.toLowerCase();
+		if (seen.has(key)) continue;
+		seen.add(key);
+		out.push(tag);
+	}
+	return out;
+}

@@ -1,0 +1,301 @@
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Material, MaterialEntry, PendingMaterial, Progress } from '$lib/bindings';
+import type { FileDrag } from '$lib/dragdrop';
+import { parseTags, percentOf, totalProgress, type UploadItem } from '$lib/materials';
+
+const { invokeMock, FakeChannel, drops } = vi.hoisted(() => {
+	class FakeChannel<T> {
+		onmessage: (message: T) => void = () => {};
+	}
+	return {
+		invokeMock: vi.fn(),
+		FakeChannel,
+		drops: { handler: null as ((event: FileDrag) => void) | null, unlisten: vi.fn() }
+	};
+});
+
+vi.mock('@tauri-apps/api/core', async (importOriginal) => ({
+	...(await importOriginal<typeof import('@tauri-apps/api/core')>()),
+	invoke: invokeMock,
+	Channel: FakeChannel,
+	convertFileSrc: (path: string) => `http://asset.localhost/${encodeURIComponent(path)}`
+}));
+vi.mock('$lib/dragdrop', () => ({
+	listenForFileDrops: vi.fn(async (handler: (event: FileDrag) => void) => {
+		drops.handler = handler;
+		return drops.unlisten;
+	})
+}));
+
+import TrainingPage from '../routes/training/+page.svelte';
+
+function material(over: Partial<Material> = {}): Material {
+	return {
+		id: '01a217db-013c-76a6-807a-b14247271e63',
+		owner_id: null,
+		title: 'Objection handling',
+		description: 'Read before your first call',
+		tags: ['Onboarding'],
+		file_path: 'a'.repeat(64),
+		file_size: 2048,
+		file_sha256: 'a'.repeat(64),
+		mime_type: 'application/pdf',
+		kind: 'pdf',
+		created_at: '2026-11-26T12:00:00.000Z',
+		updated_at: '2026-11-26T12:00:00.000Z',
+		deleted_at: null,
+		...over
+	};
+}
+
+function entry(m: Material, over: Partial<MaterialEntry> = {}): MaterialEntry {
+	return { material: m, file_name: 'deck.pdf', file_state: 'stored', pinned: false, ...over };
+}
+
+function pending(id: string, name: string, size: number): PendingMaterial {
+	return {
+		id,
+		title: name,
+		file_name: name,
+		file_size: size,
+		uploaded: 0,
+		state: 'queued',
+		error: null,
+		created_at: '2026-11-26T12:00:00.000Z'
+	};
+}
+
+type Handler = (args: Record<string, unknown>) => unknown;
+let library: MaterialEntry[];
+let uploadCalls: { id: string; jobId: string; channel: InstanceType<typeof FakeChannel<Progress>>; resolve: (m: Material) => void; reject: (e: unknown) => void }[];
+
+function commands(overrides: Record<string, Handler> = {}) {
+	invokeMock.mockImplementation(async (cmd: string, args: Record<string, unknown>) => {
+		if (overrides[cmd]) return overrides[cmd](args);
+		switch (cmd) {
+			case 'list_materials':
+				return library;
+			case 'pending_materials':
+				return [];
+			case 'upload_material':
+				return new Promise((resolve, reject) => {
+					uploadCalls.push({
+						id: args.id as string,
+						jobId: args.jobId as string,
+						channel: args.onProgress as InstanceType<typeof FakeChannel<Progress>>,
+						resolve,
+						reject
+					});
+				});
+			case 'cancel_material_transfer':
+			case 'discard_material':
+			case 'pin_material':
+			case 'delete_material':
+				return null;
+			default:
+				throw { kind: 'internal', message: `unexpected command ${cmd}` };
+		}
+	});
+}
+
+function callsOf(cmd: string): Record<string, unknown>[] {
+	return invokeMock.mock.calls.filter(([c]) => c === cmd).map(([, args]) => args);
+}
+
+const progress = (done: number, total: number): Progress => ({
+	done,
+	total,
+	bytes_per_sec: 1,
+	eta_secs: null
+});
+
+describe('Training library page', () => {
+	beforeEach(() => {
+		invokeMock.mockReset();
+		drops.handler = null;
+		library = [];
+		uploadCalls = [];
+		commands();
+	});
+
+	it('says how to start when the library is empty', async () => {
+		render(TrainingPage);
+		expect(await screen.findByTestId('materials-empty')).toHaveTextContent('Drop files');
+	});
+
+	it('lists materials with type, size, state and tags', async () => {
+		library = [entry(material(), { pinned: true })];
+		render(TrainingPage);
+		const row = await screen.findByTestId('material-row');
+		expect(row).toHaveTextContent('Objection handling');
+		expect(row).toHaveTextContent('PDF');
+		expect(row).toHaveTextContent('2.0 KB');
+		expect(within(row).getByTestId('material-state')).toHaveTextContent('On this device');
+		expect(within(row).getByTestId('pinned')).toBeInTheDocument();
+		expect(row).toHaveTextContent('Onboarding');
+	});
+
+	it('searches and filters through the core', async () => {
+		library = [entry(material())];
+		render(TrainingPage);
+		await screen.findByTestId('material-row');
+		await fireEvent.input(screen.getByTestId('material-search'), { target: { value: 'objection' } });
+		await fireEvent.change(screen.getByTestId('kind-filter'), { target: { value: 'pdf' } });
+		await waitFor(() =>
+			expect(callsOf('list_materials').at(-1)).toEqual({
+				query: { search: 'objection', tag: null, kind: 'pdf', deleted: false }
+			})
+		);
+	});
+
+	it('uploads dropped files one by one with a bar each and a total that reaches 100%', async () => {
+		const queued = [pending('id-a', 'a.pdf', 1000), pending('id-b', 'b.mp4', 3000)];
+		commands({
+			queue_material: (args) => queued[callsOf('queue_material').length - 1] ?? args
+		});
+		render(TrainingPage);
+		await fireEvent.input(screen.getByTestId('new-tags'), { target: { value: 'Q3, q3, pricing' } });
+		drops.handler?.({ type: 'drop', paths: ['/home/sam/a.pdf', '/home/sam/b.mp4'] });
+
+		await waitFor(() => expect(uploadCalls).toHaveLength(1));
+		expect(callsOf('queue_material')).toEqual([
+			{ path: '/home/sam/a.pdf', meta: { title: '', description: null, tags: ['Q3', 'pricing'] } },
+			{ path: '/home/sam/b.mp4', meta: { title: '', description: null, tags: ['Q3', 'pricing'] } }
+		]);
+		const rows = screen.getAllByTestId('upload-row');
+		expect(rows).toHaveLength(2);
+
+		uploadCalls[0].channel.onmessage(progress(500, 1000));
+		await waitFor(() =>
+			expect(within(rows[0]).getByTestId('upload-percent')).toHaveTextContent('50%')
+		);
+		expect(screen.getByTestId('upload-total-percent')).toHaveTextContent('12%');
+		uploadCalls[0].resolve(material({ id: 'id-a' }));
+
+		await waitFor(() => expect(uploadCalls).toHaveLength(2));
+		expect(uploadCalls[1].id).toBe('id-b');
+		uploadCalls[1].channel.onmessage(progress(3000, 3000));
+		// All bytes sent is not yet added: 99 until the core says it is recorded.
+		await waitFor(() =>
+			expect(screen.getByTestId('upload-total-percent')).toHaveTextContent('99%')
+		);
+		uploadCalls[1].resolve(material({ id: 'id-b' }));
+		await waitFor(() =>
+			expect(screen.getByTestId('upload-total-percent')).toHaveTextContent('100%')
+		);
+		const bars = screen.getAllByTestId('upload-progress') as HTMLProgressElement[];
+		expect(bars.map((b) => b.value)).toEqual([100, 100]);
+		expect((screen.getByTestId('upload-total') as HTMLProgressElement).value).toBe(100);
+	});
+
+	it('adds files chosen in the system dialog like dropped ones', async () => {
+		commands({
+			pick_material_files: () => ['/home/sam/deck.pdf'],
+			queue_material: () => pending('id-p', 'deck.pdf', 10)
+		});
+		render(TrainingPage);
+		await fireEvent.click(screen.getByTestId('choose-materials'));
+		await waitFor(() => expect(uploadCalls).toHaveLength(1));
+		expect(callsOf('queue_material')[0].path).toBe('/home/sam/deck.pdf');
+		expect(uploadCalls[0].id).toBe('id-p');
+	});
+
+	it('shows a refused file with the reason and uploads the others', async () => {
+		commands({
+			queue_material: (args) => {
+				if ((args.path as string).endsWith('empty.pdf')) {
+					throw { kind: 'invalid_input', message: '"empty.pdf" is empty (0 bytes)' };
+				}
+				return pending('id-ok', 'ok.pdf', 10);
+			}
+		});
+		render(TrainingPage);
+		drops.handler?.({ type: 'drop', paths: ['/x/empty.pdf', '/x/ok.pdf'] });
+		await waitFor(() => expect(uploadCalls).toHaveLength(1));
+		const refused = screen
+			.getAllByTestId('upload-row')
+			.find((r) => r.getAttribute('data-state') === 'refused');
+		expect(refused).toBeDefined();
+		expect(within(refused!).getByTestId('upload-error')).toHaveTextContent('is empty');
+	});
+
+	it('cancels by job id, then retries the failed upload', async () => {
+		commands({ queue_material: () => pending('id-c', 'c.pdf', 100) });
+		render(TrainingPage);
+		drops.handler?.({ type: 'drop', paths: ['/x/c.pdf'] });
+		await waitFor(() => expect(uploadCalls).toHaveLength(1));
+		await fireEvent.click(await screen.findByTestId('cancel-upload'));
+		expect(callsOf('cancel_material_transfer')).toEqual([{ jobId: uploadCalls[0].jobId }]);
+		uploadCalls[0].reject({ kind: 'cancelled', message: 'cancelled; the part already transferred is kept' });
+		await fireEvent.click(await screen.findByTestId('retry-upload'));
+		await waitFor(() => expect(uploadCalls).toHaveLength(2));
+		expect(uploadCalls[1].id).toBe('id-c');
+	});
+});
+
+describe('Training previews', () => {
+	beforeEach(() => {
+		invokeMock.mockReset();
+		library = [];
+		uploadCalls = [];
+	});
+
+	it('previews images in the app; PDFs have no preview button', async () => {
+		library = [
+			entry(material({ id: 'img', title: 'Org chart', kind: 'image', mime_type: 'image/png' })),
+			entry(material({ id: 'pdf', title: 'Deck' }))
+		];
+		commands({
+			preview_material: (args) => ({
+				path: `/data/cache/previews/${args.id as string}.png`,
+				mime: 'image/png',
+				kind: 'image'
+			})
+		});
+		render(TrainingPage);
+		const rows = await screen.findAllByTestId('material-row');
+		expect(within(rows[1]).queryByTestId('preview-material')).not.toBeInTheDocument();
+		await fireEvent.click(within(rows[0]).getByTestId('preview-material'));
+		const panel = await screen.findByTestId('material-preview');
+		const img = within(panel).getByRole('img') as HTMLImageElement;
+		expect(img.src).toBe(
+			`http://asset.localhost/${encodeURIComponent('/data/cache/previews/img.png')}`
+		);
+		expect(img.alt).toBe('Org chart');
+		await fireEvent.click(screen.getByTestId('close-preview'));
+		expect(screen.queryByTestId('material-preview')).not.toBeInTheDocument();
+	});
+});
+
+describe('materials helpers', () => {
+	const item = (over: Partial<UploadItem>): UploadItem => ({
+		id: 'x',
+		jobId: 'j',
+		name: 'f',
+		total: 100,
+		done: 0,
+		state: 'uploading',
+		error: null,
+		...over
+	});
+
+	it('computes percents and a total that ignores refused files', () => {
+		expect(percentOf(item({ done: 33 }))).toBe(33);
+		expect(percentOf(item({ total: 0 }))).toBe(0);
+		expect(percentOf(item({ done: 100 }))).toBe(99);
+		expect(percentOf(item({ state: 'done', done: 0 }))).toBe(100);
+		const t = totalProgress([
+			item({ done: 50 }),
+			item({ state: 'refused', total: 0, done: 0 }),
+			item({ done: 100, state: 'done' })
+		]);
+		expect(t).toEqual({ done: 150, total: 200, percent: 75 });
+		expect(totalProgress([item({ state: 'done', total: 0 })]).percent).toBe(100);
+	});
+
+	it('parses tags without empties or repeats', () => {
+		expect(parseTags(' a, ,B, b ,c')).toEqual(['a', 'B', 'c']);
+		expect(parseTags('')).toEqual([]);
+	});
+});
