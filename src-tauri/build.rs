@@ -28,6 +28,7 @@ fn main() {
         "import_browser_export",
         "sync_status",
         "discard_rejected_change",
+        "sync_now",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("failed to run the Tauri build script");

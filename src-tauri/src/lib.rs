@@ -47,6 +47,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::import::import_browser_export,
             commands::sync::sync_status,
             commands::sync::discard_rejected_change,
+            commands::sync::sync_now,
         ])
         .typ::<salesdesk_core::analysis::report::CallAnalysis>()
         .typ::<salesdesk_core::analysis::CallMetrics>()
