@@ -71,6 +71,11 @@ export const commands = {
 	 *  `false` when that row has no refused change.
 	 */
 	discardRejectedChange: (table: string, rowId: string) => typedError<boolean, CommandError>(__TAURI_INVOKE("discard_rejected_change", { table, rowId })),
+	/**
+	 *  Runs one round now (and refreshes the session when due): the "Sync now" button, and the
+	 *  window's "network is back". Fails with what to do in local mode, signed out or offline.
+	 */
+	syncNow: () => typedError<SyncReport, CommandError>(__TAURI_INVOKE("sync_now")),
 };
 
 /* Types */
@@ -509,6 +514,23 @@ export type Stretch = {
 	/**  Length in seconds; `null` without timestamps. */
 	seconds: number | null,
 	words: number,
+};
+
+/**  What one round did. */
+export type SyncReport = {
+	/**  Local changes the server took. */
+	pushed: number,
+	/**  Local changes the server already had (a replay) or had newer. */
+	already_current: number,
+	/**  Local changes refused in this round (kept; see the status). */
+	rejected: number,
+	/**  Remote rows written to the local store. */
+	pulled: number,
+	/**  Remote rows not applied: the local version is newer, still queued, or the same. */
+	kept_local: number,
+	/**  Remote rows that could not be stored locally (logged with their table and id). */
+	skipped: number,
+	status: SyncStatus | null,
 };
 
 export type SyncState = 
