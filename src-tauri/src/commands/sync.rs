@@ -25,7 +25,10 @@ pub async fn discard_rejected_change(
     table: String,
     row_id: String,
 ) -> Result<bool, CommandError> {
-    Ok(state.core()?.discard_rejected_change(&table, &row_id).await?)
+    Ok(state
+        .core()?
+        .discard_rejected_change(&table, &row_id)
+        .await?)
 }
 
 /// Runs one round now (and refreshes the session when due): the "Sync now" button, and the
