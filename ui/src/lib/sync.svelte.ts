@@ -21,11 +21,11 @@ function changes(n: number): string {
 	return n === 1 ? '1 change' : `${n} changes`;
 }
 
-/** "just now", "5 min ago", "3 h ago", "2 days ago": for times in the recent past. */
-export function timeAgo(iso: string, now: Date = new Date()): string {
-	const then = new Date(iso).getTime();
+/** "just now", "5 min ago", "3 h ago", "2 days ago": for times in the recent past (`now` in ms). */
+export function timeAgo(iso: string, now: number = Date.now()): string {
+	const then = Date.parse(iso);
 	if (Number.isNaN(then)) return iso;
-	const seconds = Math.max(0, Math.round((now.getTime() - then) / 1000));
+	const seconds = Math.max(0, Math.round((now - then) / 1000));
 	if (seconds < 45) return 'just now';
 	const minutes = Math.round(seconds / 60);
 	if (minutes < 60) return `${minutes} min ago`;
@@ -38,10 +38,10 @@ export function timeAgo(iso: string, now: Date = new Date()): string {
 /** The later of the last push and the last pull, if any. */
 export function lastSyncedAt(status: SyncStatus): string | null {
 	const times = [status.last_push_at, status.last_pull_at].filter(
-		(t): t is string => typeof t === 'string' && !Number.isNaN(new Date(t).getTime())
+		(t): t is string => typeof t === 'string' && !Number.isNaN(Date.parse(t))
 	);
 	if (times.length === 0) return null;
-	return times.reduce((a, b) => (new Date(a) > new Date(b) ? a : b));
+	return times.reduce((a, b) => (Date.parse(a) > Date.parse(b) ? a : b));
 }
 
 /**
@@ -51,7 +51,7 @@ export function lastSyncedAt(status: SyncStatus): string | null {
 export function syncSummary(
 	status: SyncStatus | undefined | null,
 	account: AccountStatus | undefined | null,
-	now: Date = new Date()
+	now: number = Date.now()
 ): SyncSummary | null {
 	if (!status || !account?.configured) return null;
 	if (status.rejected_count > 0) {

@@ -16,7 +16,7 @@ import StatusBar from '$lib/components/StatusBar.svelte';
 import SyncPanel from '$lib/components/sync/SyncPanel.svelte';
 import StatusPage from '../routes/status/+page.svelte';
 
-const NOW = new Date('2026-11-26T12:00:00Z');
+const NOW = Date.parse('2026-11-26T12:00:00Z');
 
 function sync(over: Partial<SyncStatus> = {}): SyncStatus {
 	return {
