@@ -551,7 +551,6 @@ mod team_sync {
         let err = call("sync_now", json!({})).unwrap_err();
         assert_eq!(err["kind"], "signed_out", "{err}");
 
-        drop(call);
         assert!(
             seen.iter().all(|reply| !reply.contains(&db_password)),
             "a reply carried the database password"

@@ -59,7 +59,7 @@ enum Idle {
 pub struct BackgroundSync {
     config: SyncConfig,
     running: Mutex<Option<Running>>,
-    changed: Notify,
+    changed: Arc<Notify>,
     supervisor: StdMutex<Option<JoinHandle<()>>>,
 }
 
@@ -82,7 +82,7 @@ impl BackgroundSync {
         Self {
             config,
             running: Mutex::new(None),
-            changed: Notify::new(),
+            changed: Arc::new(Notify::new()),
             supervisor: StdMutex::new(None),
         }
     }
@@ -97,19 +97,19 @@ impl BackgroundSync {
             return;
         }
         let this = Arc::downgrade(self);
+        let changed = self.changed.clone();
         *slot = Some(tokio::spawn(async move {
             loop {
+                // Held only for the check, so dropping the last handle ends the loop.
                 let Some(sync) = this.upgrade() else {
                     return;
                 };
                 sync.reconcile(&team, &store).await;
-                let wait = async {
-                    tokio::select! {
-                        () = tokio::time::sleep(RECHECK) => {}
-                        () = sync.changed.notified() => {}
-                    }
-                };
-                wait.await;
+                drop(sync);
+                tokio::select! {
+                    () = tokio::time::sleep(RECHECK) => {}
+                    () = changed.notified() => {}
+                }
             }
         }));
     }
