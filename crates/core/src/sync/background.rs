@@ -260,17 +260,18 @@ async fn wanted(team: &Team, store: &LocalStore) -> std::result::Result<Target, 
     if !account.configured {
         return Err(Idle::LocalMode);
     }
-    let url = match team.database_url(store).await {
-        Ok(Some(url)) => url,
-        Ok(None) => return Err(Idle::NoDatabase),
+    // Signed in first: the database URL's password is a keyring read, not worth doing for
+    // nothing every 30 s.
+    let (true, Some(user_id)) = (account.signed_in, account.user_id) else {
+        return Err(Idle::SignedOut);
+    };
+    match team.database_url(store).await {
+        Ok(Some(url)) => Ok(Target { url, user_id }),
+        Ok(None) => Err(Idle::NoDatabase),
         Err(e) => {
             tracing::warn!(error = %e, "team database URL unreadable; background sync waits");
-            return Err(Idle::NoDatabase);
+            Err(Idle::NoDatabase)
         }
-    };
-    match (account.signed_in, account.user_id) {
-        (true, Some(user_id)) => Ok(Target { url, user_id }),
-        _ => Err(Idle::SignedOut),
     }
 }
 
