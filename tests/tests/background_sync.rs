@@ -26,6 +26,7 @@ const PASSWORD: &str = "correct horse battery";
 struct Device {
     session: Arc<MemoryVault>,
     password: Arc<MemoryVault>,
+    clock: Arc<ManualClock>,
 }
 
 impl Device {
@@ -33,12 +34,13 @@ impl Device {
         Self {
             session: Arc::new(MemoryVault::default()),
             password: Arc::new(MemoryVault::default()),
+            clock: Arc::new(ManualClock::new()),
         }
     }
 
     async fn open(&self, env: &IsolatedEnv) -> Salesdesk {
         let mut setup = TeamSetup::with_vaults(self.session.clone(), self.password.clone());
-        setup.clock = Arc::new(ManualClock::new());
+        setup.clock = self.clock.clone();
         setup.connect_timeout = Duration::from_secs(1);
         setup.request_timeout = Duration::from_millis(800);
         setup.retry = RetryBackoff {
@@ -254,5 +256,58 @@ async fn an_offline_start_returns_at_once_and_the_queue_goes_out_when_the_networ
         remote_name(&db, &direct).await.is_some()
     })
     .await;
+    core.close().await;
+}
+
+#[tokio::test]
+async fn an_expired_session_is_refreshed_and_the_queue_sent_once_sign_in_service_returns() {
+    let db = TestDb::new().await.expect("test database");
+    let fake = SupabaseAuthFake::with_db(ANON, db.jwt_secret(), db.admin.clone()).await;
+    fake.set_confirm_email(false);
+    let env = IsolatedEnv::new();
+    let device = Device::new();
+    let core = device.open(&env).await;
+    core.save_team_settings(settings(&fake, Some(db.app_url())))
+        .await
+        .unwrap();
+    core.sign_up("ines@example.test", &SecretString::new(PASSWORD))
+        .await
+        .unwrap();
+    core.start_session_keeper();
+    core.start_sync();
+    wait_for("the engine to start", || core.sync_running()).await;
+
+    // The sign-in service goes away and the device's token expires meanwhile (its clock moves
+    // two hours on): rounds cannot get a token, so writes wait, and the user stays signed in.
+    fake.set_offline(true);
+    device.clock.advance(Duration::from_secs(2 * 3600));
+    let id = Uuid::now_v7().to_string();
+    write_client(core.store(), &id, "Waiting for the session", &at(0))
+        .await
+        .unwrap();
+    wait_for("the status to say offline", || async {
+        let s = core.sync_status().await.unwrap();
+        s.state == SyncState::Offline && s.queued == 1
+    })
+    .await;
+    let err = core.sync_now().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Remote, "{err}");
+    assert_eq!(remote_name(&db, &id).await, None);
+    let account = core.account_status().await.unwrap();
+    assert!(
+        account.signed_in,
+        "a network failure never signs anyone out"
+    );
+    assert_eq!(account.online, Some(false));
+
+    // It returns: the session is refreshed and the queue goes out without anyone asking.
+    fake.set_offline(false);
+    wait_for("the queued write to reach the team", || async {
+        remote_name(&db, &id).await.is_some()
+    })
+    .await;
+    let account = core.account_status().await.unwrap();
+    assert_eq!(account.online, Some(true));
+    assert!(!account.expired, "the session was refreshed");
     core.close().await;
 }
