@@ -43,6 +43,7 @@ fn main() {
         "unpin_material",
         "preview_material",
         "pick_material_files",
+        "sync_now",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("failed to run the Tauri build script");

@@ -67,6 +67,8 @@ impl DesktopState {
                 .with_team(team);
             // Refreshes the team session in the background, and after a network cut.
             core.start_session_keeper();
+            // Syncs with the team database while signed in; never waits on the network.
+            core.start_sync();
             Ok::<_, CoreError>(core)
         });
         if let Err(e) = &core {

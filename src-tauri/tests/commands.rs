@@ -436,6 +436,129 @@ fn sync_status_shows_queued_local_work_and_discard_refuses_unknown_tables() {
     )
     .unwrap_err();
     assert_eq!(err["kind"], "invalid_input", "{err}");
+
+    // Local mode: "Sync now" says what to set up, and the Status page's health carries the
+    // same sync section.
+    let err = invoke(&app, "sync_now", json!({})).unwrap_err();
+    assert_eq!(err["kind"], "unavailable", "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("Settings > Team"),
+        "{err}"
+    );
+    let health = invoke(&app, "health", json!({})).unwrap();
+    assert_eq!(health["sync"]["queued"], 1, "{health}");
+    assert_eq!(health["sync"]["state"], "signed_out", "{health}");
+}
+
+// ---- Team sync commands, against a real PostgreSQL and the Auth fake writing to it ----
+
+mod team_sync {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use salesdesk_core::DataPaths;
+    use salesdesk_core::auth::MemoryVault;
+    use salesdesk_core::team::TeamSetup;
+    use salesdesk_testkit::fakes::supabase_auth::SupabaseAuthFake;
+    use salesdesk_testkit::supabase::TestDb;
+    use serde_json::{Value, json};
+    use tauri::test::mock_builder;
+
+    use super::{TestApp, invoke};
+
+    const ANON: &str = "test-anon-key-not-real";
+    const PASSWORD: &str = "correct horse battery";
+
+    #[test]
+    fn sync_now_and_status_follow_sign_in_and_sign_out_and_never_show_the_database_password() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let db = rt.block_on(TestDb::new()).expect("test database");
+        let fake = rt.block_on(SupabaseAuthFake::with_db(
+            ANON,
+            db.jwt_secret(),
+            db.admin.clone(),
+        ));
+        fake.set_confirm_email(false);
+        let dir = tempfile::tempdir().unwrap();
+        let setup = TeamSetup::with_vaults(
+            Arc::new(MemoryVault::default()),
+            Arc::new(MemoryVault::default()),
+        );
+        let state =
+            salesdesk_desktop::DesktopState::open_with_team(DataPaths::at(dir.path()), setup);
+        let app = salesdesk_desktop::app_builder(mock_builder(), state)
+            .build(tauri::generate_context!("tauri.conf.json", test = true))
+            .expect("build app");
+        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .unwrap();
+        let app = TestApp { _app: app, webview };
+        let url = db.app_url();
+        let db_password = url
+            .split_once("://")
+            .and_then(|(_, rest)| rest.split_once('@'))
+            .and_then(|(creds, _)| creds.split_once(':'))
+            .map(|(_, p)| p.to_owned())
+            .unwrap();
+        let mut seen: Vec<String> = Vec::new();
+        let mut call = |cmd: &str, args: Value| {
+            let reply = invoke(&app, cmd, args);
+            seen.push(match &reply {
+                Ok(v) | Err(v) => v.to_string(),
+            });
+            reply
+        };
+
+        call(
+            "save_team_settings",
+            json!({"settings": {"supabase_url": fake.project_url(), "anon_key": ANON,
+                                "database_url": url}}),
+        )
+        .unwrap();
+        // Configured, not signed in yet.
+        let err = call("sync_now", json!({})).unwrap_err();
+        assert_eq!(err["kind"], "signed_out", "{err}");
+
+        call(
+            "sign_up",
+            json!({"email": "noor@example.test", "password": PASSWORD}),
+        )
+        .unwrap();
+        let report = call("sync_now", json!({})).unwrap();
+        assert_eq!(report["status"]["state"], "idle", "{report}");
+        assert_eq!(report["status"]["queued"], 0, "{report}");
+        assert!(report["status"]["last_pull_at"].is_string(), "{report}");
+        // The profile the sign-up made on the server came down with the pull.
+        let status = call("sync_status", json!({})).unwrap();
+        assert_eq!(status["last_error"], Value::Null, "{status}");
+        let health = call("health", json!({})).unwrap();
+        assert!(health["sync"]["last_push_at"].is_string(), "{health}");
+
+        call("sign_out", json!({"everywhere": false})).unwrap();
+        let start = Instant::now();
+        loop {
+            let status = call("sync_status", json!({})).unwrap();
+            if status["state"] == "signed_out" {
+                break;
+            }
+            assert!(start.elapsed() < Duration::from_secs(15), "{status}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let err = call("sync_now", json!({})).unwrap_err();
+        assert_eq!(err["kind"], "signed_out", "{err}");
+
+        assert!(
+            seen.iter().all(|reply| !reply.contains(&db_password)),
+            "a reply carried the database password"
+        );
+        drop(app);
+        drop(fake);
+        drop(rt);
+    }
 }
 
 #[test]

@@ -34,6 +34,8 @@ pub struct Salesdesk {
     team: Arc<Team>,
     /// Team-mode file storage (see [`Salesdesk::with_team_files`]); local files without it.
     team_files: Option<TeamFiles>,
+    /// The sync engine while team mode is on (see [`Salesdesk::start_sync`]).
+    sync: Arc<crate::sync::BackgroundSync>,
 }
 
 /// How a front end sets up the AI chain: where keys come from and whether the environment
@@ -74,6 +76,7 @@ impl Salesdesk {
             ai_setup: None,
             team: Arc::new(Team::new(TeamSetup::desktop())),
             team_files: None,
+            sync: Arc::default(),
         })
     }
 
@@ -94,12 +97,52 @@ impl Salesdesk {
         self.team.start_keeper(self.store.clone());
     }
 
+    /// Runs the sync engine in the background whenever a team database is set up and someone
+    /// is signed in (the desktop app; the CLI runs single rounds). Returns at once, online or
+    /// not. Must be called inside a tokio runtime.
+    pub fn start_sync(&self) {
+        self.sync.start(self.team.clone(), self.store.clone());
+    }
+
+    /// [`Self::start_sync`] with other tunables (tests: short timers and backoff). Takes effect
+    /// only before the first start.
+    pub fn with_sync_config(mut self, config: crate::sync::SyncConfig) -> Self {
+        self.sync = Arc::new(crate::sync::BackgroundSync::new(config));
+        self
+    }
+
+    /// Whether the background sync engine is running now.
+    pub async fn sync_running(&self) -> bool {
+        self.sync.is_running().await
+    }
+
+    /// Queued and refused changes, last push and pull, the last error; "syncing" while a round
+    /// runs. Reads the local store only.
+    pub async fn sync_status(&self) -> Result<crate::sync::SyncStatus> {
+        self.sync.status(&self.store).await
+    }
+
+    /// One sync round now ("Sync now", or the network is back): the session is refreshed too
+    /// when it is due. Errors say why nothing could be synced (local mode, signed out, no
+    /// usable team database, offline).
+    pub async fn sync_now(&self) -> Result<crate::sync::SyncReport> {
+        self.team.wake.notify_one();
+        self.sync.sync_now(&self.team, &self.store).await
+    }
+
+    /// Gives up a change the team database refused (see [`crate::sync::discard_rejected`]).
+    pub async fn discard_rejected_change(&self, table: &str, row_id: &str) -> Result<bool> {
+        crate::sync::discard_rejected(&self.store, table, row_id).await
+    }
+
     pub async fn team_settings(&self) -> Result<TeamSettingsView> {
         self.team.settings(&self.store).await
     }
 
     pub async fn save_team_settings(&self, input: TeamSettingsInput) -> Result<TeamSettingsView> {
-        self.team.save_settings(&self.store, input).await
+        let result = self.team.save_settings(&self.store, input).await;
+        self.sync.changed();
+        result
     }
 
     /// A fresh access token for the sync engine and storage (refreshed first when needed).
@@ -125,11 +168,15 @@ impl Salesdesk {
     }
 
     pub async fn sign_in(&self, email: &str, password: &SecretString) -> Result<AccountStatus> {
-        self.team.sign_in(&self.store, email, password).await
+        let result = self.team.sign_in(&self.store, email, password).await;
+        self.sync.changed();
+        result
     }
 
     pub async fn sign_up(&self, email: &str, password: &SecretString) -> Result<SignUpResult> {
-        self.team.sign_up(&self.store, email, password).await
+        let result = self.team.sign_up(&self.store, email, password).await;
+        self.sync.changed();
+        result
     }
 
     pub async fn request_password_reset(&self, email: &str) -> Result<()> {
@@ -137,7 +184,9 @@ impl Salesdesk {
     }
 
     pub async fn verify_email(&self, input: VerifyInput) -> Result<AccountStatus> {
-        self.team.verify(&self.store, input).await
+        let result = self.team.verify(&self.store, input).await;
+        self.sync.changed();
+        result
     }
 
     pub async fn update_password(&self, new_password: &SecretString) -> Result<()> {
@@ -150,7 +199,9 @@ impl Salesdesk {
     }
 
     pub async fn sign_out(&self, everywhere: bool) -> Result<crate::auth::SignOutReport> {
-        self.team.sign_out(&self.store, everywhere).await
+        let result = self.team.sign_out(&self.store, everywhere).await;
+        self.sync.changed();
+        result
     }
 
     /// Analyses from this handle go through the AI chain set up this way (providers in
@@ -253,7 +304,8 @@ impl Salesdesk {
             Ok::<_, crate::CoreError>((version, analyses))
         }
         .await;
-        report.sync = crate::sync::status(&self.store)
+        report.sync = self
+            .sync_status()
             .await
             .inspect_err(|e| tracing::warn!(error = %e, "sync status unavailable"))
             .ok();
@@ -526,6 +578,7 @@ impl Salesdesk {
 
     /// Waits for pending writes (the AI chain's too) and closes the store's connections.
     pub async fn close(&self) {
+        self.sync.stop().await;
         self.team.stop_keeper();
         if let Some(chain) = self.ai.get() {
             chain.flush().await;

@@ -1,7 +1,8 @@
-//! Team sync, as the window sees it: the status (status bar, Status page) and giving up a change
-//! the team database refused. Running rounds is the core's background engine, not the UI's.
+//! Team sync, as the window sees it: the status (status bar, Status page), "Sync now", and giving
+//! up a change the team database refused. The background rounds are the core's engine, started
+//! with the app (`Salesdesk::start_sync`).
 
-use salesdesk_core::sync::{self, SyncStatus};
+use salesdesk_core::sync::{SyncReport, SyncStatus};
 use tauri::State;
 
 use crate::error::CommandError;
@@ -12,7 +13,7 @@ use crate::state::DesktopState;
 #[tauri::command]
 #[specta::specta]
 pub async fn sync_status(state: State<'_, DesktopState>) -> Result<SyncStatus, CommandError> {
-    Ok(sync::status(state.core()?.store()).await?)
+    Ok(state.core()?.sync_status().await?)
 }
 
 /// Drops a refused change (its local version goes; the team's comes back at the next sync).
@@ -24,5 +25,17 @@ pub async fn discard_rejected_change(
     table: String,
     row_id: String,
 ) -> Result<bool, CommandError> {
-    Ok(sync::discard_rejected(state.core()?.store(), &table, &row_id).await?)
+    Ok(state
+        .core()?
+        .discard_rejected_change(&table, &row_id)
+        .await?)
+}
+
+/// Runs one round now (and refreshes the session when due): the "Sync now" button, and the
+/// window's "network is back". Fails with what to do in local mode, signed out or offline.
+#[tauri::command]
+#[specta::specta]
+#[tracing::instrument(skip_all, err(level = "info", Display))]
+pub async fn sync_now(state: State<'_, DesktopState>) -> Result<SyncReport, CommandError> {
+    Ok(state.core()?.sync_now().await?)
 }

@@ -7,6 +7,8 @@ import {
 	type ImportReport,
 	type SignOutReport,
 	type SignUpResult,
+	type SyncReport,
+	type SyncStatus,
 	type TeamSettingsInput,
 	type TeamSettingsView,
 	type VerifyInput,
@@ -43,6 +45,10 @@ export type {
 	SkippedEntry,
 	SignOutReport,
 	SignUpResult,
+	RejectedWrite,
+	SyncReport,
+	SyncState,
+	SyncStatus,
 	TeamSettingsInput,
 	TeamSettingsView,
 	VerifyInput,
@@ -210,7 +216,14 @@ export const api = {
 	pickImportFile: (): Promise<string | null> => unwrap(() => commands.pickImportFile()),
 	/** Imports the browser app's export; running it again on the same file changes nothing. */
 	importBrowserExport: (path: string): Promise<ImportReport> =>
-		unwrap(() => commands.importBrowserExport(path))
+		unwrap(() => commands.importBrowserExport(path)),
+	/** Queued and refused changes, last push and pull; reads the local store only. */
+	syncStatus: (): Promise<SyncStatus> => unwrap(() => commands.syncStatus()),
+	/** One sync round now; fails with what to do in local mode, signed out or offline. */
+	syncNow: (): Promise<SyncReport> => unwrap(() => commands.syncNow()),
+	/** Gives up a refused change; `false` when there was none for that row. */
+	discardRejectedChange: (table: string, rowId: string): Promise<boolean> =>
+		unwrap(() => commands.discardRejectedChange(table, rowId))
 };
 
 /** The schema version of `CallAnalysis` this UI understands. */

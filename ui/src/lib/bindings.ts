@@ -115,6 +115,11 @@ export const commands = {
 	 *  readable by `queue_material`. Empty when the user cancels.
 	 */
 	pickMaterialFiles: () => typedError<string[], CommandError>(__TAURI_INVOKE("pick_material_files")),
+	/**
+	 *  Runs one round now (and refreshes the session when due): the "Sync now" button, and the
+	 *  window's "network is back". Fails with what to do in local mode, signed out or offline.
+	 */
+	syncNow: () => typedError<SyncReport, CommandError>(__TAURI_INVOKE("sync_now")),
 };
 
 /* Types */
@@ -774,6 +779,23 @@ export type Stretch = {
 	/**  Length in seconds; `null` without timestamps. */
 	seconds: number | null,
 	words: number,
+};
+
+/**  What one round did. */
+export type SyncReport = {
+	/**  Local changes the server took. */
+	pushed: number,
+	/**  Local changes the server already had (a replay) or had newer. */
+	already_current: number,
+	/**  Local changes refused in this round (kept; see the status). */
+	rejected: number,
+	/**  Remote rows written to the local store. */
+	pulled: number,
+	/**  Remote rows not applied: the local version is newer, still queued, or the same. */
+	kept_local: number,
+	/**  Remote rows that could not be stored locally (logged with their table and id). */
+	skipped: number,
+	status: SyncStatus | null,
 };
 
 export type SyncState = 

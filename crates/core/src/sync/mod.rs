@@ -4,11 +4,13 @@
 //! - [`tables`]: local rows <-> the JSON rows of `app.push_upsert` / `app.pull_changes`.
 //! - [`engine`]: one round (push the outbox, pull each table by cursor) and its error policy.
 //! - [`triggers`]: the background loop, its timer, write, wake and realtime triggers.
+//! - [`background`]: the engine's lifecycle in the desktop app (start, restart, stop).
 //! - [`status`]: what the UI, `salesdesk sync` and `salesdesk health` show.
 //!
 //! Deliberately left out: conflict resolution beyond last-writer-wins on `updated_at`, and
 //! merging of fields; docs/team-mode.md ("Sync engine") says why.
 
+pub mod background;
 pub mod engine;
 pub(crate) mod outbox;
 pub mod status;
@@ -16,6 +18,7 @@ pub mod tables;
 pub mod token;
 pub mod triggers;
 
+pub use background::BackgroundSync;
 pub use engine::{SyncConfig, SyncEngine, SyncReport};
 pub use status::{RejectedWrite, SyncState, SyncStatus};
 pub use token::TokenSource;

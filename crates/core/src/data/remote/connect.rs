@@ -117,6 +117,17 @@ impl RemoteConfig {
             .await
             .map_err(|e| RemoteError::from_connect(&host, &user, e))
     }
+
+    /// A pool that opens its first connection when first used: an app starting offline must
+    /// not wait for (or fail on) the team database. Errors here are only a URL that cannot be
+    /// used.
+    pub fn connect_lazy(&self) -> Result<PgPool, RemoteError> {
+        Ok(PgPoolOptions::new()
+            .max_connections(self.max_connections)
+            .acquire_timeout(self.connect_timeout)
+            .test_before_acquire(true)
+            .connect_lazy_with(self.options()?))
+    }
 }
 
 impl fmt::Debug for RemoteConfig {
