@@ -377,7 +377,7 @@ async fn dropped_files_upload_with_progress_to_100_percent_and_join_the_library(
     let core = Salesdesk::open(DataPaths::at(env.data_dir()))
         .await
         .unwrap();
-    let library = core.materials();
+    let library = core.materials().await.unwrap();
     let listed = library
         .list(&salesdesk_core::data::materials::MaterialQuery::default())
         .await

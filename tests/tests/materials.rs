@@ -132,7 +132,7 @@ async fn admin_adds_a_large_file_then_gets_and_pins_it() {
     );
     assert!(env.fake.count("PATCH", "/upload/resumable") >= 3);
 
-    let library = core.materials();
+    let library = core.materials().await.unwrap();
     let entry = library.get(&m.id).await.unwrap();
     assert_eq!(entry.file_state, FileState::Synced);
     assert_eq!(entry.file_name, "Pricing_Deck_(Q3).pdf");
@@ -183,7 +183,7 @@ async fn cancelled_addition_keeps_its_offset_and_retry_resumes() {
     let env = Env::new(true).await;
     let core = env.open(64 * MIB as u64, |_| {}).await;
     let (src, digest) = env.pdf("long.pdf", 15 * MIB);
-    let library = core.materials();
+    let library = core.materials().await.unwrap();
     let pending = library.queue(&src, &meta("Long read")).await.unwrap();
     let transfer = Transfer::default();
     let flag = transfer.cancel.clone();
@@ -250,6 +250,8 @@ async fn an_addition_interrupted_by_an_exit_resumes_at_the_next_start() {
         let core = env.open(64 * MIB as u64, |_| {}).await;
         // Queued, then the app exits before its turn.
         core.materials()
+            .await
+            .unwrap()
             .queue(&src, &meta("Handbook"))
             .await
             .unwrap();
@@ -266,6 +268,8 @@ async fn an_addition_interrupted_by_an_exit_resumes_at_the_next_start() {
     assert_eq!(m.file_sha256.as_deref(), Some(digest.as_str()));
     assert_eq!(
         core.materials()
+            .await
+            .unwrap()
             .list(&MaterialQuery::default())
             .await
             .unwrap()
@@ -285,7 +289,7 @@ async fn a_rep_is_refused_and_nothing_is_recorded() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Forbidden, "{err}");
-    let library = core.materials();
+    let library = core.materials().await.unwrap();
     assert!(library.pending().await.unwrap().is_empty());
     assert!(
         library
@@ -319,6 +323,14 @@ async fn an_oversized_file_is_refused_before_any_request() {
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(err.to_string().contains("1048576-byte limit"), "{err}");
     assert!(env.fake.requests().is_empty(), "nothing was sent");
-    assert!(core.materials().pending().await.unwrap().is_empty());
+    assert!(
+        core.materials()
+            .await
+            .unwrap()
+            .pending()
+            .await
+            .unwrap()
+            .is_empty()
+    );
     core.close().await;
 }

@@ -7,19 +7,15 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Subcommand;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use salesdesk_core::ai::SystemClock;
-use salesdesk_core::auth::{AuthClient, SessionManager, SessionStore};
 use salesdesk_core::data::materials::{
     Material, MaterialKind, MaterialMeta, MaterialQuery, check_meta,
 };
-use salesdesk_core::files::{StorageConfig, SupabaseStorage, Transfer};
-use salesdesk_core::materials::{DEFAULT_CACHE_BUDGET, MaterialEntry, MaterialLibrary, TeamFiles};
-use salesdesk_core::secrets::SecretString;
+use salesdesk_core::files::Transfer;
+use salesdesk_core::materials::{MaterialEntry, MaterialLibrary};
+use salesdesk_core::team::TeamSetup;
 use salesdesk_core::{DataPaths, Salesdesk};
 use serde_json::json;
 
@@ -106,14 +102,14 @@ pub async fn run(paths: DataPaths, command: MaterialsCommand) -> CliResult {
         } => list(&core, search, tag, kind, deleted, json).await,
         MaterialsCommand::Get { id, output, json } => get(&core, &id, output, json).await,
         MaterialsCommand::Delete { id } => {
-            core.materials().delete(&id).await?;
+            core.materials().await?.delete(&id).await?;
             print_line(&format!(
                 "Deleted {id}. Undo with `salesdesk materials restore {id}`."
             ))?;
             Ok(ExitCode::SUCCESS)
         }
         MaterialsCommand::Restore { id } => {
-            core.materials().restore(&id).await?;
+            core.materials().await?.restore(&id).await?;
             print_line(&format!("Restored {id}."))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -123,41 +119,12 @@ pub async fn run(paths: DataPaths, command: MaterialsCommand) -> CliResult {
     result
 }
 
-/// The core in team mode when the project is configured and a session is saved, else local.
+/// The core with the CLI's team setup: team mode (the team's Storage, the keyring session's
+/// tokens) when `SUPABASE_URL` and `SUPABASE_ANON_KEY` are set or saved, local otherwise. With
+/// a project set up and nobody signed in, the library refuses with a "sign in" error rather
+/// than silently using local files (the core decides, as for the desktop).
 async fn open(paths: DataPaths) -> Result<Salesdesk, Failure> {
-    let core = Salesdesk::open(paths).await?;
-    let (Some(url), Some(anon)) = (env("SUPABASE_URL"), env("SUPABASE_ANON_KEY")) else {
-        return Ok(core);
-    };
-    let anon = SecretString::new(anon);
-    let client = AuthClient::new(&url, anon.clone(), Arc::new(SystemClock::default()))
-        .map_err(|e| Failure::from(salesdesk_core::CoreError::from(e)))?;
-    let sessions = SessionManager::new(client, SessionStore::keyring());
-    let status = sessions
-        .status()
-        .await
-        .map_err(|e| Failure::from(salesdesk_core::CoreError::from(e)))?;
-    if !status.signed_in {
-        return Err(Failure::user(
-            "SUPABASE_URL is set but no one is signed in on this machine: run `salesdesk auth \
-             signin`, or unset SUPABASE_URL to use the local library"
-                .into(),
-        ));
-    }
-    let http = salesdesk_core::ai::http_client_builder(Duration::from_secs(10))
-        .build()
-        .map_err(|e| Failure::user(format!("cannot set up HTTP: {e}")))?;
-    let mut config = StorageConfig::new(url);
-    config.api_key = Some(anon);
-    let storage = SupabaseStorage::new(http, config, Arc::new(sessions), core.store().clone());
-    Ok(core.with_team_files(TeamFiles {
-        storage,
-        cache_budget: DEFAULT_CACHE_BUDGET,
-    }))
-}
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    Ok(Salesdesk::open(paths).await?.with_team(TeamSetup::cli()))
 }
 
 fn bars() -> MultiProgress {
@@ -215,7 +182,7 @@ async fn add(
         },
         ..meta.clone()
     })?;
-    let library = core.materials();
+    let library = core.materials().await?;
     resume_quietly(&library).await;
 
     // Queue every file first: refusals show at once, and a crash mid-way leaves the rest
@@ -310,7 +277,7 @@ async fn resume_quietly(library: &MaterialLibrary) {
 }
 
 async fn resume(core: &Salesdesk, retry: bool, json: bool) -> CliResult {
-    let library = core.materials();
+    let library = core.materials().await?;
     let multi = bars();
     let mut results = Vec::new();
     for p in library.pending().await? {
@@ -364,7 +331,7 @@ async fn list(
     json: bool,
 ) -> CliResult {
     let kind = kind.as_deref().map(MaterialKind::parse).transpose()?;
-    let library = core.materials();
+    let library = core.materials().await?;
     let entries = library
         .list(&MaterialQuery {
             search,
@@ -419,7 +386,7 @@ async fn list(
 }
 
 async fn get(core: &Salesdesk, id: &str, output: Option<PathBuf>, json: bool) -> CliResult {
-    let library = core.materials();
+    let library = core.materials().await?;
     let entry = library.get(id).await?;
     let dest = output.unwrap_or_else(|| Path::new(".").join(&entry.file_name));
     let multi = bars();

@@ -16,7 +16,7 @@ use crate::data::local::LocalStore;
 use crate::error::{CoreError, Result};
 use crate::files::Transfer;
 use crate::health::{Health, RowCounts, StoreHealth};
-use crate::materials::{MaterialLibrary, Resumed, TeamFiles};
+use crate::materials::{DEFAULT_CACHE_BUDGET, MaterialLibrary, Resumed, TeamFiles};
 use crate::paths::DataPaths;
 use crate::secrets::{Keys, SecretString};
 use crate::team::{
@@ -32,8 +32,11 @@ pub struct Salesdesk {
     ai_setup: Option<AiSetup>,
     /// Team mode: settings, the session, the keeper (see [`Salesdesk::with_team`]).
     team: Arc<Team>,
-    /// Team-mode file storage (see [`Salesdesk::with_team_files`]); local files without it.
+    /// A fixed team-mode file storage (see [`Salesdesk::with_team_files`]); without it, files
+    /// follow the team state at each call (see [`Salesdesk::materials`]).
     team_files: Option<TeamFiles>,
+    /// The Storage client for the team project in force, rebuilt when it changes.
+    team_storage: Arc<crate::team::TeamStorage>,
     /// The sync engine while team mode is on (see [`Salesdesk::start_sync`]).
     sync: Arc<crate::sync::BackgroundSync>,
 }
@@ -76,6 +79,7 @@ impl Salesdesk {
             ai_setup: None,
             team: Arc::new(Team::new(TeamSetup::desktop())),
             team_files: None,
+            team_storage: Arc::default(),
             sync: Arc::default(),
         })
     }
@@ -530,21 +534,47 @@ impl Salesdesk {
         Ok(())
     }
 
-    /// Files (training materials, ...) go to the team's Supabase Storage from this handle.
+    /// Files go to this fixed Storage client instead of the one the team state gives (tests
+    /// and tools with a token of their own).
     pub fn with_team_files(mut self, team: TeamFiles) -> Self {
         self.team_files = Some(team);
         self
     }
 
-    /// The training-materials library: team storage when set up, else the local file store.
-    pub fn materials(&self) -> MaterialLibrary {
+    /// Adjusts the config of the Storage clients built from the team state (tests: short
+    /// retries and timeouts). Takes effect for clients built afterwards.
+    pub fn with_storage_config(
+        mut self,
+        tweak: impl Fn(&mut crate::files::StorageConfig) + Send + Sync + 'static,
+    ) -> Self {
+        self.team_storage = Arc::new(crate::team::TeamStorage::with_config(tweak));
+        self
+    }
+
+    /// The training-materials library as the team state is now: the team's Storage (with the
+    /// signed-in session's tokens) when a team project is set up, the local file store when
+    /// none is. Set up but signed out is an error that says to sign in, never a quiet switch
+    /// to local files. Decided at each call, so signing in or out and settings changes apply
+    /// at once.
+    pub async fn materials(&self) -> Result<MaterialLibrary> {
         let root = self.paths.root();
-        match self.team_files.clone() {
+        let team = match self.team_files.clone() {
+            Some(team) => Some(team),
+            None => self
+                .team_storage
+                .current(&self.team, &self.store)
+                .await?
+                .map(|storage| TeamFiles {
+                    storage,
+                    cache_budget: DEFAULT_CACHE_BUDGET,
+                }),
+        };
+        Ok(match team {
             Some(team) => {
                 MaterialLibrary::team(self.store.clone(), team, root.join("cache").join("files"))
             }
             None => MaterialLibrary::local(self.store.clone(), root.join("files")),
-        }
+        })
     }
 
     /// Adds a training material: checks and stores the file, then records it.
@@ -554,7 +584,7 @@ impl Salesdesk {
         meta: &crate::data::materials::MaterialMeta,
         transfer: &Transfer,
     ) -> Result<crate::data::materials::Material> {
-        self.materials().add(path, meta, transfer).await
+        self.materials().await?.add(path, meta, transfer).await
     }
 
     /// Writes a material's file to `dest`, verified.
@@ -564,7 +594,7 @@ impl Salesdesk {
         dest: &Path,
         transfer: &Transfer,
     ) -> Result<u64> {
-        self.materials().get_file(id, dest, transfer).await
+        self.materials().await?.get_file(id, dest, transfer).await
     }
 
     /// Resumes the material additions an exit or a crash interrupted; front ends call it at
@@ -573,7 +603,7 @@ impl Salesdesk {
         &self,
         transfer_for: impl Fn(&crate::materials::PendingMaterial) -> Transfer,
     ) -> Result<Vec<Resumed>> {
-        self.materials().resume_pending(transfer_for).await
+        self.materials().await?.resume_pending(transfer_for).await
     }
 
     /// Waits for pending writes (the AI chain's too) and closes the store's connections.

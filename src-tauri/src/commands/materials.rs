@@ -49,7 +49,7 @@ pub async fn list_materials(
     state: State<'_, DesktopState>,
     query: MaterialQuery,
 ) -> Result<Vec<MaterialEntry>, CommandError> {
-    Ok(state.core()?.materials().list(&query).await?)
+    Ok(state.core()?.materials().await?.list(&query).await?)
 }
 
 /// Additions not finished yet (queued, uploading, failed with a reason).
@@ -58,7 +58,7 @@ pub async fn list_materials(
 pub async fn pending_materials(
     state: State<'_, DesktopState>,
 ) -> Result<Vec<PendingMaterial>, CommandError> {
-    Ok(state.core()?.materials().pending().await?)
+    Ok(state.core()?.materials().await?.pending().await?)
 }
 
 /// Opens the system dialog to choose files (several at once); the chosen files become
@@ -85,7 +85,7 @@ pub async fn queue_material(
     meta: MaterialMeta,
 ) -> Result<PendingMaterial, CommandError> {
     let path = state.grants.check(std::path::Path::new(&path))?;
-    Ok(state.core()?.materials().queue(&path, &meta).await?)
+    Ok(state.core()?.materials().await?.queue(&path, &meta).await?)
 }
 
 /// Stores a queued material's file (resuming what an earlier attempt sent) and records it,
@@ -107,7 +107,7 @@ pub async fn upload_material(
             let _ = on_progress.send(p);
         })
     };
-    let result = core.materials().upload(&id, &transfer).await;
+    let result = core.materials().await?.upload(&id, &transfer).await;
     transfers.finish(&job_id);
     Ok(result?)
 }
@@ -130,7 +130,7 @@ pub async fn discard_material(
     state: State<'_, DesktopState>,
     id: String,
 ) -> Result<(), CommandError> {
-    Ok(state.core()?.materials().discard(&id).await?)
+    Ok(state.core()?.materials().await?.discard(&id).await?)
 }
 
 #[tauri::command]
@@ -140,7 +140,12 @@ pub async fn update_material(
     id: String,
     change: MaterialUpdate,
 ) -> Result<Material, CommandError> {
-    Ok(state.core()?.materials().update(&id, &change).await?)
+    Ok(state
+        .core()?
+        .materials()
+        .await?
+        .update(&id, &change)
+        .await?)
 }
 
 #[tauri::command]
@@ -149,7 +154,7 @@ pub async fn delete_material(
     state: State<'_, DesktopState>,
     id: String,
 ) -> Result<(), CommandError> {
-    Ok(state.core()?.materials().delete(&id).await?)
+    Ok(state.core()?.materials().await?.delete(&id).await?)
 }
 
 #[tauri::command]
@@ -158,7 +163,7 @@ pub async fn restore_material(
     state: State<'_, DesktopState>,
     id: String,
 ) -> Result<(), CommandError> {
-    Ok(state.core()?.materials().restore(&id).await?)
+    Ok(state.core()?.materials().await?.restore(&id).await?)
 }
 
 /// Keeps a material available offline (downloads it now in team mode).
@@ -168,6 +173,7 @@ pub async fn pin_material(state: State<'_, DesktopState>, id: String) -> Result<
     Ok(state
         .core()?
         .materials()
+        .await?
         .pin(&id, &Transfer::default())
         .await?)
 }
@@ -178,7 +184,7 @@ pub async fn unpin_material(
     state: State<'_, DesktopState>,
     id: String,
 ) -> Result<(), CommandError> {
-    Ok(state.core()?.materials().unpin(&id).await?)
+    Ok(state.core()?.materials().await?.unpin(&id).await?)
 }
 
 /// A verified local copy of an image, video or audio material for the page to show through
@@ -191,7 +197,7 @@ pub async fn preview_material(
 ) -> Result<MaterialPreview, CommandError> {
     let core = state.core()?;
     let dir = previews_dir(core.paths().root());
-    Ok(core.materials().preview_copy(&id, &dir).await?)
+    Ok(core.materials().await?.preview_copy(&id, &dir).await?)
 }
 
 /// Where preview copies go; the only folder the asset protocol may serve.

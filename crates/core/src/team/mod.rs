@@ -8,17 +8,20 @@
 //! - [`keeper`]: the background refresh with backoff while offline.
 //! - [`setup`]: where secrets are kept and whether the environment wins (the CLI).
 //! - [`tokens`]: the session as the sync engine's `TokenSource`.
+//! - [`files`]: the team's Storage client, derived from the settings and session in force.
 //!
 //! Deliberately left out: syncing data (the sync engine asks [`Team`] for access tokens and
 //! the database URL) and anything that would give a front end a token or a password.
 
 pub mod account;
+pub mod files;
 pub mod keeper;
 pub mod settings;
 pub mod setup;
 pub mod tokens;
 
 pub use account::{AccountStatus, SignUpResult, Team, VerifyInput, VerifyKind};
+pub use files::TeamStorage;
 pub use settings::{TeamSettingsInput, TeamSettingsView};
 pub use setup::{RetryBackoff, TeamSetup};
 pub use tokens::TeamTokens;

@@ -22,6 +22,14 @@ impl TeamTokens {
     pub fn new(team: Arc<Team>, store: LocalStore) -> Self {
         Self { team, store }
     }
+
+    pub(crate) fn team(&self) -> &Arc<Team> {
+        &self.team
+    }
+
+    pub(crate) fn store(&self) -> &LocalStore {
+        &self.store
+    }
 }
 
 /// The engine speaks [`AuthError`]: no team set up reads as "not signed in" (nothing to sync).

@@ -1,0 +1,173 @@
+//! Team-mode files follow the live team state through the `Salesdesk` handle (the desktop's
+//! and the CLI's one path), against the Supabase Auth fake and the Storage fake signing and
+//! checking tokens with the same project secret: local files with no project set up, a "sign
+//! in" refusal (nothing recorded) with a project and no session, the team's bucket with the
+//! session's own tokens once signed in, and local files again once the project is removed —
+//! all on one handle, without a restart.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use salesdesk_core::auth::MemoryVault;
+use salesdesk_core::data::materials::{MaterialMeta, MaterialQuery};
+use salesdesk_core::files::Transfer;
+use salesdesk_core::materials::{BUCKET, FileState};
+use salesdesk_core::secrets::SecretString;
+use salesdesk_core::team::{TeamSettingsInput, TeamSetup};
+use salesdesk_core::{DataPaths, ErrorKind, Salesdesk};
+use salesdesk_testkit::fakes::supabase_auth::SupabaseAuthFake;
+use salesdesk_testkit::fakes::supabase_storage::StorageFake;
+use sha2::{Digest, Sha256};
+
+const ANON: &str = "test-anon-key-not-real";
+const SECRET: &str = "team-files-fake-project-jwt-secret-32-chars";
+const PASSWORD: &str = "correct horse battery";
+
+fn pdf(dir: &std::path::Path, name: &str, seed: u8) -> (std::path::PathBuf, String) {
+    let mut bytes = b"%PDF-1.7\n".to_vec();
+    bytes.extend((0..200_000u32).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)));
+    let p = dir.join(name);
+    std::fs::write(&p, &bytes).unwrap();
+    let digest = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    (p, digest)
+}
+
+fn meta(title: &str) -> MaterialMeta {
+    MaterialMeta {
+        title: title.into(),
+        description: None,
+        tags: vec![],
+    }
+}
+
+fn team(auth: &SupabaseAuthFake) -> TeamSettingsInput {
+    TeamSettingsInput {
+        supabase_url: Some(auth.project_url()),
+        anon_key: Some(ANON.into()),
+        database_url: None,
+        database_password: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn materials_follow_the_team_settings_and_the_session_without_a_restart() {
+    let auth = SupabaseAuthFake::start(ANON, SECRET).await;
+    auth.set_confirm_email(false);
+    let storage = StorageFake::start(SECRET).await;
+    let dir = tempfile::tempdir().unwrap();
+    let setup = TeamSetup::with_vaults(
+        Arc::new(MemoryVault::default()),
+        Arc::new(MemoryVault::default()),
+    );
+    // Supabase serves Auth and Storage under one project URL; the two fakes listen apart,
+    // so the Storage client is pointed at its fake (everything else comes from the settings).
+    let storage_origin = storage.origin();
+    let core = Salesdesk::open(DataPaths::at(dir.path().join("data")))
+        .await
+        .unwrap()
+        .with_team(setup)
+        .with_storage_config(move |c| {
+            c.project_url = storage_origin.clone();
+            c.retry_backoff = Duration::from_millis(10);
+            c.request_timeout = Duration::from_secs(5);
+        });
+
+    // No project: the local file store.
+    let library = core.materials().await.unwrap();
+    assert!(!library.is_team());
+    let (local_src, local_digest) = pdf(dir.path(), "Local notes.pdf", 1);
+    let local = core
+        .add_material(&local_src, &meta(""), &Transfer::default())
+        .await
+        .unwrap();
+    assert_eq!(local.file_path.as_deref(), Some(local_digest.as_str()));
+    assert_eq!(
+        library.get(&local.id).await.unwrap().file_state,
+        FileState::Stored
+    );
+    assert!(
+        storage.requests().is_empty(),
+        "local mode never calls Storage"
+    );
+
+    // A project set up, nobody signed in: refused with "sign in", nothing recorded or sent.
+    core.save_team_settings(team(&auth)).await.unwrap();
+    let (team_src, team_digest) = pdf(dir.path(), "Team deck.pdf", 2);
+    let refused = core
+        .add_material(&team_src, &meta(""), &Transfer::default())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::SignedOut, "{refused}");
+    assert!(refused.to_string().contains("sign"), "{refused}");
+    assert!(core.materials().await.is_err());
+    assert!(storage.requests().is_empty());
+
+    // Signed in (as an admin, who may write the bucket): the team's Storage, with the
+    // session's token, and the row records the bucket's key.
+    core.sign_up("ada@example.test", &SecretString::new(PASSWORD))
+        .await
+        .unwrap();
+    let status = core
+        .sign_in("ada@example.test", &SecretString::new(PASSWORD))
+        .await
+        .unwrap();
+    let user = status.user_id.clone().expect("user id");
+    storage.add_admin(&user);
+    let library = core.materials().await.unwrap();
+    assert!(library.is_team());
+    let added = core
+        .add_material(&team_src, &meta(""), &Transfer::default())
+        .await
+        .unwrap();
+    let key = added.file_path.clone().unwrap();
+    assert_eq!(key, format!("{}/{team_digest}/Team_deck.pdf", added.id));
+    assert_eq!(
+        storage.object_digest(BUCKET, &key),
+        Some((200_009, team_digest.clone()))
+    );
+    let uploads = storage.count("POST", "/object/");
+    assert!(uploads >= 1, "uploaded with the standard upload");
+    let authorized = storage.requests().iter().all(|r| {
+        r.header("authorization")
+            .is_some_and(|v| v.starts_with("Bearer ey"))
+    });
+    assert!(
+        authorized,
+        "every Storage request carries the session's JWT"
+    );
+    let out = dir.path().join("out.pdf");
+    core.get_material_file(&added.id, &out, &Transfer::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        std::fs::read(&team_src).unwrap()
+    );
+
+    // Signed out: the next call refuses again, without a restart.
+    core.sign_out(false).await.unwrap();
+    let err = core.materials().await.err().expect("signed out");
+    assert_eq!(err.kind(), ErrorKind::SignedOut);
+
+    // The project removed: local mode again, the local material still whole.
+    core.save_team_settings(TeamSettingsInput {
+        supabase_url: Some(String::new()),
+        anon_key: Some(String::new()),
+        database_url: None,
+        database_password: None,
+    })
+    .await
+    .unwrap();
+    let library = core.materials().await.unwrap();
+    assert!(!library.is_team());
+    let listed = library.list(&MaterialQuery::default()).await.unwrap();
+    let local_entry = listed
+        .iter()
+        .find(|e| e.material.id == local.id)
+        .expect("local material listed");
+    assert_eq!(local_entry.file_state, FileState::Stored);
+    core.close().await;
+}
