@@ -16,7 +16,7 @@ use salesdesk_core::secrets::SecretString;
 use salesdesk_core::team::{TeamSettingsInput, TeamSetup};
 use salesdesk_core::{DataPaths, ErrorKind, Salesdesk};
 use salesdesk_testkit::fakes::supabase_auth::SupabaseAuthFake;
-use salesdesk_testkit::fakes::supabase_storage::StorageFake;
+use salesdesk_testkit::fakes::supabase_storage::{On, StorageFake, StorageFault};
 use sha2::{Digest, Sha256};
 
 const ANON: &str = "test-anon-key-not-real";
@@ -145,6 +145,45 @@ async fn materials_follow_the_team_settings_and_the_session_without_a_restart() 
     assert_eq!(
         std::fs::read(&out).unwrap(),
         std::fs::read(&team_src).unwrap()
+    );
+
+    // Storage refuses a token Auth still thinks valid (revoked early): the team session is
+    // refreshed once and the upload retried with the new token.
+    let refreshes_before = auth
+        .requests()
+        .iter()
+        .filter(|r| r.path_and_query.contains("grant_type=refresh_token"))
+        .count();
+    // Tokens carry their issue time in seconds: let a second pass so the new one differs.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    storage.clear_requests();
+    storage.fault(On::Upload, StorageFault::Status(401));
+    let (second_src, second_digest) = pdf(dir.path(), "Second deck.pdf", 3);
+    let second = core
+        .add_material(&second_src, &meta(""), &Transfer::default())
+        .await
+        .unwrap();
+    assert_eq!(second.file_sha256.as_deref(), Some(second_digest.as_str()));
+    let refreshes = auth
+        .requests()
+        .iter()
+        .filter(|r| r.path_and_query.contains("grant_type=refresh_token"))
+        .count();
+    assert_eq!(
+        refreshes,
+        refreshes_before + 1,
+        "one refresh after the refusal"
+    );
+    let tokens: Vec<String> = storage
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .filter_map(|r| r.header("authorization").map(str::to_owned))
+        .collect();
+    assert_eq!(tokens.len(), 2, "the refused upload and its retry");
+    assert_ne!(
+        tokens[0], tokens[1],
+        "the retry carries the refreshed token"
     );
 
     // Signed out: the next call refuses again, without a restart.

@@ -166,8 +166,10 @@ impl ApiError {
         }
     }
 
+    /// The token was refused (a refresh may help); a 403 from row-level security is the
+    /// role's answer, which a new token would only repeat.
     pub(crate) fn is_auth(&self) -> bool {
-        self.status == 401 || self.status == 403
+        self.status == 401 || (self.status == 403 && self.mentions_token())
     }
 
     pub(crate) fn is_transient(&self) -> bool {
@@ -686,6 +688,27 @@ impl FileStore for BucketStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_refused_token_is_worth_a_refresh() {
+        let answer = |status, error: &str, message: &str| ApiError {
+            status,
+            error: error.into(),
+            message: message.into(),
+        };
+        assert!(answer(401, "Unauthorized", "").is_auth());
+        assert!(answer(403, "Unauthorized", "jwt expired").is_auth());
+        let rls = answer(
+            403,
+            "Unauthorized",
+            "new row violates row-level security policy",
+        );
+        assert!(!rls.is_auth(), "the role's refusal, not the token's");
+        assert!(matches!(
+            rls.into_file_error("training-materials", "a/b.pdf"),
+            FileError::Forbidden { .. }
+        ));
+    }
 
     #[test]
     fn mime_families() {

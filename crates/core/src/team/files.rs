@@ -22,8 +22,10 @@ use crate::secrets::SecretString;
 pub struct TeamStorage {
     built: Mutex<Option<Built>>,
     /// Adjusts each new client's config (tests: short retries and timeouts).
-    tweak: Option<Arc<dyn Fn(&mut StorageConfig) + Send + Sync>>,
+    tweak: Option<Arc<ConfigTweak>>,
 }
+
+type ConfigTweak = dyn Fn(&mut StorageConfig) + Send + Sync;
 
 struct Built {
     url: String,
