@@ -508,14 +508,14 @@ impl MaterialLibrary {
         Ok(size)
     }
 
-    /// A verified copy of a previewable material (image, video, audio) in `dir`, named
+    /// A verified copy of a previewable material (image, video, audio, PDF) in `dir`, named
     /// `{id}.{ext}` so that whatever serves it can tell its type; reused while it matches.
     pub async fn preview_copy(&self, id: &str, dir: &Path) -> Result<MaterialPreview> {
         let m = meta_rows::get(&self.store, id).await?;
         let mime = m.mime_type.clone().unwrap_or_default();
         if !matches!(
             m.kind,
-            MaterialKind::Image | MaterialKind::Video | MaterialKind::Audio
+            MaterialKind::Image | MaterialKind::Video | MaterialKind::Audio | MaterialKind::Pdf
         ) {
             return Err(CoreError::InvalidInput(format!(
                 "“{}” cannot be previewed in the app; save it and open it with another app",
@@ -536,6 +536,25 @@ impl MaterialLibrary {
             mime,
             kind: m.kind,
         })
+    }
+
+    /// A verified copy of a material's file for the system's own app to open, at
+    /// `dir/{id}/{file name}` (the app shows the name in its title). A copy already there is
+    /// reused only when its SHA-256 still matches the record: the opened app may have changed
+    /// it, and that must not reach the next opening.
+    pub async fn open_copy(&self, id: &str, dir: &Path) -> Result<PathBuf> {
+        let m = meta_rows::get(&self.store, id).await?;
+        let folder = dir.join(&m.id);
+        std::fs::create_dir_all(&folder).map_err(|e| FileError::io(&folder, e))?;
+        let dest = folder.join(file_name_for(&m));
+        let fresh = match (&m.file_sha256, dest.exists()) {
+            (Some(want), true) => hash_file(&dest).await.is_ok_and(|got| got == *want),
+            _ => false,
+        };
+        if !fresh {
+            self.get_file(&m.id, &dest, &Transfer::default()).await?;
+        }
+        Ok(dest)
     }
 
     async fn load_pins_into(&self, cache: &CachedStore<BucketStore>) -> Result<()> {
@@ -744,6 +763,46 @@ mod tests {
         assert!(lib.get(&m.id).await.unwrap().pinned);
         lib.unpin(&m.id).await.unwrap();
         assert!(!lib.get(&m.id).await.unwrap().pinned);
+    }
+
+    #[tokio::test]
+    async fn open_copies_are_named_verified_and_replaced_when_changed() {
+        let (dir, lib) = library().await;
+        let src = write(dir.path(), "Objection guide.txt", b"Handle price first\n");
+        let m = lib
+            .add(&src, &MaterialMeta::default(), &Transfer::default())
+            .await
+            .unwrap();
+        let opened = dir.path().join("open");
+        let path = lib.open_copy(&m.id, &opened).await.unwrap();
+        assert_eq!(path, opened.join(&m.id).join("Objection_guide.txt"));
+        assert_eq!(std::fs::read(&path).unwrap(), b"Handle price first\n");
+        // The system app edited the copy: the next opening gets the recorded bytes back.
+        std::fs::write(&path, b"Handle price LAST\n").unwrap();
+        let again = lib.open_copy(&m.id, &opened).await.unwrap();
+        assert_eq!(std::fs::read(&again).unwrap(), b"Handle price first\n");
+        let err = lib
+            .open_copy("0192f0c1-7d3e-7a4b-9c1d-2e3f4a5b6c7d", &opened)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::NotFound, "{err}");
+        // An id is never a path: a hostile one is refused before anything is made.
+        let err = lib.open_copy("../../escape", &opened).await.unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{err}");
+        assert!(!dir.path().join("escape").exists());
+
+        // PDFs preview in the app (rendered by the page), like images.
+        let pdf = write(dir.path(), "deck.pdf", b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n");
+        let deck = lib
+            .add(&pdf, &MaterialMeta::default(), &Transfer::default())
+            .await
+            .unwrap();
+        let preview = lib
+            .preview_copy(&deck.id, &dir.path().join("p"))
+            .await
+            .unwrap();
+        assert_eq!(preview.kind, MaterialKind::Pdf);
+        assert!(preview.path.ends_with(&format!("{}.pdf", deck.id)));
     }
 
     #[tokio::test]
