@@ -44,6 +44,7 @@ fn main() {
         "preview_material",
         "pick_material_files",
         "sync_now",
+        "open_material",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("failed to run the Tauri build script");

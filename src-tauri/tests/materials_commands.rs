@@ -118,3 +118,28 @@ fn list_edit_delete_restore_go_through_to_the_store() {
     let err = invoke(&app, "delete_material", json!({"id": "nope"})).unwrap_err();
     assert_eq!(err["kind"], "invalid_input");
 }
+
+#[test]
+fn open_material_takes_an_id_never_a_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_with(&dir.path().join("data"));
+    // A path where the id goes is refused as an id; nothing is opened or created.
+    let outside = dir.path().join("outside.txt");
+    std::fs::write(&outside, "not a material").unwrap();
+    let err = invoke(
+        &app,
+        "open_material",
+        json!({"id": outside.display().to_string()}),
+    )
+    .unwrap_err();
+    assert_eq!(err["kind"], "invalid_input", "{err}");
+    assert!(!dir.path().join("data").join("cache").join("open").exists());
+    // A well-formed id of no material: not found, with the same command allowed to the window.
+    let err = invoke(
+        &app,
+        "open_material",
+        json!({"id": "0192f0c1-7d3e-7a4b-9c1d-2e3f4a5b6c7d"}),
+    )
+    .unwrap_err();
+    assert_eq!(err["kind"], "not_found", "{err}");
+}

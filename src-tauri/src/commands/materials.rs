@@ -204,3 +204,25 @@ pub async fn preview_material(
 pub fn previews_dir(data_dir: &std::path::Path) -> std::path::PathBuf {
     data_dir.join("cache").join("previews")
 }
+
+/// Opens a material's file with the system's app for its type (documents, slides, PDFs the
+/// page cannot show). The path is resolved here from the id, to a verified copy under the
+/// data directory's `cache/open` folder: the webview never names a path, so it cannot make
+/// the system open anything else. The opener plugin's own commands are not registered.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_material(state: State<'_, DesktopState>, id: String) -> Result<(), CommandError> {
+    let core = state.core()?;
+    let dir = core.paths().root().join("cache").join("open");
+    let path = core.materials().await?.open_copy(&id, &dir).await?;
+    tauri_plugin_opener::open_path(&path, None::<&str>).map_err(|e| {
+        // The opener's message names the path; keep it in the log, not on the page.
+        tracing::warn!(error = %e, "the system could not open a material");
+        CommandError {
+            kind: salesdesk_core::ErrorKind::Unavailable,
+            message: "no app on this computer opened the file: save it (Download) and open it \
+                      from your files"
+                .into(),
+        }
+    })
+}

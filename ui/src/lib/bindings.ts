@@ -120,6 +120,13 @@ export const commands = {
 	 *  window's "network is back". Fails with what to do in local mode, signed out or offline.
 	 */
 	syncNow: () => typedError<SyncReport, CommandError>(__TAURI_INVOKE("sync_now")),
+	/**
+	 *  Opens a material's file with the system's app for its type (documents, slides, PDFs the
+	 *  page cannot show). The path is resolved here from the id, to a verified copy under the
+	 *  data directory's `cache/open` folder: the webview never names a path, so it cannot make
+	 *  the system open anything else. The opener plugin's own commands are not registered.
+	 */
+	openMaterial: (id: string) => typedError<null, CommandError>(__TAURI_INVOKE("open_material", { id })),
 };
 
 /* Types */
