@@ -380,5 +380,7 @@ export const materialsApi = {
 	preview: async (id: string): Promise<{ url: string; mime: string; kind: MaterialKind }> => {
 		const p = await unwrap(() => commands.previewMaterial(id));
 		return { url: convertFileSrc(p.path), mime: p.mime, kind: p.kind };
-	}
+	},
+	/** Opens the material's file with the system's app (the core resolves the file from the id). */
+	openExternally: (id: string): Promise<null> => unwrap(() => commands.openMaterial(id))
 };

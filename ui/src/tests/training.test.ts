@@ -91,6 +91,7 @@ function commands(overrides: Record<string, Handler> = {}) {
 			case 'cancel_material_transfer':
 			case 'discard_material':
 			case 'pin_material':
+			case 'open_material':
 			case 'delete_material':
 				return null;
 			default:
@@ -241,10 +242,10 @@ describe('Training previews', () => {
 		uploadCalls = [];
 	});
 
-	it('previews images in the app; PDFs have no preview button', async () => {
+	it('previews images in the app; documents open with the system app by id', async () => {
 		library = [
 			entry(material({ id: 'img', title: 'Org chart', kind: 'image', mime_type: 'image/png' })),
-			entry(material({ id: 'pdf', title: 'Deck' }))
+			entry(material({ id: 'doc', title: 'Playbook', kind: 'document' }))
 		];
 		commands({
 			preview_material: (args) => ({
@@ -256,6 +257,9 @@ describe('Training previews', () => {
 		render(TrainingPage);
 		const rows = await screen.findAllByTestId('material-row');
 		expect(within(rows[1]).queryByTestId('preview-material')).not.toBeInTheDocument();
+		expect(within(rows[0]).queryByTestId('open-material')).not.toBeInTheDocument();
+		await fireEvent.click(within(rows[1]).getByTestId('open-material'));
+		await waitFor(() => expect(callsOf('open_material')).toEqual([{ id: 'doc' }]));
 		await fireEvent.click(within(rows[0]).getByTestId('preview-material'));
 		const panel = await screen.findByTestId('material-preview');
 		const img = within(panel).getByRole('img') as HTMLImageElement;
