@@ -258,6 +258,8 @@ async fn dropped_files_upload_with_progress_to_100_percent_and_join_the_library(
     std::fs::write(&empty_path, b"").unwrap();
     let png_path = drop_dir.join("org_chart.png");
     std::fs::write(&png_path, ONE_PIXEL_PNG).unwrap();
+    let one_page_path = drop_dir.join("one_page.pdf");
+    std::fs::write(&one_page_path, one_page_pdf()).unwrap();
 
     let driver = TauriDriver::start_with(&env, &[("SALESDESK_E2E_GRANT_DIR", &drop_dir)])
         .expect("start tauri-driver");
@@ -271,7 +273,7 @@ async fn dropped_files_upload_with_progress_to_100_percent_and_join_the_library(
     let result = async {
         click(&client, "[data-testid=nav-training]").await;
         text_of(&client, "[data-testid=material-drop-zone]").await;
-        let paths: Vec<String> = [&pdf_path, &notes_path, &png_path, &empty_path]
+        let paths: Vec<String> = [&pdf_path, &notes_path, &png_path, &one_page_path, &empty_path]
             .iter()
             .map(|p| p.display().to_string())
             .collect();
@@ -316,7 +318,7 @@ async fn dropped_files_upload_with_progress_to_100_percent_and_join_the_library(
             {
                 titles.push(el.text().await.unwrap());
             }
-            if titles.len() >= 3 || std::time::Instant::now() > deadline {
+            if titles.len() >= 4 || std::time::Instant::now() > deadline {
                 break titles;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -328,7 +330,7 @@ async fn dropped_files_upload_with_progress_to_100_percent_and_join_the_library(
         .await;
         screenshot(&client, "e2e-training-library.png").await;
         // The image previews inside the app (asset protocol, CSP img-src).
-        click(&client, "[data-testid=preview-material]").await;
+        click_in_row(&client, "org chart", "preview-material").await;
         let deadline = std::time::Instant::now() + WAIT;
         let preview_width = loop {
             let width = client
@@ -345,16 +347,48 @@ async fn dropped_files_upload_with_progress_to_100_percent_and_join_the_library(
             tokio::time::sleep(Duration::from_millis(100)).await;
         };
         screenshot(&client, "e2e-training-preview.png").await;
-        (values, titles, refused, preview_width)
+        // The PDF renders inside the app: pdf.js fetches the preview copy through the asset
+        // protocol (CSP connect-src) and parses it in its bundled worker (CSP worker-src).
+        click(&client, "[data-testid=close-preview]").await;
+        click_in_row(&client, "one page", "preview-material").await;
+        let deadline = std::time::Instant::now() + WAIT;
+        let pdf_state = loop {
+            let state = client
+                .execute(
+                    "const p = document.querySelector('[data-testid=pdf-page]'); \
+                     const c = document.querySelector('[data-testid=pdf-preview] canvas'); \
+                     const a = document.querySelector('[data-testid=pdf-preview] [role=alert]'); \
+                     if (a) return 'error: ' + a.textContent.trim(); \
+                     if (!p || !c || c.width === 0) return ''; \
+                     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; \
+                     let dark = 0; for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 200 && d[i] < 128) dark++; \
+                     return p.textContent.trim() + (dark > 0 ? ' drawn' : '');",
+                    vec![],
+                )
+                .await
+                .expect("read the PDF preview");
+            let state = state.as_str().unwrap_or_default().to_owned();
+            if (state.starts_with("Page") && state.ends_with("drawn"))
+                || state.starts_with("error")
+                || std::time::Instant::now() > deadline
+            {
+                break state;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        screenshot(&client, "e2e-training-pdf-preview.png").await;
+        (values, titles, refused, preview_width, pdf_state)
     }
     .await;
     let _ = client.close().await;
     drop(driver);
-    let (values, mut titles, refused, preview_width) = result;
+    let (values, mut titles, refused, preview_width, pdf_state) = result;
+    assert_eq!(pdf_state, "Page 1 of 1 drawn", "the PDF preview rendered");
 
     assert_eq!(
         values,
         vec![
+            ("done".to_string(), "100".to_string()),
             ("done".to_string(), "100".to_string()),
             ("done".to_string(), "100".to_string()),
             ("done".to_string(), "100".to_string()),
@@ -364,7 +398,12 @@ async fn dropped_files_upload_with_progress_to_100_percent_and_join_the_library(
     titles.sort();
     assert_eq!(
         titles,
-        vec!["Pricing playbook", "objection notes", "org chart"]
+        vec![
+            "Pricing playbook",
+            "objection notes",
+            "one page",
+            "org chart"
+        ]
     );
     assert_eq!(
         preview_width,
@@ -382,7 +421,7 @@ async fn dropped_files_upload_with_progress_to_100_percent_and_join_the_library(
         .list(&salesdesk_core::data::materials::MaterialQuery::default())
         .await
         .unwrap();
-    assert_eq!(listed.len(), 3);
+    assert_eq!(listed.len(), 4);
     let stored = listed
         .iter()
         .find(|e| e.material.title == "Pricing playbook")
@@ -399,4 +438,54 @@ async fn dropped_files_upload_with_progress_to_100_percent_and_join_the_library(
     assert_eq!(std::fs::read(&back).unwrap(), pdf);
     assert!(library.pending().await.unwrap().is_empty());
     core.close().await;
+}
+
+/// Clicks the button `testid` in the library row titled `title`.
+async fn click_in_row(client: &Client, title: &str, testid: &str) {
+    let clicked = client
+        .execute(
+            "const row = [...document.querySelectorAll('[data-testid=material-row]')].find(r => \
+             r.querySelector('[data-testid=material-title]').textContent.trim() === arguments[0]); \
+             const b = row && row.querySelector(`[data-testid=${arguments[1]}]`); \
+             if (b) b.click(); return !!b;",
+            vec![serde_json::json!(title), serde_json::json!(testid)],
+        )
+        .await
+        .expect("click in a row");
+    assert_eq!(
+        clicked,
+        serde_json::json!(true),
+        "{testid} in the row {title}"
+    );
+}
+
+/// A one-page PDF with a filled black square: small, valid, and visibly drawn when rendered.
+fn one_page_pdf() -> Vec<u8> {
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>",
+        "<< /Length 22 >>\nstream\n0 g 50 50 100 100 re f\nendstream",
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
 }
