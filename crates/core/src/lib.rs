@@ -13,6 +13,7 @@ pub mod health;
 pub mod import;
 pub mod materials;
 pub mod paths;
+pub mod recordings;
 pub mod secrets;
 pub mod sync;
 pub mod team;

@@ -606,6 +606,47 @@ impl Salesdesk {
         self.materials().await?.resume_pending(transfer_for).await
     }
 
+    /// Stores an audio or video file as the recording of an analysis: in the user's folder of
+    /// the team's `call-recordings` bucket (`<user id>/<sha256>/<name>`) when a team project is
+    /// set up and someone is signed in, else in the local file store (see
+    /// [`crate::recordings::attach`] for what is refused).
+    pub async fn attach_recording(
+        &self,
+        analysis_id: &str,
+        src: &Path,
+        transfer: &Transfer,
+    ) -> Result<crate::recordings::Recording> {
+        use crate::recordings::{BUCKET, RecordingTarget, attach};
+        match self.team_storage.current(&self.team, &self.store).await? {
+            Some(storage) => {
+                let user = crate::sync::TokenSource::user_id(&crate::team::TeamTokens::new(
+                    self.team.clone(),
+                    self.store.clone(),
+                ))
+                .await?;
+                let files = crate::files::BucketStore::new(storage, BUCKET, format!("{user}/"));
+                let target = RecordingTarget {
+                    files: &files,
+                    store: "team",
+                };
+                attach(&self.store, target, analysis_id, src, transfer).await
+            }
+            None => {
+                let files = crate::files::LocalFileStore::new(self.paths.root().join("files"));
+                let target = RecordingTarget {
+                    files: &files,
+                    store: "local",
+                };
+                attach(&self.store, target, analysis_id, src, transfer).await
+            }
+        }
+    }
+
+    /// The recordings stored with an analysis, oldest first.
+    pub async fn recordings(&self, analysis_id: &str) -> Result<Vec<crate::recordings::Recording>> {
+        crate::recordings::list(&self.store, analysis_id).await
+    }
+
     /// Waits for pending writes (the AI chain's too) and closes the store's connections.
     pub async fn close(&self) {
         self.sync.stop().await;
