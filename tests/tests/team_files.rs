@@ -1,14 +1,15 @@
 //! Team-mode files follow the live team state through the `Salesdesk` handle (the desktop's
 //! and the CLI's one path), against the Supabase Auth fake and the Storage fake signing and
 //! checking tokens with the same project secret: local files with no project set up, a "sign
-//! in" refusal (nothing recorded) with a project and no session, the team's bucket with the
-//! session's own tokens once signed in, and local files again once the project is removed —
-//! all on one handle, without a restart.
+//! in" refusal (nothing recorded) with a project and no session, the team's buckets (materials,
+//! and call recordings in the user's own folder) with the session's own tokens once signed in,
+//! and local files again once the project is removed — all on one handle, without a restart.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use salesdesk_core::auth::MemoryVault;
+use salesdesk_core::data::analyses::NewAnalysis;
 use salesdesk_core::data::materials::{MaterialMeta, MaterialQuery};
 use salesdesk_core::files::Transfer;
 use salesdesk_core::materials::{BUCKET, FileState};
@@ -33,6 +34,25 @@ fn pdf(dir: &std::path::Path, name: &str, seed: u8) -> (std::path::PathBuf, Stri
         .map(|b| format!("{b:02x}"))
         .collect();
     (p, digest)
+}
+
+/// A short silent WAV (8 kHz, 8-bit mono).
+fn wav() -> Vec<u8> {
+    let data = vec![128u8; 4000];
+    let mut b = b"RIFF".to_vec();
+    b.extend(u32::try_from(36 + data.len()).unwrap().to_le_bytes());
+    b.extend(b"WAVEfmt ");
+    b.extend(16u32.to_le_bytes());
+    b.extend(1u16.to_le_bytes());
+    b.extend(1u16.to_le_bytes());
+    b.extend(8000u32.to_le_bytes());
+    b.extend(8000u32.to_le_bytes());
+    b.extend(1u16.to_le_bytes());
+    b.extend(8u16.to_le_bytes());
+    b.extend(b"data");
+    b.extend(u32::try_from(data.len()).unwrap().to_le_bytes());
+    b.extend(data);
+    b
 }
 
 fn meta(title: &str) -> MaterialMeta {
@@ -145,6 +165,41 @@ async fn materials_follow_the_team_settings_and_the_session_without_a_restart() 
     assert_eq!(
         std::fs::read(&out).unwrap(),
         std::fs::read(&team_src).unwrap()
+    );
+
+    // A call recording goes to the user's own folder of `call-recordings`.
+    let analysis = core
+        .save_analysis(NewAnalysis {
+            title: "Discovery call".into(),
+            transcript: "Rep: hello\nClient: hi".into(),
+            analysis: serde_json::json!({}),
+            provider: "offline".into(),
+            model: None,
+        })
+        .await
+        .unwrap();
+    let call = dir.path().join("Call with Zoë.wav");
+    std::fs::write(&call, wav()).unwrap();
+    let recording = core
+        .attach_recording(&analysis.id, &call, &Transfer::default())
+        .await
+        .unwrap();
+    assert_eq!(recording.store, "team");
+    assert!(
+        recording
+            .file_key
+            .starts_with(&format!("{user}/{}/", recording.file_sha256)),
+        "{}",
+        recording.file_key
+    );
+    assert!(recording.file_key.ends_with("/Call_with_Zo_.wav"));
+    assert_eq!(
+        storage.object_digest("call-recordings", &recording.file_key),
+        Some((recording.file_size, recording.file_sha256.clone()))
+    );
+    assert_eq!(
+        core.recordings(&analysis.id).await.unwrap(),
+        vec![recording]
     );
 
     // Storage refuses a token Auth still thinks valid (revoked early): the team session is
