@@ -45,6 +45,8 @@ fn main() {
         "pick_material_files",
         "sync_now",
         "open_material",
+        "attach_recording",
+        "list_recordings",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("failed to run the Tauri build script");

@@ -64,6 +64,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::materials::pick_material_files,
             commands::sync::sync_now,
             commands::materials::open_material,
+            commands::recordings::attach_recording,
+            commands::recordings::list_recordings,
         ])
         .typ::<salesdesk_core::analysis::report::CallAnalysis>()
         .typ::<salesdesk_core::analysis::CallMetrics>()

@@ -21,6 +21,7 @@ use tauri::ipc::Channel;
 use crate::error::CommandError;
 use crate::state::DesktopState;
 
+pub mod recordings;
 pub mod sync;
 
 /// The health report shown on the Status page; never fails, problems are inside it.

@@ -127,6 +127,12 @@ export const commands = {
 	 *  the system open anything else. The opener plugin's own commands are not registered.
 	 */
 	openMaterial: (id: string) => typedError<null, CommandError>(__TAURI_INVOKE("open_material", { id })),
+	/**
+	 *  Stores the recording of an analysis: only a file the user dropped or picked (see
+	 *  `grants.rs`); refused before upload when it is not audio or video, empty, or too large.
+	 */
+	attachRecording: (analysisId: string, path: string, onProgress: Channel<Progress>) => typedError<Recording, CommandError>(__TAURI_INVOKE("attach_recording", { analysisId, path, onProgress })),
+	listRecordings: (analysisId: string) => typedError<Recording[], CommandError>(__TAURI_INVOKE("list_recordings", { analysisId })),
 };
 
 /* Types */
@@ -642,6 +648,20 @@ export type ProviderSettings = {
 	 *  `2024-10-21` for the deployments API); `null` sends none (OpenAI, Azure's v1 API).
 	 */
 	api_version?: string | null,
+};
+
+/**  A stored recording, as the Analyze page lists it. */
+export type Recording = {
+	id: string,
+	analysis_id: string,
+	/**  `local` or `team`: where this device stored it. */
+	store: string,
+	file_key: string,
+	file_name: string,
+	file_size: number,
+	file_sha256: string,
+	mime_type: string,
+	created_at: string,
 };
 
 /**

@@ -1,0 +1,121 @@
+//! The call-recording commands over Tauri's mock runtime: the real IPC path with the app's own
+//! capabilities, against a real store in a temporary data directory. Only files the user
+//! dropped or picked are accepted; a recording is stored and listed with its analysis; a file
+//! that is not audio or video is refused and nothing is recorded.
+
+use salesdesk_core::data::analyses::NewAnalysis;
+use salesdesk_core::{DataPaths, Salesdesk};
+use serde_json::{Value, json};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
+use tauri::webview::InvokeRequest;
+
+struct TestApp {
+    _app: tauri::App<MockRuntime>,
+    webview: tauri::WebviewWindow<MockRuntime>,
+}
+
+fn app_with(dir: &std::path::Path, granted: &[std::path::PathBuf]) -> TestApp {
+    let state = salesdesk_desktop::DesktopState::open(DataPaths::at(dir));
+    // What a drop on the window does before the page sees the paths.
+    state.grants.grant(granted.iter().cloned());
+    let app = salesdesk_desktop::app_builder(mock_builder(), state)
+        .build(tauri::generate_context!("tauri.conf.json", test = true))
+        .expect("build app");
+    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
+    TestApp { _app: app, webview }
+}
+
+fn invoke(app: &TestApp, cmd: &str, args: Value) -> Result<Value, Value> {
+    let res = get_ipc_response(
+        &app.webview,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    );
+    res.map(|body| body.deserialize::<Value>().unwrap())
+}
+
+fn wav() -> Vec<u8> {
+    let data = vec![128u8; 4000];
+    let mut b = b"RIFF".to_vec();
+    b.extend(u32::try_from(36 + data.len()).unwrap().to_le_bytes());
+    b.extend(b"WAVEfmt ");
+    b.extend(16u32.to_le_bytes());
+    b.extend(1u16.to_le_bytes());
+    b.extend(1u16.to_le_bytes());
+    b.extend(8000u32.to_le_bytes());
+    b.extend(8000u32.to_le_bytes());
+    b.extend(1u16.to_le_bytes());
+    b.extend(8u16.to_le_bytes());
+    b.extend(b"data");
+    b.extend(u32::try_from(data.len()).unwrap().to_le_bytes());
+    b.extend(data);
+    b
+}
+
+#[test]
+fn recordings_are_stored_with_their_analysis_from_granted_files_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let id = tauri::async_runtime::block_on(async {
+        let core = Salesdesk::open(DataPaths::at(&data)).await.unwrap();
+        let record = core
+            .save_analysis(NewAnalysis {
+                title: "Discovery call".into(),
+                transcript: "Rep: hello\nClient: hi".into(),
+                analysis: json!({}),
+                provider: "offline".into(),
+                model: None,
+            })
+            .await
+            .unwrap();
+        core.close().await;
+        record.id
+    });
+    let call = dir.path().join("call.wav");
+    std::fs::write(&call, wav()).unwrap();
+    let transcript = dir.path().join("call.txt");
+    std::fs::write(&transcript, "Rep: hello\n").unwrap();
+    let not_dropped = dir.path().join("other.wav");
+    std::fs::write(&not_dropped, wav()).unwrap();
+    let app = app_with(&data, &[call.clone(), transcript.clone()]);
+    let attach = |path: &std::path::Path| {
+        invoke(
+            &app,
+            "attach_recording",
+            json!({"analysisId": id, "path": path.display().to_string(), "onProgress": "__CHANNEL__:7"}),
+        )
+    };
+
+    let err = attach(&not_dropped).unwrap_err();
+    assert_eq!(err["kind"], "invalid_input", "{err}");
+    assert!(err["message"].as_str().unwrap().contains("drop"), "{err}");
+    let err = attach(&transcript).unwrap_err();
+    assert_eq!(err["kind"], "invalid_input", "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("transcript"),
+        "{err}"
+    );
+    assert_eq!(
+        invoke(&app, "list_recordings", json!({"analysisId": id})).unwrap(),
+        json!([])
+    );
+
+    let stored = attach(&call).unwrap();
+    assert_eq!(stored["analysis_id"], id);
+    assert_eq!(stored["store"], "local");
+    assert_eq!(stored["file_name"], "call.wav");
+    let listed = invoke(&app, "list_recordings", json!({"analysisId": id})).unwrap();
+    assert_eq!(listed, json!([stored]));
+    let err = invoke(&app, "list_recordings", json!({"analysisId": "nope"})).unwrap_err();
+    assert_eq!(err["kind"], "invalid_input", "{err}");
+}
