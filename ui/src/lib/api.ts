@@ -32,6 +32,7 @@ import {
 	type MaterialUpdate,
 	type PendingMaterial,
 	type Progress,
+	type Recording,
 	type ProviderId,
 	type SearchQuery,
 	type TranscriptPreview,
@@ -174,6 +175,19 @@ export const api = {
 	getAnalysis: (id: string): Promise<CallAnalysisRecord> => unwrap(() => commands.getAnalysis(id)),
 	/** Opens the native file dialog; `null` when the user cancelled it. */
 	pickTranscriptFile: (): Promise<string | null> => unwrap(() => commands.pickTranscriptFile()),
+	/** Stores a dropped or picked audio/video file as the recording of a saved analysis. */
+	attachRecording: (
+		analysisId: string,
+		path: string,
+		onProgress: (progress: Progress) => void
+	): Promise<Recording> =>
+		unwrap(() => {
+			const channel = new Channel<Progress>();
+			channel.onmessage = onProgress;
+			return commands.attachRecording(analysisId, path, channel);
+		}),
+	listRecordings: (analysisId: string): Promise<Recording[]> =>
+		unwrap(() => commands.listRecordings(analysisId)),
 	previewTranscript: (source: TranscriptSource): Promise<TranscriptPreview> =>
 		unwrap(() => commands.previewTranscript(source)),
 	/** Analyzes and saves a transcript; `onProgress` gets the core's progress reports. */

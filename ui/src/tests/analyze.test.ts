@@ -279,4 +279,74 @@ describe('Analyze page', () => {
 		unmount();
 		expect(drops.unlisten).toHaveBeenCalledTimes(1);
 	});
+
+	it('stores a dropped recording with the analysis once it is saved, and says transcription is not available yet', async () => {
+		const CALL = '/home/sam/calls/Acme demo.m4a';
+		commands({
+			attach_recording: (args) => ({
+				id: 'rec-1',
+				analysis_id: args.analysisId,
+				store: 'local',
+				file_key: 'k',
+				file_name: 'Acme demo.m4a',
+				file_size: 10,
+				file_sha256: 'x',
+				mime_type: 'audio/mp4',
+				created_at: '2026-11-26T10:00:00Z'
+			})
+		});
+		render(AnalyzePage);
+		await waitFor(() => expect(drops.handler).not.toBeNull());
+		drops.handler!({ type: 'drop', paths: [CALL, PATH] });
+		await screen.findByTestId('preview');
+		// The recording is not read as a transcript.
+		expect(callsOf('preview_transcript')).toEqual([{ source: { kind: 'file', path: PATH } }]);
+		expect(screen.getByTestId('recording')).toHaveTextContent('Acme demo.m4a');
+		expect(screen.getByTestId('recording')).toHaveTextContent('transcription is not available yet');
+
+		await fireEvent.click(screen.getByTestId('analyze-button'));
+		await waitFor(() => expect(callsOf('analyze_transcript')).toHaveLength(1));
+		expect(callsOf('attach_recording')).toHaveLength(0);
+		const record = recordWith(offlineAnalysis());
+		analyzeCall.resolve(record);
+		await waitFor(() => expect(gotoMock).toHaveBeenCalledWith(`/analysis?id=${record.id}`));
+		expect(callsOf('attach_recording')).toEqual([
+			{ analysisId: record.id, path: CALL, onProgress: expect.any(FakeChannel) }
+		]);
+	});
+
+	it('keeps the analysis when the recording is refused, and says why', async () => {
+		commands({
+			attach_recording: () => {
+				throw { kind: 'invalid_input', message: '“x.wav” is text/plain, not an audio or video recording' };
+			}
+		});
+		render(AnalyzePage);
+		await waitFor(() => expect(drops.handler).not.toBeNull());
+		drops.handler!({ type: 'drop', paths: ['/home/sam/x.wav', PATH] });
+		await screen.findByTestId('preview');
+		await fireEvent.click(screen.getByTestId('analyze-button'));
+		await waitFor(() => expect(callsOf('analyze_transcript')).toHaveLength(1));
+		const record = recordWith(offlineAnalysis());
+		analyzeCall.resolve(record);
+		await waitFor(() => expect(gotoMock).toHaveBeenCalledWith(`/analysis?id=${record.id}`));
+		expect(callsOf('attach_recording')).toHaveLength(1);
+		expect(await screen.findByText(/not an audio or video recording/)).toBeInTheDocument();
+	});
+});
+
+describe('routing dropped files', () => {
+	it('tells recordings from transcripts by extension', async () => {
+		const { isRecordingPath, splitDrop } = await import('$lib/recordings');
+		expect(isRecordingPath('/calls/Call.WAV')).toBe(true);
+		expect(isRecordingPath('C:\\calls\\demo.mp4')).toBe(true);
+		expect(isRecordingPath('/calls/demo.vtt')).toBe(false);
+		expect(isRecordingPath('/calls/.wav')).toBe(false);
+		expect(splitDrop(['/a.vtt', '/b.mp3', '/c.srt', '/d.wav'])).toEqual({
+			recording: '/b.mp3',
+			transcript: '/a.vtt',
+			ignored: 2
+		});
+		expect(splitDrop(['/b.mp3'])).toEqual({ recording: '/b.mp3', transcript: null, ignored: 0 });
+	});
 });
