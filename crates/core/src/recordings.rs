@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+use sqlx::Row as _;
 use uuid::Uuid;
 
 use crate::data::analyses;
@@ -107,37 +108,27 @@ pub async fn attach(
 /// The recordings stored with an analysis, oldest first.
 pub async fn list(store: &LocalStore, analysis_id: &str) -> Result<Vec<Recording>> {
     let analysis = analyses::get(store, analysis_id).await?;
-    let rows: Vec<(
-        String,
-        String,
-        String,
-        String,
-        String,
-        i64,
-        String,
-        String,
-        String,
-    )> = sqlx::query_as(
+    let rows = sqlx::query(
         "SELECT id, analysis_id, store, file_key, file_name, file_size, file_sha256, \
-             mime_type, created_at FROM call_recordings WHERE analysis_id = ? \
-             ORDER BY created_at, id",
+         mime_type, created_at FROM call_recordings WHERE analysis_id = ? \
+         ORDER BY created_at, id",
     )
     .bind(&analysis.id)
     .fetch_all(store.pool())
     .await
     .map_err(|e| store.err(e))?;
     Ok(rows
-        .into_iter()
+        .iter()
         .map(|r| Recording {
-            id: r.0,
-            analysis_id: r.1,
-            store: r.2,
-            file_key: r.3,
-            file_name: r.4,
-            file_size: u64::try_from(r.5).unwrap_or(0),
-            file_sha256: r.6,
-            mime_type: r.7,
-            created_at: r.8,
+            id: r.get("id"),
+            analysis_id: r.get("analysis_id"),
+            store: r.get("store"),
+            file_key: r.get("file_key"),
+            file_name: r.get("file_name"),
+            file_size: u64::try_from(r.get::<i64, _>("file_size")).unwrap_or(0),
+            file_sha256: r.get("file_sha256"),
+            mime_type: r.get("mime_type"),
+            created_at: r.get("created_at"),
         })
         .collect())
 }
