@@ -6,6 +6,9 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use salesdesk_testkit::fakes::supabase_auth::SupabaseAuthFake;
 
+mod common;
+use common::on_path;
+
 const ANON: &str = "cli-anon-key";
 const SECRET: &str = "cli-fake-auth-jwt-secret-32-characters-long";
 
@@ -86,12 +89,6 @@ async fn signin_without_a_password_says_how_to_give_one() {
         fake.requests().is_empty(),
         "nothing sent without a password"
     );
-}
-
-fn on_path(bin: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(bin).is_file()))
-        .unwrap_or(false)
 }
 
 /// Runs `salesdesk auth ARGS` inside a private D-Bus session with gnome-keyring unlocked, the

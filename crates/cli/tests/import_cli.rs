@@ -1,20 +1,16 @@
 //! `salesdesk import` on the sample export in tests/fixtures: counts, skipped entries with
 //! reasons, idempotent re-import, and malformed files refused with nothing written.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
+
+mod common;
+use common::salesdesk;
 
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../tests/fixtures/browser-export-v1.json"
 );
-
-fn salesdesk(data: &std::path::Path) -> Command {
-    let mut cmd = Command::cargo_bin("salesdesk").unwrap();
-    cmd.env("SALESDESK_DATA_DIR", data).env_remove("RUST_LOG");
-    cmd
-}
 
 fn import_json(data: &std::path::Path, file: &str) -> Value {
     let out = salesdesk(data)
