@@ -15,11 +15,13 @@
 //! - [`harness`], [`logs`]: shared set-up for the AI chain tests and captured log output.
 //! - [`netcut`]: a TCP proxy a test can cut and restore (network loss mid-sync).
 //! - [`sync`]: devices (local store + sync engine) for the sync tests and benchmark.
+//! - [`keyring`]: re-running a test inside a private, unlocked gnome-keyring.
 
 pub mod desktop;
 pub mod fakes;
 pub mod harness;
 pub mod isolated;
+pub mod keyring;
 pub mod logs;
 pub mod netcut;
 pub mod pg;

@@ -189,8 +189,9 @@ async fn unreadable_saved_settings_show_the_defaults_and_a_save_repairs_them() {
         .await
         .unwrap();
     let setup = setup();
-    let err = core.ai_chain(setup.clone()).await.unwrap_err();
-    assert!(err.to_string().contains("unreadable"), "{err}");
+    // Analyses keep working: the chain runs on the defaults until the row is repaired.
+    let running = core.ai_chain(setup.clone()).await.unwrap();
+    assert_eq!(running.settings(), AiSettings::default());
 
     let view = core.ai_settings(&setup).await.unwrap();
     assert!(view.problem.as_deref().unwrap().contains("unreadable"));

@@ -3,7 +3,6 @@
 //! Supabase Auth fake, "restart" (a new manager reading the keyring), use the saved session,
 //! sign out, and the entry is gone. Skipped, saying why, when gnome-keyring is not installed.
 
-use std::process::Command;
 use std::sync::Arc;
 
 use salesdesk_core::ai::SystemClock;
@@ -13,49 +12,17 @@ use salesdesk_core::auth::{
 };
 use salesdesk_core::secrets::SecretString;
 use salesdesk_testkit::fakes::supabase_auth::SupabaseAuthFake;
+use salesdesk_testkit::keyring::rerun_in_private_keyring;
 
 const CHILD_ENV: &str = "SALESDESK_AUTH_KEYRING_CHILD";
 const TEST_NAME: &str = "session_survives_a_restart_in_a_real_keyring";
-
-fn on_path(bin: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(bin).is_file()))
-        .unwrap_or(false)
-}
 
 #[test]
 fn session_survives_a_restart_in_a_real_keyring() {
     if std::env::var(CHILD_ENV).is_ok() {
         return child();
     }
-    if !on_path("gnome-keyring-daemon") || !on_path("dbus-run-session") {
-        println!(
-            "SKIPPED: gnome-keyring-daemon or dbus-run-session is not installed (apt-get install gnome-keyring dbus-daemon)"
-        );
-        return;
-    }
-    let home = tempfile::tempdir().expect("temp home");
-    let exe = std::env::current_exe().expect("test binary");
-    let script = format!(
-        "echo -n salesdesk-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
-         exec \"$0\" --exact {TEST_NAME} --nocapture --test-threads=1"
-    );
-    let out = Command::new("dbus-run-session")
-        .args(["--", "sh", "-c", &script])
-        .arg(exe)
-        .env(CHILD_ENV, "1")
-        .env("HOME", home.path())
-        .env("XDG_DATA_HOME", home.path().join("data"))
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .env("XDG_CACHE_HOME", home.path().join("cache"))
-        .output()
-        .expect("run the test binary again");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("auth keyring child ok"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    rerun_in_private_keyring(TEST_NAME, CHILD_ENV, "auth keyring child ok");
 }
 
 fn child() {

@@ -74,6 +74,13 @@ async fn push_one(
     out[0].status
 }
 
+/// Pushes a row of `table` with `id` as `user` (updated at 2026-11-02T10:00Z), which the server
+/// must apply: the set-up most tests start from.
+async fn push_applied(store: &RemoteStore, user: &TestUser, table: SyncedTable, id: Uuid) {
+    let status = push_one(store, user, table, row(table, id, "2026-11-02T10:00:00Z")).await;
+    assert_eq!(status, PushStatus::Applied, "{}", table.as_str());
+}
+
 /// Waits until every transaction that started before now has ended, so that a pull sees all
 /// of them. Transaction ids are cluster-wide: the pull watermark (the oldest running
 /// transaction) also waits for the tests running in parallel in other databases.
@@ -155,28 +162,8 @@ async fn reps_cannot_see_or_change_each_others_rows_in_any_owned_table() {
         let t = table.as_str();
         let bobs = Uuid::now_v7();
         let alices = Uuid::now_v7();
-        assert_eq!(
-            push_one(
-                &store,
-                &bob,
-                table,
-                row(table, bobs, "2026-11-02T10:00:00Z")
-            )
-            .await,
-            PushStatus::Applied,
-            "{t}"
-        );
-        assert_eq!(
-            push_one(
-                &store,
-                &alice,
-                table,
-                row(table, alices, "2026-11-02T10:00:00Z")
-            )
-            .await,
-            PushStatus::Applied,
-            "{t}"
-        );
+        push_applied(&store, &bob, table, bobs).await;
+        push_applied(&store, &alice, table, alices).await;
 
         // Read: neither a direct select nor a pull shows Bob's row to Alice.
         let seen = exec_as(
@@ -332,16 +319,7 @@ async fn managers_and_admins_read_everyones_rows_but_write_only_their_own() {
 
     for table in OWNED {
         let reps = Uuid::now_v7();
-        assert_eq!(
-            push_one(
-                &store,
-                &rep,
-                table,
-                row(table, reps, "2026-11-02T10:00:00Z")
-            )
-            .await,
-            PushStatus::Applied
-        );
+        push_applied(&store, &rep, table, reps).await;
         for boss in [&manager, &admin] {
             let rows = pull_all(&store, boss, table).await;
             assert!(
@@ -387,10 +365,7 @@ async fn training_materials_are_read_by_everyone_and_written_by_admins_only() {
     let t = SyncedTable::TrainingMaterials;
 
     let doc = Uuid::now_v7();
-    assert_eq!(
-        push_one(&store, &admin, t, row(t, doc, "2026-11-02T10:00:00Z")).await,
-        PushStatus::Applied
-    );
+    push_applied(&store, &admin, t, doc).await;
     for reader in [&rep, &manager, &other_admin] {
         assert_eq!(
             ids(&pull_all(&store, reader, t).await),
@@ -456,16 +431,7 @@ async fn campaigns_are_run_by_managers_and_seen_by_all_signups_belong_to_their_r
         PushStatus::Forbidden
     );
     let campaign = Uuid::now_v7();
-    assert_eq!(
-        push_one(
-            &store,
-            &manager,
-            c,
-            row(c, campaign, "2026-11-02T10:00:00Z")
-        )
-        .await,
-        PushStatus::Applied
-    );
+    push_applied(&store, &manager, c, campaign).await;
     assert_eq!(
         ids(&pull_all(&store, &rep, c).await),
         vec![campaign.to_string()]
@@ -498,28 +464,10 @@ async fn forged_claims_session_settings_and_roles_gain_nothing() {
         .await
         .unwrap();
     let bobs = Uuid::now_v7();
-    assert_eq!(
-        push_one(
-            &store,
-            &bob,
-            SyncedTable::Clients,
-            row(SyncedTable::Clients, bobs, "2026-11-02T10:00:00Z")
-        )
-        .await,
-        PushStatus::Applied
-    );
+    push_applied(&store, &bob, SyncedTable::Clients, bobs).await;
 
     let doc = Uuid::now_v7();
-    assert_eq!(
-        push_one(
-            &store,
-            &bob,
-            SyncedTable::TrainingMaterials,
-            row(SyncedTable::TrainingMaterials, doc, "2026-11-02T10:00:00Z")
-        )
-        .await,
-        PushStatus::Applied
-    );
+    push_applied(&store, &bob, SyncedTable::TrainingMaterials, doc).await;
 
     let claims = json!({"sub": bob.id, "role": "authenticated", "session_id": bob.session_id, "aud": "authenticated"}).to_string();
     let forgeries = [
@@ -795,16 +743,7 @@ async fn signing_out_revokes_access_at_the_next_statement() {
         .await
         .unwrap();
     let mine = Uuid::now_v7();
-    assert_eq!(
-        push_one(
-            &store,
-            &alice,
-            SyncedTable::Clients,
-            row(SyncedTable::Clients, mine, "2026-11-02T10:00:00Z")
-        )
-        .await,
-        PushStatus::Applied
-    );
+    push_applied(&store, &alice, SyncedTable::Clients, mine).await;
 
     let mut tx = store.begin_as(&alice.token).await.unwrap();
     let n: i64 = sqlx::query_scalar("select count(*) from app.clients")

@@ -1,4 +1,5 @@
-//! `salesdesk auth`: sign up, sign in, sign out and show the team account on this machine.
+//! `salesdesk auth`: sign up, sign in, sign out, complete an email (confirmation or password
+//! reset), request a password reset, and show the team account on this machine.
 //!
 //! The session goes to the OS keyring, as in the desktop app (they share it). The password is
 //! read from standard input (`--password-stdin`) or from `SALESDESK_PASSWORD`, never from an
@@ -13,6 +14,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use salesdesk_core::ai::SystemClock;
 use salesdesk_core::auth::{AuthClient, AuthError, SessionManager, SessionStore, SignOutScope};
 use salesdesk_core::secrets::SecretString;
+use salesdesk_core::team::{TeamSetup, VerifyInput, VerifyKind};
 use salesdesk_core::{CoreError, DataPaths, Salesdesk};
 use serde_json::json;
 
@@ -42,6 +44,37 @@ pub enum AuthCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Complete a confirmation or password-reset email with its code (and --email) or its
+    /// link; signs in. Uses SUPABASE_URL/SUPABASE_ANON_KEY or the team saved in the app.
+    Verify {
+        /// The 6-digit code or the whole link from the email; read from standard input (one
+        /// line) when left out, so it need not land in the shell history.
+        #[arg(value_name = "CODE_OR_LINK")]
+        token: Option<String>,
+        /// The address the code was sent to (needed with a code, not with a link).
+        #[arg(long, value_name = "EMAIL")]
+        email: Option<String>,
+        /// Which email it is: `signup` (confirm the address) or `recovery` (password reset).
+        #[arg(long, value_enum, default_value = "signup")]
+        kind: EmailKind,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a password-reset email (then run `salesdesk auth verify --kind recovery`). Uses
+    /// SUPABASE_URL/SUPABASE_ANON_KEY or the team saved in the app.
+    Reset {
+        #[arg(value_name = "EMAIL")]
+        email: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EmailKind {
+    Signup,
+    Recovery,
+    Email,
 }
 
 /// The team project. Flags and environment variables win; without them, the project saved in
@@ -137,8 +170,83 @@ fn read_password(from_stdin: bool) -> Result<SecretString, Failure> {
     Ok(password)
 }
 
+/// The code or link from the argument, else the first line of standard input.
+fn read_token(given: Option<String>) -> Result<String, Failure> {
+    if let Some(t) = given {
+        return Ok(t);
+    }
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| Failure::user(format!("cannot read the code from stdin: {e}")))?;
+    Ok(text.lines().next().unwrap_or("").to_owned())
+}
+
+async fn verify(
+    paths: DataPaths,
+    token: Option<String>,
+    email: Option<String>,
+    kind: EmailKind,
+    json: bool,
+) -> CliResult {
+    let input = VerifyInput {
+        kind: match kind {
+            EmailKind::Signup => VerifyKind::Signup,
+            EmailKind::Recovery => VerifyKind::Recovery,
+            EmailKind::Email => VerifyKind::Email,
+        },
+        email,
+        token: read_token(token)?,
+    };
+    let core = Salesdesk::open(paths).await?.with_team(TeamSetup::cli());
+    let status = core.team().verify(core.store(), input).await;
+    core.close().await;
+    let status = status?;
+    if json {
+        print_json(&status)?;
+    } else {
+        print_line(&format!(
+            "Verified; signed in as {}.",
+            status
+                .email
+                .as_deref()
+                .or(status.user_id.as_deref())
+                .unwrap_or("your account")
+        ))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn reset(paths: DataPaths, email: String, json: bool) -> CliResult {
+    let core = Salesdesk::open(paths).await?.with_team(TeamSetup::cli());
+    let sent = core
+        .team()
+        .request_password_reset(core.store(), &email)
+        .await;
+    core.close().await;
+    sent?;
+    if json {
+        print_json(&json!({"requested": true}))?;
+    } else {
+        // Supabase answers alike whether or not the address has an account: so does this.
+        print_line(&format!(
+            "If {} has an account, a password-reset email is on its way. Complete it with \
+             `salesdesk auth verify --kind recovery --email {0} CODE` (or paste its link).",
+            email.trim()
+        ))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub async fn run(command: AuthCommand, paths: DataPaths) -> CliResult {
     match command {
+        AuthCommand::Verify {
+            token,
+            email,
+            kind,
+            json,
+        } => verify(paths, token, email, kind, json).await,
+        AuthCommand::Reset { email, json } => reset(paths, email, json).await,
         AuthCommand::Signup(c) => {
             let password = read_password(c.password_stdin)?;
             let manager =

@@ -90,7 +90,8 @@ enum Command {
     Analyses(AnalysesCommand),
     /// Set up or upgrade a team database (Supabase Postgres) for team mode. Run by an admin.
     Migrate(migrate::MigrateArgs),
-    /// Team account: sign up, sign in, sign out, status (Supabase Auth).
+    /// Team account: sign up, sign in, verify an email, reset a password, sign out, status
+    /// (Supabase Auth).
     #[command(subcommand)]
     Auth(auth::AuthCommand),
     /// Import the old browser app's JSON export (clients, analyses, campaigns, signups,

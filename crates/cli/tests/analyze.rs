@@ -3,34 +3,16 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
+
+mod common;
+use common::{json_of, salesdesk};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../core/tests/fixtures")
         .join(name)
-}
-
-fn salesdesk(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("salesdesk").unwrap();
-    cmd.arg("--data-dir")
-        .arg(dir)
-        .env_remove("SALESDESK_DATA_DIR")
-        // Hermetic: no AI provider from the developer's environment.
-        .env_remove("GEMINI_API_KEY")
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("ANTHROPIC_API_KEY")
-        .env_remove("GOOGLE_GEMINI_BASE_URL")
-        .env_remove("OPENAI_BASE_URL")
-        .env_remove("ANTHROPIC_BASE_URL")
-        .env_remove("SALESDESK_AI_PROVIDERS");
-    cmd
-}
-
-fn json_of(out: &[u8]) -> Value {
-    serde_json::from_slice(out).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(out)))
 }
 
 fn analyze_json(dir: &Path, args: &[&str]) -> Value {

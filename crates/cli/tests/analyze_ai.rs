@@ -4,9 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use salesdesk_testkit::fakes::{self, Fault, RetryHint};
 use serde_json::Value;
+
+mod common;
 
 const KEY: &str = "sk-test-cli-0123456789abcdefghijklmnop";
 
@@ -15,14 +16,9 @@ fn fixture() -> PathBuf {
 }
 
 fn analyze(data: &Path, base_url: &str) -> std::process::Output {
-    Command::cargo_bin("salesdesk")
-        .unwrap()
-        .args(["--data-dir", data.to_str().unwrap(), "analyze", "--json"])
+    common::salesdesk(data)
+        .args(["analyze", "--json"])
         .arg(fixture())
-        .env_remove("GEMINI_API_KEY")
-        .env_remove("ANTHROPIC_API_KEY")
-        .env_remove("GOOGLE_GEMINI_BASE_URL")
-        .env_remove("ANTHROPIC_BASE_URL")
         .env("OPENAI_API_KEY", KEY)
         .env("OPENAI_BASE_URL", base_url)
         .env("SALESDESK_AI_PROVIDERS", "openai")

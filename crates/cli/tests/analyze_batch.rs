@@ -9,6 +9,8 @@ use assert_cmd::Command;
 use salesdesk_testkit::fakes::{self, Fault, RetryHint};
 use serde_json::Value;
 
+mod common;
+
 const KEY: &str = "test-openai-key-not-real-batch-0123";
 
 fn fixture(name: &str) -> PathBuf {
@@ -36,15 +38,8 @@ fn folder(root: &Path) -> PathBuf {
 }
 
 fn salesdesk(data: &Path, base_url: &str) -> Command {
-    let mut cmd = Command::cargo_bin("salesdesk").unwrap();
-    cmd.arg("--data-dir")
-        .arg(data)
-        .env_remove("SALESDESK_DATA_DIR")
-        .env_remove("GEMINI_API_KEY")
-        .env_remove("ANTHROPIC_API_KEY")
-        .env_remove("GOOGLE_GEMINI_BASE_URL")
-        .env_remove("ANTHROPIC_BASE_URL")
-        .env("OPENAI_API_KEY", KEY)
+    let mut cmd = common::salesdesk(data);
+    cmd.env("OPENAI_API_KEY", KEY)
         .env("OPENAI_BASE_URL", base_url)
         .env("SALESDESK_AI_PROVIDERS", "openai");
     cmd
@@ -116,10 +111,7 @@ async fn a_folder_is_analyzed_file_by_file_and_a_bad_file_does_not_stop_the_rest
     );
 
     // Both good ones were saved.
-    let mut list = Command::cargo_bin("salesdesk").unwrap();
-    let listed = list
-        .arg("--data-dir")
-        .arg(&data)
+    let listed = common::salesdesk(&data)
         .args(["analyses", "list", "--json"])
         .output()
         .unwrap();

@@ -6,6 +6,9 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use salesdesk_testkit::fakes::supabase_auth::SupabaseAuthFake;
 
+mod common;
+use common::on_path;
+
 const ANON: &str = "cli-anon-key";
 const SECRET: &str = "cli-fake-auth-jwt-secret-32-characters-long";
 
@@ -88,19 +91,14 @@ async fn signin_without_a_password_says_how_to_give_one() {
     );
 }
 
-fn on_path(bin: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(bin).is_file()))
-        .unwrap_or(false)
-}
-
 /// Runs `salesdesk auth ARGS` inside a private D-Bus session with gnome-keyring unlocked, the
 /// keyring's files in `home` (so the session outlives one run, as on a desktop).
 async fn run_with_keyring(
     home: std::path::PathBuf,
     url: String,
-    args: &'static [&'static str],
+    args: &[&str],
 ) -> std::process::Output {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     tokio::task::spawn_blocking(move || {
         let bin = assert_cmd::cargo::cargo_bin("salesdesk");
         let script = "echo -n salesdesk-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec \"$@\"";
@@ -110,7 +108,7 @@ async fn run_with_keyring(
             .arg("--data-dir")
             .arg(home.join("salesdesk"))
             .arg("auth")
-            .args(args)
+            .args(&args)
             .env("HOME", &home)
             .env("XDG_DATA_HOME", home.join("data"))
             .env("XDG_CONFIG_HOME", home.join("config"))
@@ -239,4 +237,120 @@ async fn without_flags_the_team_saved_in_the_app_is_used() {
             .await
             .is_some()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_and_reset_refuse_bad_input_before_any_request_and_say_why() {
+    let fake = SupabaseAuthFake::start(ANON, SECRET).await;
+    let url = fake.project_url();
+    let cases: [(&'static [&'static str], &'static str, &str); 5] = [
+        (
+            &["verify", "123456"],
+            "",
+            "enter the email address the code",
+        ),
+        (&["verify"], "\n", "paste the link from the email"),
+        (
+            &["verify", "https://example.com/verify?type=recovery"],
+            "",
+            "has no token in it",
+        ),
+        (&["reset", "not-an-email"], "", "not an email address"),
+        (&["verify", "--kind", "nonsense", "x"], "", "nonsense"),
+    ];
+    for (args, stdin, says) in cases {
+        let out = run(url.clone(), args, stdin).await;
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    assert!(fake.requests().is_empty(), "nothing sent for bad input");
+
+    // A wrong code reaches the server, which refuses it; the code is not echoed.
+    let out = run(
+        url.clone(),
+        &[
+            "verify",
+            "--email",
+            "nobody@example.com",
+            "--kind",
+            "recovery",
+        ],
+        "654321\n",
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("otp_expired"), "{stderr}");
+    assert!(!stderr.contains("654321"), "{stderr}");
+
+    // An unknown address gets the same answer as a known one, and no email.
+    let out = run(url, &["reset", "nobody@example.com", "--json"], "").await;
+    assert!(out.status.success(), "{out:?}");
+    let reply: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(reply["requested"], true);
+    assert!(
+        fake.last_email("nobody@example.com", "recovery")
+            .await
+            .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_with_the_emailed_code_and_reset_with_the_emailed_link_sign_in() {
+    if !on_path("dbus-run-session") || !on_path("gnome-keyring-daemon") {
+        eprintln!("skipped: needs dbus-run-session and gnome-keyring-daemon");
+        return;
+    }
+    let fake = SupabaseAuthFake::start(ANON, SECRET).await;
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path().to_path_buf();
+    let url = fake.project_url();
+    let email = "verify@example.com";
+
+    let out = run_with_keyring(h.clone(), url.clone(), &["signup", "--email", email]).await;
+    assert!(out.status.success(), "{out:?}");
+    let code = fake.last_email(email, "signup").await.unwrap().otp;
+    let out = run_with_keyring(
+        h.clone(),
+        url.clone(),
+        &["verify", "--email", email, &code, "--json"],
+    )
+    .await;
+    assert!(out.status.success(), "{out:?}");
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["signed_in"], true);
+    assert_eq!(status["verified"], true);
+    assert_eq!(status["email"], email);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("access_token") && !text.contains("refresh_token"));
+
+    // The code is single-use.
+    let out = run_with_keyring(h.clone(), url.clone(), &["verify", "--email", email, &code]).await;
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+
+    let out = run_with_keyring(h.clone(), url.clone(), &["signout"]).await;
+    assert!(out.status.success(), "{out:?}");
+    let out = run_with_keyring(h.clone(), url.clone(), &["reset", email]).await;
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("password-reset email"),
+        "{out:?}"
+    );
+    let sent = fake.last_email(email, "recovery").await.unwrap();
+    let link = format!(
+        "{url}/auth/v1/verify?token={}&type=recovery&redirect_to=http://localhost",
+        sent.token_hash
+    );
+    let out = run_with_keyring(h.clone(), url.clone(), &["verify", &link]).await;
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("signed in as {email}")),
+        "{out:?}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(&sent.token_hash));
+    let out = run_with_keyring(h, url, &["status", "--json"]).await;
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["signed_in"], true);
+    assert_eq!(fake.session_count(email).await, 1);
 }

@@ -1,29 +1,11 @@
 //! The real `salesdesk` binary against temporary data directories: output formats and exit
 //! codes (0 ok, 1 user error with a message on stderr, 2 internal).
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn salesdesk(data: &std::path::Path) -> Command {
-    let mut cmd = Command::cargo_bin("salesdesk").unwrap();
-    cmd.env("SALESDESK_DATA_DIR", data)
-        .env_remove("RUST_LOG")
-        // Hermetic: no AI provider from the developer's environment.
-        .env_remove("GEMINI_API_KEY")
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("ANTHROPIC_API_KEY")
-        .env_remove("GOOGLE_GEMINI_BASE_URL")
-        .env_remove("OPENAI_BASE_URL")
-        .env_remove("ANTHROPIC_BASE_URL")
-        .env_remove("SALESDESK_AI_PROVIDERS");
-    cmd
-}
-
-fn json_of(out: &[u8]) -> Value {
-    serde_json::from_slice(out)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
-}
+mod common;
+use common::{json_of, salesdesk};
 
 #[test]
 fn help_lists_the_commands() {

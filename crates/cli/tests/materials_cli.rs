@@ -10,19 +10,8 @@ use std::process::Command as StdCommand;
 use assert_cmd::Command;
 use serde_json::Value;
 
-fn salesdesk(data: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("salesdesk").unwrap();
-    cmd.env("SALESDESK_DATA_DIR", data)
-        .env_remove("RUST_LOG")
-        .env_remove("SUPABASE_URL")
-        .env_remove("SUPABASE_ANON_KEY");
-    cmd
-}
-
-fn json_of(out: &[u8]) -> Value {
-    serde_json::from_slice(out)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
-}
+mod common;
+use common::{json_of, on_path, salesdesk};
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let p = dir.join(name);
@@ -195,12 +184,6 @@ fn local_refusals_say_why_and_record_nothing() {
 const CHILD_ENV: &str = "SALESDESK_MATERIALS_CLI_CHILD";
 const TEAM_TEST: &str = "team_mode_uploads_to_storage_with_the_saved_session";
 const SECRET: &str = "materials-cli-storage-jwt-secret-32-chars";
-
-fn on_path(bin: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(bin).is_file()))
-        .unwrap_or(false)
-}
 
 #[test]
 fn team_mode_uploads_to_storage_with_the_saved_session() {

@@ -13,14 +13,11 @@ use salesdesk_testkit::fakes::supabase_auth::SupabaseAuthFake;
 use salesdesk_testkit::supabase::TestDb;
 use serde_json::Value;
 
+mod common;
+use common::on_path;
+
 const ANON: &str = "cli-sync-anon-key";
 const PASSWORD: &str = "a good long password";
-
-fn on_path(bin: &str) -> bool {
-    std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(bin).is_file()))
-        .unwrap_or(false)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_pushes_an_analysis_saved_offline_and_health_shows_the_sync_state() {

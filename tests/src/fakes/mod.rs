@@ -276,27 +276,14 @@ impl FakeServer {
 
     /// Stops accepting and cuts every open connection: the port now refuses connections.
     pub fn stop(&self) {
-        self.accept.abort();
-        if let Ok(mut c) = self.shared.connections.lock() {
-            for h in c.drain(..) {
-                h.abort();
-            }
-        }
+        stop_serving(&self.accept, &self.shared.connections);
     }
 }
 
-#[derive(Debug)]
-struct Reset;
-
-impl std::fmt::Display for Reset {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("scripted connection reset")
-    }
-}
-
-impl std::error::Error for Reset {}
-
-async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body>, Reset> {
+async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, ScriptedCut> {
     let (parts, body) = req.into_parts();
     let bytes = body
         .collect()
@@ -388,7 +375,7 @@ async fn respond(
     stream: bool,
     model: &str,
     output: &Value,
-) -> Result<Response<Body>, Reset> {
+) -> Result<Response<Body>, ScriptedCut> {
     while let Fault::Latency(wait, inner) = fault {
         tokio::time::sleep(wait).await;
         fault = *inner;
@@ -415,9 +402,9 @@ async fn respond(
         Fault::QuotaExhausted => Ok(d.quota_exhausted()),
         Fault::Hang => {
             std::future::pending::<()>().await;
-            Err(Reset)
+            Err(ScriptedCut)
         }
-        Fault::Reset => Err(Reset),
+        Fault::Reset => Err(ScriptedCut),
         Fault::TruncatedBody => {
             let full = if stream {
                 d.stream(model, &text).concat()
@@ -556,6 +543,30 @@ where
         }
     })
     .abort_handle()
+}
+
+/// A scripted connection cut: a fake's handler returns it to make hyper close the connection
+/// without an answer, as a reset or a dead network does.
+#[derive(Debug)]
+pub struct ScriptedCut;
+
+impl std::fmt::Display for ScriptedCut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("scripted connection cut")
+    }
+}
+
+impl std::error::Error for ScriptedCut {}
+
+/// Stops a fake started with [`serve_http1`]: no more accepts, and every open connection cut
+/// (the port then refuses connections).
+pub fn stop_serving(accept: &AbortHandle, connections: &Mutex<Vec<AbortHandle>>) {
+    accept.abort();
+    if let Ok(mut c) = connections.lock() {
+        for h in c.drain(..) {
+            h.abort();
+        }
+    }
 }
 
 pub fn full_body(text: impl Into<Bytes>) -> Body {

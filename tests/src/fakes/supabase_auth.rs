@@ -45,7 +45,7 @@ use tokio::net::TcpListener;
 use tokio::task::AbortHandle;
 use uuid::Uuid;
 
-use super::{Body, Recorded, full_body, json_response};
+use super::{Body, Recorded, ScriptedCut, full_body, json_response, stop_serving};
 use crate::supabase::{Claims, mint_token, unix_now};
 
 /// What to do with one request (scripted with [`SupabaseAuthFake::script`]).
@@ -147,26 +147,9 @@ pub struct SupabaseAuthFake {
 
 impl Drop for SupabaseAuthFake {
     fn drop(&mut self) {
-        self.accept.abort();
-        if let Ok(mut c) = self.shared.connections.lock() {
-            for h in c.drain(..) {
-                h.abort();
-            }
-        }
+        stop_serving(&self.accept, &self.shared.connections);
     }
 }
-
-/// Scripted "connection reset": hyper closes the connection without a response.
-#[derive(Debug)]
-struct Cut;
-
-impl std::fmt::Display for Cut {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("scripted network cut")
-    }
-}
-
-impl std::error::Error for Cut {}
 
 impl SupabaseAuthFake {
     /// A fake with its state in memory only, signing with `jwt_secret`, accepting `anon_key`.
@@ -345,7 +328,10 @@ fn gateway_error(message: &str, hint: &str) -> Response<Body> {
     json_response(401, json!({"message": message, "hint": hint}))
 }
 
-async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Body>, Cut> {
+async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, ScriptedCut> {
     let (parts, body) = req.into_parts();
     let bytes = body
         .collect()
@@ -370,7 +356,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
         r.push(recorded.clone());
     }
     if shared.offline.load(Ordering::SeqCst) {
-        return Err(Cut);
+        return Err(ScriptedCut);
     }
     let mut fault = shared
         .script
@@ -384,7 +370,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<
     }
     match fault {
         AuthFault::Ok | AuthFault::Latency(..) => {}
-        AuthFault::Reset => return Err(Cut),
+        AuthFault::Reset => return Err(ScriptedCut),
         AuthFault::Status(status) => {
             let code = if status >= 500 {
                 "unexpected_failure"

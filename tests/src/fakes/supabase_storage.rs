@@ -37,7 +37,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::task::AbortHandle;
 
-use super::{Body, full_body, json_response};
+use super::{Body, ScriptedCut, full_body, json_response, stop_serving};
 
 /// Which requests a queued fault applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -329,12 +329,7 @@ impl StorageFake {
 
     /// Stops accepting and cuts every open connection.
     pub fn stop(&self) {
-        self.accept.abort();
-        if let Ok(mut c) = self.state.connections.lock() {
-            for h in c.drain(..) {
-                h.abort();
-            }
-        }
+        stop_serving(&self.accept, &self.state.connections);
     }
 }
 
@@ -354,17 +349,6 @@ impl State {
         self.buckets.lock().ok()?.get(bucket).cloned()
     }
 }
-
-#[derive(Debug)]
-struct Cut;
-
-impl std::fmt::Display for Cut {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("scripted connection cut")
-    }
-}
-
-impl std::error::Error for Cut {}
 
 /// Storage's error body on object routes: HTTP 400, the real status as a string.
 fn storage_error(status: u16, error: &str, message: &str) -> Response<Body> {
@@ -553,7 +537,7 @@ async fn receive(
     Ok(n)
 }
 
-async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>, Cut> {
+async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>, ScriptedCut> {
     let (parts, body) = req.into_parts();
     let method = parts.method.as_str().to_owned();
     let raw_path = parts.uri.path().to_owned();
@@ -740,7 +724,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
                 set_len(n);
                 let _ = tokio::fs::remove_file(&chunk).await;
                 // A part that did not arrive whole is dropped, and so is the connection.
-                return Err(Cut);
+                return Err(ScriptedCut);
             }
         };
         set_len(n);
@@ -968,7 +952,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
             Err(n) => {
                 set_len(n);
                 let _ = std::fs::remove_file(&file);
-                return Err(Cut);
+                return Err(ScriptedCut);
             }
         };
         set_len(n);

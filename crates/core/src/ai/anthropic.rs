@@ -12,16 +12,15 @@
 //! The base URL has no version (`https://api.anthropic.com`), as in the official SDKs.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use futures_util::future::BoxFuture;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::ProviderId;
 use super::failure::{FailureKind, ProviderFailure};
 use super::provider::{
-    AttemptContext, Endpoint, ErrorBody, Flow, ModelInfo, Provider, ProviderReply, StreamEnd,
-    StructuredRequest, body_text, http_failure, parse_output_json, read_json_body, read_sse,
-    schema_json, send, sensitive_header, str_at,
+    AttemptContext, Endpoint, ErrorBody, Flow, ModelInfo, ProviderReply, StreamEnd,
+    StructuredRequest, body_text, parse_output_json, read_json_body, read_sse, schema_json,
+    send_checked, sensitive_header, str_at,
 };
 
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
@@ -113,10 +112,7 @@ impl Anthropic {
             .request(self.client.post(endpoint.url("/v1/messages")), endpoint)?
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(Self::body(model, request)?);
-        let resp = send(builder, ctx.first_byte).await?;
-        if !resp.status().is_success() {
-            return Err(http_failure(resp, ctx, &endpoint.key, parse_error).await);
-        }
+        let resp = send_checked(builder, ctx, &endpoint.key, parse_error).await?;
         let mut acc = Accumulator::new(model);
         if request.stream {
             let end = read_sse(resp, ctx.first_byte, |event| {
@@ -168,14 +164,13 @@ impl Anthropic {
                 url.push_str("&after_id=");
                 url.push_str(id);
             }
-            let resp = send(
+            let resp = send_checked(
                 self.request(self.client.get(url), endpoint)?,
-                ctx.first_byte,
+                ctx,
+                &endpoint.key,
+                parse_error,
             )
             .await?;
-            if !resp.status().is_success() {
-                return Err(http_failure(resp, ctx, &endpoint.key, parse_error).await);
-            }
             let body = read_json_body(resp).await?;
             let Some(list) = body.get("data").and_then(Value::as_array) else {
                 return Err(ProviderFailure::new(
@@ -362,29 +357,7 @@ pub fn parse_error(status: u16, body: &Value, now: DateTime<Utc>) -> ErrorBody {
     out
 }
 
-impl Provider for Anthropic {
-    fn id(&self) -> ProviderId {
-        ProviderId::Anthropic
-    }
-
-    fn generate<'a>(
-        &'a self,
-        endpoint: &'a Endpoint,
-        model: &'a str,
-        request: &'a StructuredRequest,
-        ctx: AttemptContext,
-    ) -> BoxFuture<'a, Result<ProviderReply, ProviderFailure>> {
-        Box::pin(self.generate_inner(endpoint, model, request, ctx))
-    }
-
-    fn list_models<'a>(
-        &'a self,
-        endpoint: &'a Endpoint,
-        ctx: AttemptContext,
-    ) -> BoxFuture<'a, Result<Vec<ModelInfo>, ProviderFailure>> {
-        Box::pin(self.list_inner(endpoint, ctx))
-    }
-}
+super::provider::boxed_provider!(Anthropic, ProviderId::Anthropic);
 
 #[cfg(test)]
 mod tests {

@@ -13,16 +13,15 @@
 //! messages and proxy logs.
 
 use chrono::{DateTime, Duration as ChronoDuration, Timelike, Utc};
-use futures_util::future::BoxFuture;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::ProviderId;
 use super::failure::{FailureKind, ProviderFailure, parse_proto_duration};
 use super::provider::{
-    AttemptContext, Endpoint, ErrorBody, Flow, ModelInfo, Provider, ProviderReply, StreamEnd,
-    StructuredRequest, body_text, http_failure, parse_output_json, read_json_body, read_sse,
-    schema_json, send, sensitive_header, str_at,
+    AttemptContext, Endpoint, ErrorBody, Flow, ModelInfo, ProviderReply, StreamEnd,
+    StructuredRequest, body_text, json_chunk, parse_output_json, read_json_body, read_sse,
+    schema_json, send_checked, sensitive_header, str_at,
 };
 
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
@@ -108,19 +107,11 @@ impl Gemini {
             .header("x-goog-api-key", sensitive_header(endpoint.key.expose())?)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(Self::body(request)?);
-        let resp = send(builder, ctx.first_byte).await?;
-        if !resp.status().is_success() {
-            return Err(http_failure(resp, ctx, &endpoint.key, parse_error).await);
-        }
+        let resp = send_checked(builder, ctx, &endpoint.key, parse_error).await?;
         let mut acc = Accumulator::new(model);
         if request.stream {
             let end = read_sse(resp, ctx.first_byte, |event| {
-                let chunk: Value = serde_json::from_str(&event.data).map_err(|e| {
-                    ProviderFailure::new(
-                        FailureKind::Malformed,
-                        format!("stream chunk is not JSON: {e}"),
-                    )
-                })?;
+                let chunk = json_chunk(&event.data)?;
                 acc.chunk(&chunk, ctx)?;
                 Ok(Flow::Continue)
             })
@@ -162,10 +153,7 @@ impl Gemini {
                 .client
                 .get(url)
                 .header("x-goog-api-key", sensitive_header(endpoint.key.expose())?);
-            let resp = send(builder, ctx.first_byte).await?;
-            if !resp.status().is_success() {
-                return Err(http_failure(resp, ctx, &endpoint.key, parse_error).await);
-            }
+            let resp = send_checked(builder, ctx, &endpoint.key, parse_error).await?;
             let body = read_json_body(resp).await?;
             let list = body
                 .get("models")
@@ -366,29 +354,7 @@ fn until_pacific_midnight(now: DateTime<Utc>) -> std::time::Duration {
     std::time::Duration::from_secs(u64::try_from(left.max(60)).unwrap_or(3600))
 }
 
-impl Provider for Gemini {
-    fn id(&self) -> ProviderId {
-        ProviderId::Gemini
-    }
-
-    fn generate<'a>(
-        &'a self,
-        endpoint: &'a Endpoint,
-        model: &'a str,
-        request: &'a StructuredRequest,
-        ctx: AttemptContext,
-    ) -> BoxFuture<'a, Result<ProviderReply, ProviderFailure>> {
-        Box::pin(self.generate_inner(endpoint, model, request, ctx))
-    }
-
-    fn list_models<'a>(
-        &'a self,
-        endpoint: &'a Endpoint,
-        ctx: AttemptContext,
-    ) -> BoxFuture<'a, Result<Vec<ModelInfo>, ProviderFailure>> {
-        Box::pin(self.list_inner(endpoint, ctx))
-    }
-}
+super::provider::boxed_provider!(Gemini, ProviderId::Gemini);
 
 #[cfg(test)]
 mod tests {

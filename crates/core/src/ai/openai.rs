@@ -11,16 +11,15 @@
 //! (`max_completion_tokens` vs `max_tokens`), and the call timeout bounds a runaway answer.
 
 use chrono::{DateTime, Utc};
-use futures_util::future::BoxFuture;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::ProviderId;
 use super::failure::{FailureKind, ProviderFailure};
 use super::provider::{
-    AttemptContext, AuthHeader, Endpoint, ErrorBody, Flow, ModelInfo, Provider, ProviderReply,
-    StreamEnd, StructuredRequest, body_text, http_failure, parse_output_json, read_json_body,
-    read_sse, schema_json, send, sensitive_header, str_at,
+    AttemptContext, AuthHeader, Endpoint, ErrorBody, Flow, ModelInfo, ProviderReply, StreamEnd,
+    StructuredRequest, body_text, json_chunk, parse_output_json, read_json_body, read_sse,
+    schema_json, send_checked, sensitive_header, str_at,
 };
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -118,10 +117,7 @@ impl OpenAi {
             .header(auth_name, auth_value)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(Self::body(model, request)?);
-        let resp = send(builder, ctx.first_byte).await?;
-        if !resp.status().is_success() {
-            return Err(http_failure(resp, ctx, &endpoint.key, parse_error).await);
-        }
+        let resp = send_checked(builder, ctx, &endpoint.key, parse_error).await?;
         let mut acc = Accumulator {
             text: String::new(),
             refusal: String::new(),
@@ -133,12 +129,7 @@ impl OpenAi {
                 if event.data.trim() == "[DONE]" {
                     return Ok(Flow::Done);
                 }
-                let chunk: Value = serde_json::from_str(&event.data).map_err(|e| {
-                    ProviderFailure::new(
-                        FailureKind::Malformed,
-                        format!("stream chunk is not JSON: {e}"),
-                    )
-                })?;
+                let chunk = json_chunk(&event.data)?;
                 if chunk.get("error").is_some() || event.event.as_deref() == Some("error") {
                     return Err(stream_error(&chunk, ctx));
                 }
@@ -180,10 +171,7 @@ impl OpenAi {
             .client
             .get(endpoint.url("/models"))
             .header(auth_name, auth_value);
-        let resp = send(builder, ctx.first_byte).await?;
-        if !resp.status().is_success() {
-            return Err(http_failure(resp, ctx, &endpoint.key, parse_error).await);
-        }
+        let resp = send_checked(builder, ctx, &endpoint.key, parse_error).await?;
         let body = read_json_body(resp).await?;
         let Some(list) = body.get("data").and_then(Value::as_array) else {
             return Err(ProviderFailure::new(
@@ -316,29 +304,7 @@ pub fn parse_error(status: u16, body: &Value, _now: DateTime<Utc>) -> ErrorBody 
     out
 }
 
-impl Provider for OpenAi {
-    fn id(&self) -> ProviderId {
-        ProviderId::OpenAi
-    }
-
-    fn generate<'a>(
-        &'a self,
-        endpoint: &'a Endpoint,
-        model: &'a str,
-        request: &'a StructuredRequest,
-        ctx: AttemptContext,
-    ) -> BoxFuture<'a, Result<ProviderReply, ProviderFailure>> {
-        Box::pin(self.generate_inner(endpoint, model, request, ctx))
-    }
-
-    fn list_models<'a>(
-        &'a self,
-        endpoint: &'a Endpoint,
-        ctx: AttemptContext,
-    ) -> BoxFuture<'a, Result<Vec<ModelInfo>, ProviderFailure>> {
-        Box::pin(self.list_inner(endpoint, ctx))
-    }
-}
+super::provider::boxed_provider!(OpenAi, ProviderId::OpenAi);
 
 #[cfg(test)]
 mod tests {

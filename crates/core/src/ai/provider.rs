@@ -135,6 +135,44 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
     ) -> BoxFuture<'a, Result<Vec<ModelInfo>, ProviderFailure>>;
 }
 
+/// Implements [`Provider`] for a type with inherent `generate_inner` and `list_inner` async
+/// methods. The trait returns boxed futures (so the chain can hold `dyn Provider`); a macro
+/// keeps that boxing in one place instead of three identical impls.
+macro_rules! boxed_provider {
+    ($ty:ty, $id:expr) => {
+        impl $crate::ai::provider::Provider for $ty {
+            fn id(&self) -> $crate::ai::ProviderId {
+                $id
+            }
+
+            fn generate<'a>(
+                &'a self,
+                endpoint: &'a $crate::ai::provider::Endpoint,
+                model: &'a str,
+                request: &'a $crate::ai::provider::StructuredRequest,
+                ctx: $crate::ai::provider::AttemptContext,
+            ) -> ::futures_util::future::BoxFuture<
+                'a,
+                Result<$crate::ai::provider::ProviderReply, $crate::ai::failure::ProviderFailure>,
+            > {
+                Box::pin(self.generate_inner(endpoint, model, request, ctx))
+            }
+
+            fn list_models<'a>(
+                &'a self,
+                endpoint: &'a $crate::ai::provider::Endpoint,
+                ctx: $crate::ai::provider::AttemptContext,
+            ) -> ::futures_util::future::BoxFuture<
+                'a,
+                Result<Vec<$crate::ai::provider::ModelInfo>, $crate::ai::failure::ProviderFailure>,
+            > {
+                Box::pin(self.list_inner(endpoint, ctx))
+            }
+        }
+    };
+}
+pub(crate) use boxed_provider;
+
 /// What a provider's error body says, in the chain's terms.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct ErrorBody {
@@ -158,6 +196,32 @@ pub(crate) async fn send(
         Ok(Err(e)) => Err(ProviderFailure::from_reqwest(&e, false)),
         Ok(Ok(resp)) => Ok(resp),
     }
+}
+
+/// Sends under the first-byte timeout, and turns a non-2xx answer into a failure classified
+/// by the provider's own error-body `parse`.
+pub(crate) async fn send_checked(
+    request: reqwest::RequestBuilder,
+    ctx: AttemptContext,
+    key: &SecretString,
+    parse: fn(u16, &Value, DateTime<Utc>) -> ErrorBody,
+) -> Result<reqwest::Response, ProviderFailure> {
+    let resp = send(request, ctx.first_byte).await?;
+    if !resp.status().is_success() {
+        return Err(http_failure(resp, ctx, key, parse).await);
+    }
+    Ok(resp)
+}
+
+/// One streamed event's data, which the JSON-chunk providers (OpenAI, Gemini) require to be
+/// a JSON document.
+pub(crate) fn json_chunk(data: &str) -> Result<Value, ProviderFailure> {
+    serde_json::from_str(data).map_err(|e| {
+        ProviderFailure::new(
+            FailureKind::Malformed,
+            format!("stream chunk is not JSON: {e}"),
+        )
+    })
 }
 
 /// Reads a whole body, failing as `Truncated` when the connection breaks mid-body.

@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::fields::Put;
 use super::local::{LocalStore, RowOp, WriteTx};
 use crate::error::{CoreError, Result};
 use crate::time::now_rfc3339;
@@ -374,6 +375,106 @@ async fn get_in(tx: &mut WriteTx, id: &str) -> Result<Material> {
         .into_material()
 }
 
+/// What is known of a material's file without the file itself (a browser export lists only
+/// these facts; the file stays on the old machine).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileFacts {
+    pub size: Option<u64>,
+    pub mime: Option<String>,
+}
+
+/// Longest MIME type kept; real ones are well under it.
+pub const MAX_MIME_CHARS: usize = 200;
+
+fn check_mime(mime: Option<&str>) -> Result<Option<String>> {
+    let Some(m) = mime.map(str::trim).filter(|m| !m.is_empty()) else {
+        return Ok(None);
+    };
+    if m.chars().count() > MAX_MIME_CHARS || has_control(m, false) {
+        return Err(CoreError::InvalidInput(format!(
+            "the file type '{}…' is not a MIME type (like application/pdf)",
+            m.chars().take(20).collect::<String>()
+        )));
+    }
+    Ok(Some(m.to_owned()))
+}
+
+/// Writes a material under an id chosen elsewhere (the importer's stable ids), creating it
+/// with `created_at` or updating it; a deleted material is left deleted, and a material that
+/// already holds the same metadata is not written at all (so a re-import syncs nothing).
+pub async fn put(
+    tx: &mut WriteTx,
+    id: &str,
+    meta: &MaterialMeta,
+    facts: &FileFacts,
+    created_at: &str,
+) -> Result<Put> {
+    let uuid = parse_id(id)?.to_string();
+    let meta = check_meta(meta)?;
+    let mime = check_mime(facts.mime.as_deref())?;
+    let size = facts
+        .size
+        .map(i64::try_from)
+        .transpose()
+        .map_err(|_| CoreError::InvalidInput("the file is too large to record".into()))?;
+    let current = match get_in(tx, &uuid).await {
+        Ok(m) => Some(m),
+        Err(CoreError::MaterialNotFound { .. }) => None,
+        Err(e) => return Err(e),
+    };
+    let now = now_rfc3339();
+    let put = match current {
+        Some(m) if m.deleted_at.is_some() => return Ok(Put::Deleted),
+        Some(m)
+            if m.title == meta.title
+                && m.description == meta.description
+                && m.tags == meta.tags
+                && m.file_size == facts.size
+                && m.mime_type == mime =>
+        {
+            return Ok(Put::Unchanged);
+        }
+        Some(_) => {
+            sqlx::query(
+                "UPDATE training_materials SET title = ?, description = ?, tags = ?, \
+                 file_size = ?, mime_type = ?, updated_at = ? WHERE id = ?",
+            )
+            .bind(&meta.title)
+            .bind(&meta.description)
+            .bind(tags_json(&meta.tags))
+            .bind(size)
+            .bind(&mime)
+            .bind(&now)
+            .bind(&uuid)
+            .execute(tx.conn())
+            .await
+            .map_err(|e| tx.err(e))?;
+            Put::Updated
+        }
+        None => {
+            sqlx::query(
+                "INSERT INTO training_materials (id, owner_id, title, description, tags, \
+                 file_path, file_size, file_sha256, mime_type, created_at, updated_at, \
+                 deleted_at) VALUES (?, NULL, ?, ?, ?, NULL, ?, NULL, ?, ?, ?, NULL)",
+            )
+            .bind(&uuid)
+            .bind(&meta.title)
+            .bind(&meta.description)
+            .bind(tags_json(&meta.tags))
+            .bind(size)
+            .bind(&mime)
+            .bind(created_at)
+            .bind(&now)
+            .execute(tx.conn())
+            .await
+            .map_err(|e| tx.err(e))?;
+            Put::Added
+        }
+    };
+    tx.record(TABLE, uuid, RowOp::Upsert);
+    Ok(put)
+}
+
 /// Changes title, description and/or tags of a live material.
 pub async fn update(tx: &mut WriteTx, id: &str, change: &MaterialUpdate) -> Result<Material> {
     let uuid = parse_id(id)?.to_string();
@@ -628,6 +729,79 @@ mod tests {
         restore(&mut tx, &m.id).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(get(&store, &m.id).await.unwrap().title, "Objections 101");
+    }
+
+    #[tokio::test]
+    async fn put_adds_then_finds_unchanged_updates_and_leaves_deleted_alone() {
+        let (_d, store) = store().await;
+        let id = "0192f0c1-7d3e-8a4b-9c1d-2e3f4a5b6c7d";
+        let facts = FileFacts {
+            size: Some(482_113),
+            mime: Some("application/pdf".into()),
+        };
+        let created = "2026-03-02T10:15:00.000Z";
+        let mut tx = store.begin_write().await.unwrap();
+        let m = meta("Playbook", &["objections"]);
+        assert_eq!(
+            put(&mut tx, id, &m, &facts, created).await.unwrap(),
+            Put::Added
+        );
+        assert_eq!(tx.commit().await.unwrap().len(), 1);
+        let got = get(&store, id).await.unwrap();
+        assert_eq!(got.created_at, created);
+        assert_eq!(got.file_size, Some(482_113));
+        assert_eq!(got.kind, MaterialKind::Pdf);
+        assert_eq!(got.file_path, None);
+
+        let mut tx = store.begin_write().await.unwrap();
+        assert_eq!(
+            put(&mut tx, id, &m, &facts, created).await.unwrap(),
+            Put::Unchanged
+        );
+        assert!(
+            tx.commit().await.unwrap().is_empty(),
+            "unchanged writes nothing"
+        );
+
+        let mut tx = store.begin_write().await.unwrap();
+        let smaller = FileFacts {
+            size: Some(1),
+            ..facts.clone()
+        };
+        assert_eq!(
+            put(&mut tx, id, &m, &smaller, created).await.unwrap(),
+            Put::Updated
+        );
+        tx.commit().await.unwrap();
+        assert_eq!(get(&store, id).await.unwrap().file_size, Some(1));
+
+        let mut tx = store.begin_write().await.unwrap();
+        let bad = FileFacts {
+            size: None,
+            mime: Some("x".repeat(MAX_MIME_CHARS + 1)),
+        };
+        let err = put(&mut tx, id, &m, &bad, created).await.unwrap_err();
+        assert!(err.to_string().contains("MIME type"), "{err}");
+        assert!(put(&mut tx, "m-1", &m, &facts, created).await.is_err());
+        soft_delete(&mut tx, id).await.unwrap();
+        assert_eq!(
+            put(&mut tx, id, &meta("Other", &[]), &facts, created)
+                .await
+                .unwrap(),
+            Put::Deleted
+        );
+        tx.commit().await.unwrap();
+        let gone = list(
+            &store,
+            &MaterialQuery {
+                deleted: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(gone[0].title, "Playbook");
+        assert_eq!(gone[0].file_size, Some(1));
     }
 
     #[tokio::test]

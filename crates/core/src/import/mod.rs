@@ -25,8 +25,9 @@ use crate::analysis::report::CallAnalysis;
 use crate::data::analyses::{self, NewAnalysis};
 use crate::data::campaigns::{self, CampaignInput, CampaignStatus};
 use crate::data::clients::{self, ClientInput};
-use crate::data::fields::{self, Put};
-use crate::data::local::{LocalStore, RowOp, WriteTx};
+use crate::data::fields::Put;
+use crate::data::local::{LocalStore, WriteTx};
+use crate::data::materials::{self, FileFacts, MaterialMeta};
 use crate::data::signups::{self, SignupInput};
 use crate::error::{CoreError, ErrorKind, Result};
 use crate::time::now_rfc3339;
@@ -443,85 +444,31 @@ fn skip_invalid(r: Result<Put>) -> Outcome {
     })
 }
 
-// TODO: route through data::materials once merged (wt-materials builds it); until then the
-// training materials' metadata is written here, with the same rules as the other modules.
+/// A training material's metadata; the file itself is not in a localStorage export, so only
+/// its size and type are kept.
 async fn material(tx: &mut WriteTx, id: &str, entry: &Value) -> Outcome {
     let m: OldMaterial = parse(entry)?;
     let created = created_at(&m.created_at)?;
-    let invalid = |e: CoreError| Ok(e.to_string());
-    let title = fields::text("the material's title", &m.title, 500).map_err(invalid)?;
-    let description =
-        fields::opt_text("description", m.description.as_deref(), 20_000).map_err(invalid)?;
-    let tags = fields::tags(&m.tags).map_err(invalid)?;
-    let mime = fields::opt_text("mime type", m.mime_type.as_deref(), 200).map_err(invalid)?;
     let size = match &m.file_size {
         None | Some(Value::Null) => None,
         Some(v) => Some(
-            v.as_i64()
-                .filter(|n| *n >= 0)
+            v.as_u64()
                 .ok_or_else(|| Ok(format!("the file size {v} is not a whole number of bytes")))?,
         ),
     };
-    type Row = (
-        String,
-        Option<String>,
-        String,
-        Option<i64>,
-        Option<String>,
-        Option<String>,
-    );
-    let existing: Option<Row> = sqlx::query_as(
-        "SELECT title, description, tags, file_size, mime_type, deleted_at \
-         FROM training_materials WHERE id = ?",
-    )
-    .bind(id)
-    .fetch_optional(tx.conn())
-    .await
-    .map_err(|e| Err(tx.err(e)))?;
-    let now = now_rfc3339();
-    let put = match existing {
-        Some((.., Some(_))) => return Ok(Put::Deleted),
-        Some((t, d, g, s, mt, None))
-            if t == title && d == description && g == tags && s == size && mt == mime =>
-        {
-            return Ok(Put::Unchanged);
-        }
-        Some(_) => {
-            sqlx::query(
-                "UPDATE training_materials SET title = ?, description = ?, tags = ?, \
-                 file_size = ?, mime_type = ?, updated_at = ? WHERE id = ?",
-            )
-            .bind(&title)
-            .bind(&description)
-            .bind(&tags)
-            .bind(size)
-            .bind(&mime)
-            .bind(&now)
-            .bind(id)
-            .execute(tx.conn())
-            .await
-            .map_err(|e| Err(tx.err(e)))?;
-            Put::Updated
-        }
-        None => {
-            sqlx::query(
-                "INSERT INTO training_materials (id, title, description, tags, file_size, \
-                 mime_type, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(id)
-            .bind(&title)
-            .bind(&description)
-            .bind(&tags)
-            .bind(size)
-            .bind(&mime)
-            .bind(&created)
-            .bind(&now)
-            .execute(tx.conn())
-            .await
-            .map_err(|e| Err(tx.err(e)))?;
-            Put::Added
-        }
+    let meta = MaterialMeta {
+        title: m.title,
+        description: m.description,
+        // The old app saved the empty tag a trailing comma left; the library refuses it.
+        tags: m
+            .tags
+            .into_iter()
+            .filter(|t| !t.trim().is_empty())
+            .collect(),
     };
-    tx.record("training_materials", id.to_owned(), RowOp::Upsert);
-    Ok(put)
+    let facts = FileFacts {
+        size,
+        mime: m.mime_type,
+    };
+    skip_invalid(materials::put(tx, id, &meta, &facts, &created).await)
 }

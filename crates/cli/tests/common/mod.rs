@@ -1,0 +1,50 @@
+//! Helpers shared by the CLI's integration tests: the real `salesdesk` binary run
+//! hermetically, its JSON output parsed, and the check that decides whether a keyring test
+//! can run here.
+
+// Each test file is its own crate and uses only some of these.
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// Settings a developer may have exported that would change what the binary does: the AI
+/// providers, the team project and the log filter. Tests that want one set it afterwards.
+const AMBIENT_ENV: &[&str] = &[
+    "RUST_LOG",
+    "GEMINI_API_KEY",
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "GOOGLE_GEMINI_BASE_URL",
+    "OPENAI_BASE_URL",
+    "ANTHROPIC_BASE_URL",
+    "SALESDESK_AI_PROVIDERS",
+    "SUPABASE_URL",
+    "SUPABASE_ANON_KEY",
+];
+
+/// `salesdesk` with its data in `data` (through `SALESDESK_DATA_DIR`, so a test can still
+/// pass `--data-dir` to check that the flag wins) and none of [`AMBIENT_ENV`].
+pub fn salesdesk(data: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("salesdesk").unwrap();
+    cmd.env("SALESDESK_DATA_DIR", data);
+    for name in AMBIENT_ENV {
+        cmd.env_remove(name);
+    }
+    cmd
+}
+
+/// Parses the binary's stdout, showing it when it is not JSON.
+pub fn json_of(out: &[u8]) -> Value {
+    serde_json::from_slice(out)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
+}
+
+/// Whether `bin` is on PATH (keyring tests need dbus-run-session and gnome-keyring-daemon).
+pub fn on_path(bin: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(bin).is_file()))
+        .unwrap_or(false)
+}
