@@ -7,6 +7,8 @@ const { invokeMock, drops } = vi.hoisted(() => ({
 	drops: { handler: null as ((event: FileDrag) => void) | null }
 }));
 
+vi.mock('$app/state', () => ({ page: { url: new URL('http://localhost/settings') } }));
+
 vi.mock('@tauri-apps/api/core', async (importOriginal) => ({
 	...(await importOriginal<typeof import('@tauri-apps/api/core')>()),
 	invoke: invokeMock,
@@ -20,6 +22,8 @@ vi.mock('$lib/dragdrop', () => ({
 }));
 
 import ProfileSettings from '$lib/components/settings/ProfileSettings.svelte';
+import Sidebar from '$lib/components/Sidebar.svelte';
+import { appAvatar } from '$lib/avatar.svelte';
 
 const preview = (name: string) => ({ path: `/data/cache/previews/${name}`, mime: 'image/png' });
 
@@ -35,6 +39,7 @@ function core(initial: string | null, refuse: Record<string, string> = {}) {
 			current = path.split('/').pop() ?? null;
 			return preview(current!);
 		}
+		if (cmd === 'account_status') throw { kind: 'internal', message: 'not needed here' };
 		if (cmd === 'remove_avatar') {
 			const had = current !== null;
 			current = null;
@@ -48,6 +53,7 @@ describe('ProfileSettings', () => {
 	beforeEach(() => {
 		invokeMock.mockReset();
 		drops.handler = null;
+		appAvatar.reset();
 	});
 
 	it('shows no avatar, then the chosen one, then none after remove', async () => {
@@ -76,5 +82,15 @@ describe('ProfileSettings', () => {
 		await waitFor(() =>
 			expect((screen.getByTestId('avatar-image') as HTMLImageElement).src).toContain('new.png')
 		);
+	});
+
+	it('shows the avatar in the sidebar account item, and follows a change made in Settings', async () => {
+		core('me.png');
+		render(Sidebar);
+		const img = (await screen.findByTestId('nav-avatar')) as HTMLImageElement;
+		expect(img.src).toContain('me.png');
+		render(ProfileSettings);
+		await fireEvent.click(await screen.findByTestId('avatar-remove'));
+		await waitFor(() => expect(screen.queryByTestId('nav-avatar')).toBeNull());
 	});
 });
