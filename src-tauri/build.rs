@@ -47,6 +47,9 @@ fn main() {
         "open_material",
         "attach_recording",
         "list_recordings",
+        "set_avatar",
+        "get_avatar_preview",
+        "remove_avatar",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("failed to run the Tauri build script");

@@ -66,6 +66,9 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::materials::open_material,
             commands::recordings::attach_recording,
             commands::recordings::list_recordings,
+            commands::profile::set_avatar,
+            commands::profile::get_avatar_preview,
+            commands::profile::remove_avatar,
         ])
         .typ::<salesdesk_core::analysis::report::CallAnalysis>()
         .typ::<salesdesk_core::analysis::CallMetrics>()

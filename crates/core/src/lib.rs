@@ -6,6 +6,7 @@
 pub mod ai;
 pub mod analysis;
 pub mod auth;
+pub mod avatars;
 pub mod data;
 pub mod error;
 pub mod files;

@@ -647,6 +647,56 @@ impl Salesdesk {
         crate::recordings::list(&self.store, analysis_id).await
     }
 
+    /// Sets the caller's avatar: the team's `user-avatars` bucket and `app.profiles` when a
+    /// team project is set up and someone is signed in, else the local file store and the
+    /// local profile row (see [`crate::avatars::set_avatar`] for what is refused).
+    pub async fn set_avatar(&self, src: &Path, transfer: &Transfer) -> Result<String> {
+        let team = self.avatar_team().await?;
+        let local = crate::files::LocalFileStore::new(self.paths.root().join("files"));
+        crate::avatars::set_avatar(&self.store, avatar_target(&team, &local), src, transfer).await
+    }
+
+    /// Clears the caller's avatar; `false` when none was set.
+    pub async fn remove_avatar(&self) -> Result<bool> {
+        let team = self.avatar_team().await?;
+        let local = crate::files::LocalFileStore::new(self.paths.root().join("files"));
+        crate::avatars::remove_avatar(&self.store, avatar_target(&team, &local)).await
+    }
+
+    /// A local copy of the caller's avatar in `dir` for display, `None` when none is set.
+    pub async fn avatar_preview(
+        &self,
+        dir: &Path,
+    ) -> Result<Option<crate::avatars::AvatarPreview>> {
+        let team = self.avatar_team().await?;
+        let local = crate::files::LocalFileStore::new(self.paths.root().join("files"));
+        crate::avatars::avatar_preview(&self.store, avatar_target(&team, &local), dir).await
+    }
+
+    /// What team mode needs for avatars, `None` in local mode.
+    async fn avatar_team(&self) -> Result<Option<AvatarTeam>> {
+        let Some(storage) = self.team_storage.current(&self.team, &self.store).await? else {
+            return Ok(None);
+        };
+        let user_id = crate::sync::TokenSource::user_id(&crate::team::TeamTokens::new(
+            self.team.clone(),
+            self.store.clone(),
+        ))
+        .await?;
+        let database_url = self.team_database_url().await?.ok_or_else(|| {
+            CoreError::InvalidInput(
+                "the team database URL is not set; add it in Settings → Team, then retry".into(),
+            )
+        })?;
+        let access_token = self.access_token().await?;
+        Ok(Some(AvatarTeam {
+            storage,
+            user_id,
+            database_url,
+            access_token,
+        }))
+    }
+
     /// Waits for pending writes (the AI chain's too) and closes the store's connections.
     pub async fn close(&self) {
         self.sync.stop().await;
@@ -655,5 +705,28 @@ impl Salesdesk {
             chain.flush().await;
         }
         self.store.close().await;
+    }
+}
+
+/// Team mode's avatar context, owned for the length of one call.
+struct AvatarTeam {
+    storage: crate::files::SupabaseStorage,
+    user_id: String,
+    database_url: SecretString,
+    access_token: SecretString,
+}
+
+fn avatar_target<'a>(
+    team: &'a Option<AvatarTeam>,
+    local: &'a crate::files::LocalFileStore,
+) -> crate::avatars::AvatarTarget<'a> {
+    match team {
+        Some(t) => crate::avatars::AvatarTarget::Team {
+            storage: &t.storage,
+            user_id: &t.user_id,
+            database_url: &t.database_url,
+            access_token: &t.access_token,
+        },
+        None => crate::avatars::AvatarTarget::Local { files: local },
     }
 }

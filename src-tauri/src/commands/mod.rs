@@ -21,6 +21,7 @@ use tauri::ipc::Channel;
 use crate::error::CommandError;
 use crate::state::DesktopState;
 
+pub mod profile;
 pub mod recordings;
 pub mod sync;
 

@@ -398,3 +398,21 @@ export const materialsApi = {
 	/** Opens the material's file with the system's app (the core resolves the file from the id). */
 	openExternally: (id: string): Promise<null> => unwrap(() => commands.openMaterial(id))
 };
+
+/** Settings → Profile: the avatar, set from a dropped or picked image. */
+export const avatarApi = {
+	/** A URL the page may load for the avatar in force, `null` when none is set. */
+	preview: async (): Promise<string | null> => {
+		const p = await unwrap(() => commands.getAvatarPreview());
+		return p ? convertFileSrc(p.path) : null;
+	},
+	/** Opens the system dialog to choose an image; `null` when the user cancelled. */
+	pick: async (): Promise<string | null> =>
+		(await unwrap(() => commands.pickMaterialFiles()))[0] ?? null,
+	/** Sets the avatar from a granted file; refused images change nothing. Returns its URL. */
+	set: async (path: string): Promise<string | null> => {
+		const p = await unwrap(() => commands.setAvatar(path));
+		return p ? convertFileSrc(p.path) : null;
+	},
+	remove: (): Promise<boolean> => unwrap(() => commands.removeAvatar())
+};

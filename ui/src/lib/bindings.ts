@@ -133,6 +133,16 @@ export const commands = {
 	 */
 	attachRecording: (analysisId: string, path: string, onProgress: Channel<Progress>) => typedError<Recording, CommandError>(__TAURI_INVOKE("attach_recording", { analysisId, path, onProgress })),
 	listRecordings: (analysisId: string) => typedError<Recording[], CommandError>(__TAURI_INVOKE("list_recordings", { analysisId })),
+	/**
+	 *  Sets the avatar: only a file the user dropped or picked (see `grants.rs`); refused before
+	 *  upload when it is not a PNG, JPEG, WebP or GIF image, empty, or over 5 MiB. Returns the new
+	 *  avatar's preview.
+	 */
+	setAvatar: (path: string) => typedError<AvatarPreview | null, CommandError>(__TAURI_INVOKE("set_avatar", { path })),
+	/**  The avatar in force as a local copy for display, `null` when none is set. */
+	getAvatarPreview: () => typedError<AvatarPreview | null, CommandError>(__TAURI_INVOKE("get_avatar_preview")),
+	/**  Clears the avatar; `false` when none was set. */
+	removeAvatar: () => typedError<boolean, CommandError>(__TAURI_INVOKE("remove_avatar")),
 };
 
 /* Types */
@@ -249,6 +259,13 @@ export type AuthHeader =
 "bearer" | 
 /**  `api-key: KEY`: Azure OpenAI. */
 "api_key";
+
+/**  The avatar in force, for display: a local copy the webview can load. */
+export type AvatarPreview = {
+	/**  A verified copy in the previews folder. */
+	path: string,
+	mime: string,
+};
 
 export type BreakerSettings = {
 	/**  Consecutive failed attempts that open the breaker. */
