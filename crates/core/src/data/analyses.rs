@@ -268,39 +268,19 @@ pub async fn put(
 
 /// Marks an analysis deleted. Deleting one that is already gone is `AnalysisNotFound`.
 pub async fn soft_delete(tx: &mut WriteTx, id: &str) -> Result<()> {
-    let uuid = parse_id(id)?.to_string();
-    let now = now_rfc3339();
-    let done = sqlx::query(
-        "UPDATE call_analyses SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
-    )
-    .bind(&now)
-    .bind(&now)
-    .bind(&uuid)
-    .execute(tx.conn())
-    .await
-    .map_err(|e| tx.err(e))?;
-    if done.rows_affected() == 0 {
+    let key = parse_id(id)?.to_string();
+    if !tx.soft_delete(TABLE, &key).await? {
         return Err(CoreError::AnalysisNotFound { id: id.to_owned() });
     }
-    tx.record(TABLE, uuid, RowOp::Delete);
     Ok(())
 }
 
 /// Brings back a soft-deleted analysis (the undo of [`soft_delete`]).
 pub async fn restore(tx: &mut WriteTx, id: &str) -> Result<()> {
-    let uuid = parse_id(id)?.to_string();
-    let done = sqlx::query(
-        "UPDATE call_analyses SET deleted_at = NULL, updated_at = ? WHERE id = ? AND deleted_at IS NOT NULL",
-    )
-    .bind(now_rfc3339())
-    .bind(&uuid)
-    .execute(tx.conn())
-    .await
-    .map_err(|e| tx.err(e))?;
-    if done.rows_affected() == 0 {
+    let key = parse_id(id)?.to_string();
+    if !tx.restore(TABLE, &key).await? {
         return Err(CoreError::AnalysisNotFound { id: id.to_owned() });
     }
-    tx.record(TABLE, uuid, RowOp::Upsert);
     Ok(())
 }
 

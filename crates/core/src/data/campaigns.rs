@@ -286,19 +286,8 @@ pub async fn put(
 
 pub async fn delete(tx: &mut WriteTx, id: &str) -> Result<()> {
     let key = fields::id("campaign", id)?;
-    let now = now_rfc3339();
-    let done = sqlx::query(
-        "UPDATE campaigns SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
-    )
-    .bind(&now)
-    .bind(&now)
-    .bind(&key)
-    .execute(tx.conn())
-    .await
-    .map_err(|e| tx.err(e))?;
-    if done.rows_affected() == 0 {
+    if !tx.soft_delete(TABLE, &key).await? {
         return Err(not_found(id));
     }
-    tx.record(TABLE, key, RowOp::Delete);
     Ok(())
 }

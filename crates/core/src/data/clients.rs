@@ -250,36 +250,16 @@ pub async fn put(
 
 pub async fn delete(tx: &mut WriteTx, id: &str) -> Result<()> {
     let key = fields::id("client", id)?;
-    let now = now_rfc3339();
-    let done = sqlx::query(
-        "UPDATE clients SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
-    )
-    .bind(&now)
-    .bind(&now)
-    .bind(&key)
-    .execute(tx.conn())
-    .await
-    .map_err(|e| tx.err(e))?;
-    if done.rows_affected() == 0 {
+    if !tx.soft_delete(TABLE, &key).await? {
         return Err(not_found(id));
     }
-    tx.record(TABLE, key, RowOp::Delete);
     Ok(())
 }
 
 pub async fn restore(tx: &mut WriteTx, id: &str) -> Result<()> {
     let key = fields::id("client", id)?;
-    let done = sqlx::query(
-        "UPDATE clients SET deleted_at = NULL, updated_at = ? WHERE id = ? AND deleted_at IS NOT NULL",
-    )
-    .bind(now_rfc3339())
-    .bind(&key)
-    .execute(tx.conn())
-    .await
-    .map_err(|e| tx.err(e))?;
-    if done.rows_affected() == 0 {
+    if !tx.restore(TABLE, &key).await? {
         return Err(not_found(id));
     }
-    tx.record(TABLE, key, RowOp::Upsert);
     Ok(())
 }

@@ -516,41 +516,19 @@ pub async fn update(tx: &mut WriteTx, id: &str, change: &MaterialUpdate) -> Resu
 
 /// Marks a material deleted (its file is kept so that a restore brings it back whole).
 pub async fn soft_delete(tx: &mut WriteTx, id: &str) -> Result<()> {
-    let uuid = parse_id(id)?.to_string();
-    let now = now_rfc3339();
-    let done = sqlx::query(
-        "UPDATE training_materials SET deleted_at = ?, updated_at = ? \
-         WHERE id = ? AND deleted_at IS NULL",
-    )
-    .bind(&now)
-    .bind(&now)
-    .bind(&uuid)
-    .execute(tx.conn())
-    .await
-    .map_err(|e| tx.err(e))?;
-    if done.rows_affected() == 0 {
+    let key = parse_id(id)?.to_string();
+    if !tx.soft_delete(TABLE, &key).await? {
         return Err(CoreError::MaterialNotFound { id: id.to_owned() });
     }
-    tx.record(TABLE, uuid, RowOp::Delete);
     Ok(())
 }
 
 /// Brings back a deleted material.
 pub async fn restore(tx: &mut WriteTx, id: &str) -> Result<()> {
-    let uuid = parse_id(id)?.to_string();
-    let done = sqlx::query(
-        "UPDATE training_materials SET deleted_at = NULL, updated_at = ? \
-         WHERE id = ? AND deleted_at IS NOT NULL",
-    )
-    .bind(now_rfc3339())
-    .bind(&uuid)
-    .execute(tx.conn())
-    .await
-    .map_err(|e| tx.err(e))?;
-    if done.rows_affected() == 0 {
+    let key = parse_id(id)?.to_string();
+    if !tx.restore(TABLE, &key).await? {
         return Err(CoreError::MaterialNotFound { id: id.to_owned() });
     }
-    tx.record(TABLE, uuid, RowOp::Upsert);
     Ok(())
 }
 

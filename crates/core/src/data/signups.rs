@@ -247,19 +247,8 @@ pub async fn put(tx: &mut WriteTx, id: &str, input: &SignupInput, created_at: &s
 
 pub async fn delete(tx: &mut WriteTx, id: &str) -> Result<()> {
     let key = fields::id("signup", id)?;
-    let now = now_rfc3339();
-    let done = sqlx::query(
-        "UPDATE signups SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
-    )
-    .bind(&now)
-    .bind(&now)
-    .bind(&key)
-    .execute(tx.conn())
-    .await
-    .map_err(|e| tx.err(e))?;
-    if done.rows_affected() == 0 {
+    if !tx.soft_delete(TABLE, &key).await? {
         return Err(not_found(id));
     }
-    tx.record(TABLE, key, RowOp::Delete);
     Ok(())
 }

@@ -60,6 +60,46 @@ impl WriteTx {
         });
     }
 
+    /// Tombstones a live row of a synced table and records the delete; false when no live row
+    /// has that id. `table` is one of ours (a `&'static str`), never user input.
+    pub async fn soft_delete(&mut self, table: &'static str, id: &str) -> Result<bool> {
+        self.set_deleted(table, id, true).await
+    }
+
+    /// Brings back a tombstoned row (the undo of [`WriteTx::soft_delete`]); false when no
+    /// deleted row has that id.
+    pub async fn restore(&mut self, table: &'static str, id: &str) -> Result<bool> {
+        self.set_deleted(table, id, false).await
+    }
+
+    async fn set_deleted(&mut self, table: &'static str, id: &str, deleted: bool) -> Result<bool> {
+        let sql = if deleted {
+            format!(
+                "UPDATE {table} SET deleted_at = ?1, updated_at = ?1 WHERE id = ?2 AND deleted_at IS NULL"
+            )
+        } else {
+            format!(
+                "UPDATE {table} SET deleted_at = NULL, updated_at = ?1 WHERE id = ?2 AND deleted_at IS NOT NULL"
+            )
+        };
+        let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(crate::time::now_rfc3339())
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| self.err(e))?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let op = if deleted {
+            RowOp::Delete
+        } else {
+            RowOp::Upsert
+        };
+        self.record(table, id, op);
+        Ok(true)
+    }
+
     pub(crate) fn err(&self, e: sqlx::Error) -> CoreError {
         CoreError::from_sqlx(&self.path, e)
     }
