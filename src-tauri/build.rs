@@ -41,6 +41,7 @@ fn main() {
         "restore_material",
         "pin_material",
         "unpin_material",
+        "share_material",
         "preview_material",
         "pick_material_files",
         "sync_now",

@@ -60,6 +60,7 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::materials::restore_material,
             commands::materials::pin_material,
             commands::materials::unpin_material,
+            commands::materials::share_material,
             commands::materials::preview_material,
             commands::materials::pick_material_files,
             commands::sync::sync_now,

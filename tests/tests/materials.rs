@@ -334,3 +334,75 @@ async fn an_oversized_file_is_refused_before_any_request() {
     );
     core.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_share_link_downloads_the_file_without_the_app_and_local_mode_refuses() {
+    let env = Env::new(true).await;
+    let core = env.open(16 * MIB as u64, |_| {}).await;
+    let (src, digest) = env.pdf("Price list.pdf", 300 * 1024);
+    let m = core
+        .add_material(&src, &meta("Price list"), &Transfer::default())
+        .await
+        .expect("add");
+    let library = core.materials().await.unwrap();
+
+    let link = library
+        .share_link(&m.id, Duration::from_secs(3600))
+        .await
+        .expect("share");
+    let expires = chrono::DateTime::parse_from_rfc3339(&link.expires_at).unwrap();
+    let left = expires.signed_duration_since(chrono::Utc::now());
+    assert!(
+        (3500..=3600).contains(&left.num_seconds()),
+        "{}",
+        link.expires_at
+    );
+    // No session, no app: the link alone brings the exact bytes.
+    let body = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(&link.url)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .expect("the link works")
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(hex(&Sha256::digest(&body)), digest);
+
+    for bad in [Duration::from_secs(10), Duration::from_secs(31 * 24 * 3600)] {
+        let err = library.share_link(&m.id, bad).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert!(err.to_string().contains("1 minute to 30 days"), "{err}");
+    }
+    let err = library
+        .share_link(
+            "0192f0c1-7d3e-7a4b-9c1d-2e3f4a5b6c7d",
+            Duration::from_secs(3600),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+    core.close().await;
+
+    // Local mode: the file is only on this device, so there is nothing to link to.
+    let local = Salesdesk::open(DataPaths::at(env.dir.path().join("local")))
+        .await
+        .unwrap();
+    let kept = local
+        .add_material(&src, &meta("Price list"), &Transfer::default())
+        .await
+        .unwrap();
+    let err = local
+        .materials()
+        .await
+        .unwrap()
+        .share_link(&kept.id, Duration::from_secs(3600))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("need team mode"), "{err}");
+    local.close().await;
+}

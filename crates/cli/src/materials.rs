@@ -81,6 +81,16 @@ pub enum MaterialsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Print a link anyone can download the material's file with, until it expires (team
+    /// mode only: local files have no server to serve them).
+    Share {
+        id: String,
+        /// How long the link works, in hours (1 to 720).
+        #[arg(long, default_value_t = 24, value_name = "N")]
+        hours: u64,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub async fn run(paths: DataPaths, command: MaterialsCommand) -> CliResult {
@@ -114,6 +124,7 @@ pub async fn run(paths: DataPaths, command: MaterialsCommand) -> CliResult {
             Ok(ExitCode::SUCCESS)
         }
         MaterialsCommand::Resume { retry, json } => resume(&core, retry, json).await,
+        MaterialsCommand::Share { id, hours, json } => share(&core, &id, hours, json).await,
     };
     core.close().await;
     result
@@ -411,4 +422,16 @@ async fn get(core: &Salesdesk, id: &str, output: Option<PathBuf>, json: bool) ->
 
 fn human_size(bytes: u64) -> String {
     indicatif::HumanBytes(bytes).to_string()
+}
+
+async fn share(core: &Salesdesk, id: &str, hours: u64, json: bool) -> CliResult {
+    let valid_for = std::time::Duration::from_secs(hours.saturating_mul(3600));
+    let link = core.materials().await?.share_link(id, valid_for).await?;
+    if json {
+        print_json(&link)?;
+    } else {
+        print_line(&link.url)?;
+        eprintln!("The link works until {}.", link.expires_at);
+    }
+    Ok(ExitCode::SUCCESS)
 }

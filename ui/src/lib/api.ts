@@ -33,6 +33,7 @@ import {
 	type PendingMaterial,
 	type Progress,
 	type Recording,
+	type ShareLink,
 	type ProviderId,
 	type SearchQuery,
 	type TranscriptPreview,
@@ -363,6 +364,7 @@ export type {
 	MaterialUpdate,
 	PendingMaterial,
 	Progress,
+	ShareLink,
 	UploadState
 } from './bindings';
 
@@ -390,6 +392,9 @@ export const materialsApi = {
 	restore: (id: string): Promise<null> => unwrap(() => commands.restoreMaterial(id)),
 	pin: (id: string): Promise<null> => unwrap(() => commands.pinMaterial(id)),
 	unpin: (id: string): Promise<null> => unwrap(() => commands.unpinMaterial(id)),
+	/** A download link for someone without the app, valid for `hours` (team mode only). */
+	share: (id: string, hours: number): Promise<ShareLink> =>
+		unwrap(() => commands.shareMaterial(id, hours)),
 	/** A local copy of an image, video or audio material, as a URL the page may load. */
 	preview: async (id: string): Promise<{ url: string; mime: string; kind: MaterialKind }> => {
 		const p = await unwrap(() => commands.previewMaterial(id));

@@ -106,6 +106,11 @@ export const commands = {
 	pinMaterial: (id: string) => typedError<null, CommandError>(__TAURI_INVOKE("pin_material", { id })),
 	unpinMaterial: (id: string) => typedError<null, CommandError>(__TAURI_INVOKE("unpin_material", { id })),
 	/**
+	 *  A download link to the material's file for someone without the app, valid for `hours`
+	 *  (team mode only).
+	 */
+	shareMaterial: (id: string, hours: number) => typedError<ShareLink, CommandError>(__TAURI_INVOKE("share_material", { id, hours })),
+	/**
 	 *  A verified local copy of an image, video or audio material for the page to show through
 	 *  the asset protocol (allowed for the previews folder only, see `lib.rs`).
 	 */
@@ -760,6 +765,13 @@ export type ServedFrom =
 "cache" | 
 /**  The offline analyzer (no provider configured, or all failed). */
 "offline";
+
+/**  A download link for someone without the app. */
+export type ShareLink = {
+	url: string,
+	/**  When the link stops working (RFC 3339, UTC). */
+	expires_at: string,
+};
 
 /**
  *  The result of a sign-out: the local session is always gone; `server_confirmed` says whether
