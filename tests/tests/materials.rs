@@ -406,3 +406,77 @@ async fn a_share_link_downloads_the_file_without_the_app_and_local_mode_refuses(
     assert!(err.to_string().contains("need team mode"), "{err}");
     local.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_copies_report_their_space_keep_a_budget_and_clear_all_but_pins() {
+    use salesdesk_core::files::offline::{DEFAULT_BUDGET, OfflineFiles};
+    let env = Env::new(true).await;
+    let core = env.open(16 * MIB as u64, |_| {}).await;
+    let mut added = Vec::new();
+    for (i, name) in ["a.pdf", "b.pdf", "c.pdf"].into_iter().enumerate() {
+        let (src, _) = env.pdf(name, 200 * 1024 + i * 1000);
+        added.push(
+            core.add_material(&src, &meta(name), &Transfer::default())
+                .await
+                .unwrap(),
+        );
+    }
+    let library = core.materials().await.unwrap();
+    library
+        .pin(&added[1].id, &Transfer::default())
+        .await
+        .unwrap();
+    let size = |i: usize| added[i].file_size.unwrap() as u64;
+    assert_eq!(
+        core.offline_files().await.unwrap(),
+        OfflineFiles {
+            budget_bytes: DEFAULT_BUDGET,
+            used_bytes: size(0) + size(1) + size(2),
+            pinned_bytes: size(1),
+            files: 3,
+        }
+    );
+
+    // Out of range: refused, the budget in force unchanged.
+    for bad in [100 * MIB as u64, 2 * 1024 * 1024 * MIB as u64] {
+        let err = core.set_offline_budget(bad).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(
+            err.to_string().contains("between 256 MiB and 1024 GiB"),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        core.offline_files().await.unwrap().budget_bytes,
+        DEFAULT_BUDGET
+    );
+    let set = core.set_offline_budget(512 * MIB as u64).await.unwrap();
+    assert_eq!(set.budget_bytes, 512 * MIB as u64);
+    assert_eq!(set.files, 3, "everything fits: nothing dropped");
+
+    // Clearing keeps only the pinned copy; the others download again when opened.
+    let cleared = core.clear_offline_files().await.unwrap();
+    assert_eq!((cleared.files, cleared.used_bytes), (1, size(1)));
+    assert_eq!(
+        library.get(&added[0].id).await.unwrap().file_state,
+        FileState::Synced
+    );
+    assert_eq!(
+        library.get(&added[1].id).await.unwrap().file_state,
+        FileState::Cached
+    );
+    let out = env.dir.path().join("a-again.pdf");
+    core.get_material_file(&added[0].id, &out, &Transfer::default())
+        .await
+        .unwrap();
+    assert_eq!(sha_file(&out), added[0].file_sha256.clone().unwrap());
+    core.close().await;
+
+    // The budget is a setting of this device: still there after a restart.
+    let again = env.open(16 * MIB as u64, |_| {}).await;
+    assert_eq!(
+        again.offline_files().await.unwrap().budget_bytes,
+        512 * MIB as u64
+    );
+    again.close().await;
+}

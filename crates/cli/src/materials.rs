@@ -91,6 +91,19 @@ pub enum MaterialsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Show the offline copies of team files (budget, space taken, pinned share); set the
+    /// budget or drop the unpinned copies.
+    Offline {
+        /// The new budget in MiB (256 to 1048576); least recently used unpinned copies over
+        /// it are dropped at once.
+        #[arg(long, value_name = "MIB")]
+        budget_mib: Option<u64>,
+        /// Drop every unpinned copy (they download again when opened).
+        #[arg(long)]
+        clear: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub async fn run(paths: DataPaths, command: MaterialsCommand) -> CliResult {
@@ -125,6 +138,11 @@ pub async fn run(paths: DataPaths, command: MaterialsCommand) -> CliResult {
         }
         MaterialsCommand::Resume { retry, json } => resume(&core, retry, json).await,
         MaterialsCommand::Share { id, hours, json } => share(&core, &id, hours, json).await,
+        MaterialsCommand::Offline {
+            budget_mib,
+            clear,
+            json,
+        } => offline(&core, budget_mib, clear, json).await,
     };
     core.close().await;
     result
@@ -432,6 +450,31 @@ async fn share(core: &Salesdesk, id: &str, hours: u64, json: bool) -> CliResult 
     } else {
         print_line(&link.url)?;
         eprintln!("The link works until {}.", link.expires_at);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn offline(core: &Salesdesk, budget_mib: Option<u64>, clear: bool, json: bool) -> CliResult {
+    if let Some(mib) = budget_mib {
+        core.set_offline_budget(mib.saturating_mul(1024 * 1024))
+            .await?;
+    }
+    let files = if clear {
+        core.clear_offline_files().await?
+    } else {
+        core.offline_files().await?
+    };
+    if json {
+        print_json(&files)?;
+    } else {
+        let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+        print_line(&format!(
+            "Offline copies: {} files, {:.1} MiB of {:.0} MiB ({:.1} MiB pinned).",
+            files.files,
+            mib(files.used_bytes),
+            mib(files.budget_bytes),
+            mib(files.pinned_bytes)
+        ))?;
     }
     Ok(ExitCode::SUCCESS)
 }

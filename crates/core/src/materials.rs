@@ -31,8 +31,8 @@ use crate::time::now_rfc3339;
 /// The Storage bucket of training materials (created by the remote migrations).
 pub const BUCKET: &str = "training-materials";
 
-/// Default size of the local cache of team files.
-pub const DEFAULT_CACHE_BUDGET: u64 = 2 * 1024 * 1024 * 1024;
+/// Default size of the local cache of team files (the user's setting replaces it).
+pub const DEFAULT_CACHE_BUDGET: u64 = crate::files::offline::DEFAULT_BUDGET;
 
 /// Team-mode file storage: the Storage client and the local cache's budget.
 #[derive(Debug, Clone)]

@@ -34,6 +34,7 @@ import {
 	type Progress,
 	type Recording,
 	type ShareLink,
+	type OfflineFiles,
 	type ProviderId,
 	type SearchQuery,
 	type TranscriptPreview,
@@ -403,6 +404,16 @@ export const materialsApi = {
 	/** Opens the material's file with the system's app (the core resolves the file from the id). */
 	openExternally: (id: string): Promise<null> => unwrap(() => commands.openMaterial(id))
 };
+
+/** Settings → Offline files: this device's copies of team files. */
+export const offlineApi = {
+	get: (): Promise<OfflineFiles> => unwrap(() => commands.getOfflineFiles()),
+	/** Sets the budget in MiB; copies over it go at once (pinned ones stay). */
+	setBudget: (mib: number): Promise<OfflineFiles> => unwrap(() => commands.setOfflineBudget(mib)),
+	/** Drops every unpinned copy. */
+	clear: (): Promise<OfflineFiles> => unwrap(() => commands.clearOfflineFiles())
+};
+export type { OfflineFiles };
 
 /** Settings → Profile: the avatar, set from a dropped or picked image. */
 export const avatarApi = {

@@ -110,6 +110,12 @@ export const commands = {
 	 *  (team mode only).
 	 */
 	shareMaterial: (id: string, hours: number) => typedError<ShareLink, CommandError>(__TAURI_INVOKE("share_material", { id, hours })),
+	/**  The budget, the space the copies take and the pinned share of it. */
+	getOfflineFiles: () => typedError<OfflineFiles, CommandError>(__TAURI_INVOKE("get_offline_files")),
+	/**  Sets the budget in MiB (256 MiB to 1 TiB); copies over it go at once, pinned ones stay. */
+	setOfflineBudget: (mib: number) => typedError<OfflineFiles, CommandError>(__TAURI_INVOKE("set_offline_budget", { mib })),
+	/**  Drops every unpinned copy; they download again when opened. */
+	clearOfflineFiles: () => typedError<OfflineFiles, CommandError>(__TAURI_INVOKE("clear_offline_files")),
 	/**
 	 *  A verified local copy of an image, video or audio material for the page to show through
 	 *  the asset protocol (allowed for the previews folder only, see `lib.rs`).
@@ -575,6 +581,16 @@ export type OfficialBaseUrls = {
 	gemini: string,
 	openai: string,
 	anthropic: string,
+};
+
+/**  The offline copies as Settings shows them. */
+export type OfflineFiles = {
+	/**  The most the copies may take; unpinned ones are dropped, least recently used first. */
+	budget_bytes: number,
+	used_bytes: number,
+	/**  Of `used_bytes`, the pinned files (kept whatever the budget). */
+	pinned_bytes: number,
+	files: number,
 };
 
 /**  A material whose file is not stored yet. */
