@@ -426,7 +426,7 @@ async fn offline_copies_report_their_space_keep_a_budget_and_clear_all_but_pins(
         .pin(&added[1].id, &Transfer::default())
         .await
         .unwrap();
-    let size = |i: usize| added[i].file_size.unwrap() as u64;
+    let size = |i: usize| added[i].file_size.unwrap();
     assert_eq!(
         core.offline_files().await.unwrap(),
         OfflineFiles {
