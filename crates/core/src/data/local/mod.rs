@@ -30,6 +30,8 @@ pub struct LocalStore {
     path: PathBuf,
     /// Bumped after every commit that changed synced rows (see [`LocalStore::subscribe_writes`]).
     writes: Arc<watch::Sender<u64>>,
+    /// Bumped after a sync pull stored rows of a table (see [`LocalStore::subscribe_pulls`]).
+    pulls: Arc<watch::Sender<&'static str>>,
 }
 
 impl LocalStore {
@@ -59,6 +61,7 @@ impl LocalStore {
             pool,
             path: path.to_owned(),
             writes: Arc::new(watch::channel(0).0),
+            pulls: Arc::new(watch::channel("").0),
         };
         store.migrate().await?;
         Ok(store)
@@ -137,6 +140,17 @@ impl LocalStore {
     /// the sync engine's "push soon" trigger.
     pub fn subscribe_writes(&self) -> watch::Receiver<u64> {
         self.writes.subscribe()
+    }
+
+    /// A receiver that changes after a sync pull stored rows (the value names the last table):
+    /// the library's "fetch what is pinned" trigger.
+    pub fn subscribe_pulls(&self) -> watch::Receiver<&'static str> {
+        self.pulls.subscribe()
+    }
+
+    /// Announces rows pulled into `table` (the sync engine calls it after committing them).
+    pub(crate) fn pulled(&self, table: &'static str) {
+        self.pulls.send_replace(table);
     }
 
     pub fn pool(&self) -> &SqlitePool {
