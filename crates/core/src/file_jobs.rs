@@ -1,6 +1,6 @@
 //! The library's background file work in an app that stays open (the desktop): uploads the
-//! files a local-mode library still holds once the device is in a team, then downloads every
-//! pinned file not cached yet. A pass runs at start (without holding the start up), when woken
+//! files a local-mode library (and the local-mode avatar) still holds once the device is in a
+//! team, then downloads every pinned file not cached yet. A pass runs at start (without holding the start up), when woken
 //! (sign-in, settings saved, "sync now" / the network is back, a new pin, on demand), after a
 //! sync pull brought training-material rows, and on a timer that backs off while passes fail.
 //!
@@ -124,10 +124,11 @@ impl FileJobs {
             .await;
         self.forget(TransferDirection::Upload);
         let mut report = uploads?;
-        let stopped = report
-            .failed
-            .iter()
-            .any(|(_, p)| p.reason.stops_the_pass());
+        // The avatar too; a failure costs nothing but a retry at the next pass.
+        if let Err(e) = core.upload_local_avatar().await {
+            tracing::info!(error = %e, "the local-mode avatar is not uploaded yet");
+        }
+        let stopped = report.failed.iter().any(|(_, p)| p.reason.stops_the_pass());
         if !stopped {
             let downloads = library
                 .fetch_pinned(|m| self.transfer(&m.id, TransferDirection::Download))

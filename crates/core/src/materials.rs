@@ -215,7 +215,9 @@ impl MaterialLibrary {
     pub async fn queue(&self, src: &Path, meta: &MaterialMeta) -> Result<PendingMaterial> {
         // The name first: a title is derived from it.
         if self.is_signed_out() {
-            return Err(CoreError::SignInTo("add materials to the team library".into()));
+            return Err(CoreError::SignInTo(
+                "add materials to the team library".into(),
+            ));
         }
         let name = crate::files::names::check_file_name(&file_name_of(src)?)?;
         let mut meta = meta.clone();
@@ -446,10 +448,7 @@ impl MaterialLibrary {
 
     async fn store_file(&self, job: &Job, transfer: &Transfer) -> Result<MaterialFile> {
         match &self.files {
-            Files::SignedOut(_) => Err(CoreError::SignInTo(format!(
-                "upload “{}”",
-                job.meta.title
-            ))),
+            Files::SignedOut(_) => Err(CoreError::SignInTo(format!("upload “{}”", job.meta.title))),
             Files::Local(files) => {
                 let stored = files.put(&job.src, &job.name, None, transfer).await?;
                 Ok(MaterialFile {

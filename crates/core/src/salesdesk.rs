@@ -595,13 +595,11 @@ impl Salesdesk {
         match self.materials().await {
             Err(e) if e.kind() == crate::ErrorKind::SignedOut => {
                 let root = self.paths.root();
-                Ok(
-                    MaterialLibrary::team_signed_out(
-                        self.store.clone(),
-                        root.join("cache").join("files"),
-                    )
-                    .with_local_files(root.join("files")),
+                Ok(MaterialLibrary::team_signed_out(
+                    self.store.clone(),
+                    root.join("cache").join("files"),
                 )
+                .with_local_files(root.join("files")))
             }
             other => other,
         }
@@ -723,6 +721,21 @@ impl Salesdesk {
         let team = self.avatar_team().await?;
         let local = crate::files::LocalFileStore::new(self.paths.root().join("files"));
         crate::avatars::avatar_preview(&self.store, avatar_target(&team, &local), dir).await
+    }
+
+    /// Uploads the avatar chosen in local mode once this data directory is in a team (see
+    /// [`crate::avatars::upload_local_avatar`]); `None` when there was nothing to do.
+    pub async fn upload_local_avatar(&self) -> Result<Option<String>> {
+        let team = self.avatar_team().await?;
+        let local = crate::files::LocalFileStore::new(self.paths.root().join("files"));
+        let work = self.paths.root().join("cache").join("avatar-upload");
+        crate::avatars::upload_local_avatar(
+            &self.store,
+            &local,
+            avatar_target(&team, &local),
+            &work,
+        )
+        .await
     }
 
     /// What team mode needs for avatars, `None` in local mode.

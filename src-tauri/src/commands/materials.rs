@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use salesdesk_core::data::materials::{Material, MaterialMeta, MaterialQuery, MaterialUpdate};
-use salesdesk_core::files::{CancelFlag, Progress, Transfer};
 use salesdesk_core::file_jobs::FileTransferProgress;
+use salesdesk_core::files::{CancelFlag, Progress, Transfer};
 use salesdesk_core::materials::{FilePassReport, MaterialEntry, MaterialPreview, PendingMaterial};
 use tauri::State;
 use tauri::ipc::Channel;
@@ -66,7 +66,12 @@ pub async fn list_materials(
 pub async fn pending_materials(
     state: State<'_, DesktopState>,
 ) -> Result<Vec<PendingMaterial>, CommandError> {
-    Ok(state.core()?.materials_for_reading().await?.pending().await?)
+    Ok(state
+        .core()?
+        .materials_for_reading()
+        .await?
+        .pending()
+        .await?)
 }
 
 /// Opens the system dialog to choose files (several at once); the chosen files become
@@ -138,7 +143,12 @@ pub async fn discard_material(
     state: State<'_, DesktopState>,
     id: String,
 ) -> Result<(), CommandError> {
-    Ok(state.core()?.materials_for_reading().await?.discard(&id).await?)
+    Ok(state
+        .core()?
+        .materials_for_reading()
+        .await?
+        .discard(&id)
+        .await?)
 }
 
 #[tauri::command]
@@ -191,7 +201,12 @@ pub async fn unpin_material(
     state: State<'_, DesktopState>,
     id: String,
 ) -> Result<(), CommandError> {
-    Ok(state.core()?.materials_for_reading().await?.unpin(&id).await?)
+    Ok(state
+        .core()?
+        .materials_for_reading()
+        .await?
+        .unpin(&id)
+        .await?)
 }
 
 /// A verified local copy of an image, video or audio material for the page to show through

@@ -51,6 +51,9 @@ impl FileProblemReason {
             CoreError::Files(FileError::Network { .. }) => Self::Offline,
             CoreError::Files(FileError::DiskFull { .. }) | CoreError::DiskFull => Self::DiskFull,
             CoreError::Files(FileError::NotFound { .. }) => Self::NotFound,
+            // A server error after the client's own retries: busy or down, like offline.
+            CoreError::Files(FileError::Rejected { status, .. }) if *status >= 500 => Self::Offline,
+            CoreError::Files(FileError::Rejected { .. }) => Self::Other,
             _ => match e.kind() {
                 crate::ErrorKind::SignedOut => Self::SignedOut,
                 crate::ErrorKind::Forbidden => Self::Forbidden,
