@@ -112,10 +112,15 @@ impl FileJobs {
     /// downloads. Local mode and signed out do nothing.
     pub async fn run_pass(self: &Arc<Self>, core: &Salesdesk) -> Result<FilePassReport> {
         let _one = self.pass.lock().await;
-        let library = core.materials().await?;
-        if !library.is_team() || library.is_signed_out() {
-            return Ok(FilePassReport::default());
-        }
+        let library = match core.materials().await {
+            Ok(library) if library.is_team() => library,
+            // Local mode has nothing to move; signed out, the library already says "sign in".
+            Ok(_) => return Ok(FilePassReport::default()),
+            Err(e) if e.kind() == crate::ErrorKind::SignedOut => {
+                return Ok(FilePassReport::default());
+            }
+            Err(e) => return Err(e),
+        };
         let role = core.account_status().await?.role;
         let uploads = library
             .upload_local_files(role.as_deref(), |m| {
