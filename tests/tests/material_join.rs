@@ -355,3 +355,69 @@ async fn a_reps_local_materials_stay_on_the_device_with_the_reason() {
     assert_eq!(std::fs::read(&out).unwrap(), bytes);
     rep.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_local_file_cut_short_resumes_from_the_servers_offset() {
+    const CHUNK: u64 = 6 * 1024 * 1024;
+    let team = Team::start().await;
+    let env = IsolatedEnv::new();
+    let core = team.device(&env.data_dir()).await;
+    let (src, bytes) = pdf(
+        env.root(),
+        "Onboarding video notes.pdf",
+        13 * 1024 * 1024,
+        5,
+    );
+    let m = core
+        .add_material(&src, &meta("Onboarding"), &Transfer::default())
+        .await
+        .unwrap();
+    team.join(&core, "dee@example.test", true, "admin").await;
+    let library = core.materials().await.unwrap();
+
+    // The app stops mid-upload (a cancel at the first confirmed chunk stands in for the
+    // exit): the file waits, nothing is recorded as failed, the row keeps its local key.
+    let stopped = library
+        .upload_local_files(None, |_| {
+            let transfer = Transfer::default();
+            let flag = transfer.cancel.clone();
+            Transfer {
+                on_progress: Some(Arc::new(move |p| {
+                    if p.done >= CHUNK {
+                        flag.cancel();
+                    }
+                })),
+                ..transfer
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!(stopped.waiting, 1, "{stopped:?}");
+    assert!(stopped.done.is_empty() && stopped.failed.is_empty());
+    let entry = library.get(&m.id).await.unwrap();
+    assert_eq!(entry.file_state, FileState::QueuedUpload);
+    assert_eq!(
+        entry.material.file_path.as_deref(),
+        Some(digest(&bytes).as_str())
+    );
+    let patches_before = team.storage.count("PATCH", "/upload/resumable");
+    assert!(patches_before >= 1);
+
+    // The next pass resumes at the server's offset instead of sending the file again.
+    let report = core.run_file_jobs().await.unwrap();
+    assert_eq!(report.done, vec![m.id.clone()], "{report:?}");
+    let patches = team.storage.count("PATCH", "/upload/resumable") - patches_before;
+    assert!(patches <= 2, "resumed: {patches} more chunks of 3");
+    let key = library
+        .get(&m.id)
+        .await
+        .unwrap()
+        .material
+        .file_path
+        .unwrap();
+    assert_eq!(
+        team.storage.object_digest(BUCKET, &key),
+        Some((bytes.len() as u64, digest(&bytes)))
+    );
+    core.close().await;
+}
