@@ -152,12 +152,17 @@ impl FileJobs {
             return;
         }
         let this = self.clone();
-        let mut pulls = core.store().subscribe_pulls();
+        let mut pulls = core.store().subscribe_material_pulls();
         *slot = Some(tokio::spawn(async move {
             let mut failed_passes = 0u32;
             loop {
                 let wait = match this.run_pass(&core).await {
-                    Ok(report) if report.failed.is_empty() => {
+                    // A role's refusal waits for a role change, not for a retry.
+                    Ok(report)
+                        if report.failed.iter().all(|(_, p)| {
+                            p.reason == crate::materials::FileProblemReason::Forbidden
+                        }) =>
+                    {
                         failed_passes = 0;
                         IDLE_RECHECK
                     }

@@ -619,9 +619,9 @@ impl SyncEngine {
             .map_err(|e| tx.err(e))?;
         }
         tx.commit().await?;
-        if report.pulled > pulled_before {
+        if spec.table == SyncedTable::TrainingMaterials && report.pulled > pulled_before {
             // The library fetches pinned files a pulled row may have changed.
-            self.store.pulled(spec.table.as_str());
+            self.store.materials_pulled();
         }
         Ok(())
     }
