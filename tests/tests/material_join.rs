@@ -176,7 +176,14 @@ async fn an_admins_local_library_goes_up_and_other_devices_never_see_a_broken_fi
     // A second device (a rep of the same team) pulls the rows before the files are up: it
     // says "queued upload" and why it cannot open the file yet, instead of a broken download.
     let bob_dir = env.root().join("bob-data");
-    let bob = team.device(&bob_dir).await;
+    // Bob's engine pulls on its own, often (the first `sync_now` starts it).
+    let bob = team
+        .device(&bob_dir)
+        .await
+        .with_sync_config(salesdesk_core::sync::SyncConfig {
+            period: Duration::from_millis(300),
+            ..salesdesk_testkit::sync::fast_config()
+        });
     team.join(&bob, "bob@example.test", true, "rep").await;
     bob.sync_now().await.expect("bob's first sync");
     let bob_library = bob.materials().await.unwrap();
@@ -194,6 +201,8 @@ async fn an_admins_local_library_goes_up_and_other_devices_never_see_a_broken_fi
     // A pin there waits too: nothing to download until the file is up.
     bob_library.pin(&m_deck.id).await.unwrap();
     assert!(bob.run_file_jobs().await.unwrap().failed.is_empty());
+    // Bob's app runs the background work from now on; nothing wakes it below but the pull.
+    bob.start_file_jobs();
     let requests_before = team.storage.requests().len();
 
     // The background pass on Ada's device: files and avatar up, rows moved to team keys.
@@ -244,11 +253,9 @@ async fn an_admins_local_library_goes_up_and_other_devices_never_see_a_broken_fi
         team.remote_file_path(&m_deck.id).await.as_deref(),
         Some(deck_key.as_str())
     );
-    // Bob's app runs the background work: the pull of the moved row is enough to fetch it.
-    bob.start_file_jobs();
-    bob.sync_now().await.unwrap();
-    let mut state = FileState::QueuedDownload;
-    for _ in 0..100 {
+    // Bob's engine pulls the moved row by itself, and that pull is what starts the download.
+    let mut state = FileState::QueuedUpload;
+    for _ in 0..200 {
         state = bob_library.get(&m_deck.id).await.unwrap().file_state;
         if state == FileState::Cached {
             break;

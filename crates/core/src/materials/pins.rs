@@ -287,6 +287,10 @@ impl MaterialLibrary {
             if !super::is_team_key(key) {
                 continue;
             }
+            // This device's own local-mode copy of the content needs no download.
+            if self.local_copy(key).is_some() {
+                continue;
+            }
             let cached = match &self.files {
                 Files::Team(team) => team.cache.is_cached(key),
                 Files::SignedOut(cache) => super::cache_has(cache, key),
