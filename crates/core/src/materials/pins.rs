@@ -54,6 +54,8 @@ impl FileProblemReason {
             // A server error after the client's own retries: busy or down, like offline.
             CoreError::Files(FileError::Rejected { status, .. }) if *status >= 500 => Self::Offline,
             CoreError::Files(FileError::Rejected { .. }) => Self::Other,
+            // Bytes that do not match the record are no network trouble: say what happened.
+            CoreError::Files(FileError::Integrity { .. }) => Self::Other,
             _ => match e.kind() {
                 crate::ErrorKind::SignedOut => Self::SignedOut,
                 crate::ErrorKind::Forbidden => Self::Forbidden,
@@ -355,5 +357,139 @@ impl MaterialLibrary {
             }
         }
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::files::FileError;
+
+    #[test]
+    fn failures_map_to_reasons_a_user_can_act_on() {
+        let cases: Vec<(CoreError, FileProblemReason)> = vec![
+            (
+                FileError::Network {
+                    message: "connection refused".into(),
+                }
+                .into(),
+                FileProblemReason::Offline,
+            ),
+            (
+                FileError::Rejected {
+                    status: 503,
+                    message: "busy".into(),
+                }
+                .into(),
+                FileProblemReason::Offline,
+            ),
+            (
+                FileError::Rejected {
+                    status: 400,
+                    message: "bad".into(),
+                }
+                .into(),
+                FileProblemReason::Other,
+            ),
+            (
+                FileError::DiskFull {
+                    path: PathBuf::from("cache"),
+                }
+                .into(),
+                FileProblemReason::DiskFull,
+            ),
+            (CoreError::DiskFull, FileProblemReason::DiskFull),
+            (
+                FileError::NotFound { key: "k".into() }.into(),
+                FileProblemReason::NotFound,
+            ),
+            (
+                crate::auth::AuthError::NotSignedIn.into(),
+                FileProblemReason::SignedOut,
+            ),
+            (
+                FileError::Forbidden {
+                    bucket: "training-materials".into(),
+                    message: "rls".into(),
+                }
+                .into(),
+                FileProblemReason::Forbidden,
+            ),
+            (
+                FileError::Integrity {
+                    expected: "a".into(),
+                    got: "b".into(),
+                }
+                .into(),
+                FileProblemReason::Other,
+            ),
+        ];
+        for (e, want) in cases {
+            assert_eq!(FileProblemReason::of(&e), want, "{e}");
+        }
+        assert!(FileProblemReason::Offline.stops_the_pass());
+        assert!(FileProblemReason::SignedOut.stops_the_pass());
+        assert!(!FileProblemReason::NotFound.stops_the_pass());
+        assert!(!FileProblemReason::DiskFull.stops_the_pass());
+    }
+
+    #[test]
+    fn a_disk_full_message_says_to_free_space() {
+        let m = crate::data::materials::Material {
+            id: "0192f0c1-7d3e-7a4b-9c1d-2e3f4a5b6c7d".into(),
+            owner_id: None,
+            title: "Deck".into(),
+            description: None,
+            tags: vec![],
+            file_path: None,
+            file_size: None,
+            file_sha256: None,
+            mime_type: None,
+            kind: crate::data::materials::MaterialKind::Pdf,
+            created_at: String::new(),
+            updated_at: String::new(),
+            deleted_at: None,
+        };
+        let e = CoreError::DiskFull;
+        let msg = download_message(&m, FileProblemReason::DiskFull, &e);
+        assert!(msg.contains("Free some space"), "{msg}");
+        let msg = download_message(&m, FileProblemReason::SignedOut, &e);
+        assert!(msg.starts_with("sign in to download “Deck”"), "{msg}");
+    }
+
+    #[tokio::test]
+    async fn problems_count_attempts_per_direction_and_pins_refuse_bad_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::open(&dir.path().join("s.db")).await.unwrap();
+        let id = "0192f0c1-7d3e-7a4b-9c1d-2e3f4a5b6c7d";
+        let d = TransferDirection::Download;
+        let p = record_problem(&store, id, d, FileProblemReason::Offline, "m")
+            .await
+            .unwrap();
+        assert_eq!(p.attempts, 1);
+        let p = record_problem(&store, id, d, FileProblemReason::Offline, "m")
+            .await
+            .unwrap();
+        assert_eq!(p.attempts, 2);
+        // The other way starts counting again.
+        let u = TransferDirection::Upload;
+        let p = record_problem(&store, id, u, FileProblemReason::Forbidden, "stays")
+            .await
+            .unwrap();
+        assert_eq!(p.attempts, 1);
+        let all = problems(&store).await.unwrap();
+        assert_eq!(all[id].direction, TransferDirection::Upload);
+        assert_eq!(all[id].message, "stays");
+        clear_problem(&store, id).await.unwrap();
+        assert!(problems(&store).await.unwrap().is_empty());
+
+        let lib = MaterialLibrary::local(store, dir.path().join("files"));
+        let err = lib.pin("../../etc/passwd").await.unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{err}");
+        let err = lib.pin(id).await.unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::NotFound, "{err}");
+        assert!(lib.pins().await.unwrap().is_empty(), "nothing recorded");
     }
 }
