@@ -213,12 +213,12 @@ impl MaterialLibrary {
     /// a file over the bucket's limit (team mode), bad metadata. An empty title becomes the
     /// file's name without its extension.
     pub async fn queue(&self, src: &Path, meta: &MaterialMeta) -> Result<PendingMaterial> {
-        // The name first: a title is derived from it.
         if self.is_signed_out() {
             return Err(CoreError::SignInTo(
                 "add materials to the team library".into(),
             ));
         }
+        // The name first: a title is derived from it.
         let name = crate::files::names::check_file_name(&file_name_of(src)?)?;
         let mut meta = meta.clone();
         if meta.title.trim().is_empty() {
