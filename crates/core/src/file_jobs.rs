@@ -88,7 +88,12 @@ impl FileJobs {
                 eta_secs: None,
             },
         };
-        self.lock().insert(id.to_owned(), (entry, flag.clone()));
+        // Files of one direction move one after another: a new one means the last one ended,
+        // and the page reads the list again when an entry goes.
+        let mut moving = self.lock();
+        moving.retain(|_, (p, _)| p.direction != direction);
+        moving.insert(id.to_owned(), (entry, flag.clone()));
+        drop(moving);
         let this = Arc::downgrade(self);
         let key = id.to_owned();
         Transfer {
