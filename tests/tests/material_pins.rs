@@ -2,7 +2,8 @@
 //! proxy: a pin made offline is recorded at once ("queued download"), a failed fetch shows its
 //! reason (offline, not found) and survives a restart, the next pass after the network returns
 //! caches the file, which then opens offline; the background file work fetches a new pin on
-//! its own when woken; an unpin forgets the failure.
+//! its own when woken; an unpin forgets the failure; a download in flight is listed with its
+//! progress for the page's bar.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use salesdesk_core::materials::{
 };
 use salesdesk_core::secrets::SecretString;
 use salesdesk_core::{DataPaths, Salesdesk};
-use salesdesk_testkit::fakes::supabase_storage::StorageFake;
+use salesdesk_testkit::fakes::supabase_storage::{On, StorageFake, StorageFault};
 use salesdesk_testkit::netcut::NetCut;
 use salesdesk_testkit::supabase::{Claims, mint_token, unix_now};
 use sha2::{Digest, Sha256};
@@ -28,8 +29,7 @@ const KIB: usize = 1024;
 
 struct Env {
     dir: tempfile::TempDir,
-    // Kept alive for the length of the test (the proxy forwards to it).
-    _fake: StorageFake,
+    fake: StorageFake,
     net: NetCut,
     user: Uuid,
 }
@@ -42,7 +42,7 @@ impl Env {
         fake.add_admin(&user.to_string());
         Self {
             dir: tempfile::tempdir().expect("temp dir"),
-            _fake: fake,
+            fake,
             net,
             user,
         }
@@ -239,5 +239,45 @@ async fn the_background_work_fetches_a_new_pin_when_woken() {
         core.file_transfers().is_empty(),
         "nothing is left in flight after the pass"
     );
+    core.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_in_flight_is_listed_with_its_progress() {
+    let env = Env::new().await;
+    let (core, _storage) = env.open().await;
+    let len = 600 * KIB;
+    let (src, _) = env.pdf("Demo script.pdf", len, 4);
+    let m = core
+        .add_material(&src, &meta("Demo script"), &Transfer::default())
+        .await
+        .unwrap();
+    core.materials().await.unwrap().pin(&m.id).await.unwrap();
+    // A slow link, so that the download is seen mid-way.
+    env.fake
+        .fault(On::Download, StorageFault::Slow(Duration::from_millis(60)));
+    let pass = tokio::spawn({
+        let core = core.clone();
+        async move { core.run_file_jobs().await }
+    });
+    let mut seen = None;
+    for _ in 0..200 {
+        if let Some(t) = core
+            .file_transfers()
+            .into_iter()
+            .find(|t| t.material_id == m.id && t.progress.done > 0)
+        {
+            seen = Some(t);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let t = seen.expect("the download is listed while it runs");
+    assert_eq!(t.direction, TransferDirection::Download);
+    assert!(t.progress.done < t.progress.total, "{t:?}");
+    assert!(t.progress.total >= len as u64, "{t:?}");
+    let report = pass.await.unwrap().unwrap();
+    assert_eq!(report.done, vec![m.id.clone()]);
+    assert!(core.file_transfers().is_empty());
     core.close().await;
 }
