@@ -54,6 +54,8 @@ fn main() {
         "set_avatar",
         "get_avatar_preview",
         "remove_avatar",
+        "material_file_transfers",
+        "retry_material_files",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("failed to run the Tauri build script");

@@ -73,6 +73,8 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::profile::set_avatar,
             commands::profile::get_avatar_preview,
             commands::profile::remove_avatar,
+            commands::materials::material_file_transfers,
+            commands::materials::retry_material_files,
         ])
         .typ::<salesdesk_core::analysis::report::CallAnalysis>()
         .typ::<salesdesk_core::analysis::CallMetrics>()

@@ -69,6 +69,8 @@ impl DesktopState {
             core.start_session_keeper();
             // Syncs with the team database while signed in; never waits on the network.
             core.start_sync();
+            // Uploads a local-mode library on joining a team, and fetches pinned files.
+            core.start_file_jobs();
             Ok::<_, CoreError>(core)
         });
         if let Err(e) = &core {

@@ -1,8 +1,12 @@
 //! The training-materials commands over Tauri's mock runtime: the real IPC path with the app's
 //! own capabilities, against a real store in a temporary data directory.
 
-use salesdesk_core::data::materials::MaterialMeta;
-use salesdesk_core::files::Transfer;
+use std::sync::Arc;
+
+use salesdesk_core::auth::MemoryVault;
+use salesdesk_core::data::materials::{MaterialFile, MaterialMeta};
+use salesdesk_core::files::{FileStore, LocalFileStore, Transfer};
+use salesdesk_core::team::{TeamSettingsInput, TeamSetup};
 use salesdesk_core::{DataPaths, Salesdesk};
 use serde_json::{Value, json};
 use tauri::ipc::{CallbackFn, InvokeBody};
@@ -142,4 +146,129 @@ fn open_material_takes_an_id_never_a_path() {
     )
     .unwrap_err();
     assert_eq!(err["kind"], "not_found", "{err}");
+}
+
+/// Signed out in team mode: the library lists the rows, opens what is cached, records a pin
+/// (which says "sign in" until someone does), and refuses what needs the server with "sign in
+/// to …". No request leaves the machine: the project URL points at a closed port.
+#[test]
+fn signed_out_in_team_mode_the_library_lists_and_opens_what_is_cached() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let vaults = || {
+        TeamSetup::with_vaults(
+            Arc::new(MemoryVault::default()),
+            Arc::new(MemoryVault::default()),
+        )
+    };
+    let cached_bytes = b"%PDF-1.7\ncached deck\n".to_vec();
+    let (cached_id, other_id) = tauri::async_runtime::block_on(async {
+        let core = Salesdesk::open(DataPaths::at(&data))
+            .await
+            .unwrap()
+            .with_team(vaults());
+        core.save_team_settings(TeamSettingsInput {
+            supabase_url: Some("http://127.0.0.1:9".into()),
+            anon_key: Some("test-anon-key-not-real".into()),
+            database_url: None,
+            database_password: None,
+        })
+        .await
+        .unwrap();
+        // Two team materials as a sync would have pulled them; one of them is in the cache.
+        let src = dir.path().join("deck.pdf");
+        std::fs::write(&src, &cached_bytes).unwrap();
+        let cache = LocalFileStore::new(data.join("cache").join("files"));
+        let stored = cache
+            .put(&src, "deck.pdf", None, &Transfer::default())
+            .await
+            .unwrap();
+        let mut ids = Vec::new();
+        for (title, sha) in [
+            ("Cached deck", stored.sha256.clone()),
+            ("Other deck", "ab".repeat(32)),
+        ] {
+            let mut tx = core.store().begin_write().await.unwrap();
+            // Any bucket key naming the content will do: `{prefix}/{sha256}/{name}`.
+            let m = salesdesk_core::data::materials::insert(
+                &mut tx,
+                &MaterialMeta {
+                    title: title.into(),
+                    ..Default::default()
+                },
+                Some(&MaterialFile {
+                    path: format!("pulled/{sha}/deck.pdf"),
+                    size: stored.size,
+                    sha256: sha,
+                    mime: "application/pdf".into(),
+                }),
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            ids.push(m.id);
+        }
+        core.close().await;
+        (ids[0].clone(), ids[1].clone())
+    });
+    let state = salesdesk_desktop::DesktopState::open_with_team(DataPaths::at(&data), vaults());
+    let app = salesdesk_desktop::app_builder(mock_builder(), state)
+        .build(tauri::generate_context!("tauri.conf.json", test = true))
+        .expect("build app");
+    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
+    let app = TestApp { _app: app, webview };
+
+    let listed = invoke(&app, "list_materials", json!({"query": {}})).unwrap();
+    let state_of = |listed: &Value, id: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["material"]["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(state_of(&listed, &cached_id)["file_state"], "cached");
+    assert_eq!(state_of(&listed, &other_id)["file_state"], "synced");
+
+    // The cached one previews (a verified copy); the other says to sign in.
+    let preview = invoke(&app, "preview_material", json!({"id": cached_id})).unwrap();
+    assert_eq!(
+        std::fs::read(preview["path"].as_str().unwrap()).unwrap(),
+        cached_bytes
+    );
+    let err = invoke(&app, "preview_material", json!({"id": other_id})).unwrap_err();
+    assert_eq!(err["kind"], "signed_out", "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("sign in to download"),
+        "{err}"
+    );
+
+    // A pin is recorded; until sign-in the file shows why it is not here.
+    invoke(&app, "pin_material", json!({"id": other_id})).unwrap();
+    let listed = invoke(&app, "list_materials", json!({"query": {}})).unwrap();
+    let entry = state_of(&listed, &other_id);
+    assert_eq!(entry["pinned"], true);
+    assert_eq!(entry["file_state"], "failed");
+    assert_eq!(entry["file_problem"]["reason"], "signed_out");
+    assert!(
+        entry["file_problem"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("sign in to"),
+        "{entry}"
+    );
+    // The background work has nothing to do signed out; nothing is moving.
+    let report = invoke(&app, "retry_material_files", json!({})).unwrap();
+    assert_eq!(report["done"], json!([]));
+    assert_eq!(report["failed"], json!([]));
+    assert_eq!(
+        invoke(&app, "material_file_transfers", json!({})).unwrap(),
+        json!([])
+    );
 }

@@ -150,9 +150,16 @@ async fn admin_adds_a_large_file_then_gets_and_pins_it() {
         FileState::Synced
     );
 
-    library.pin(&m.id, &Transfer::default()).await.expect("pin");
+    library.pin(&m.id).await.expect("pin");
     let pinned = library.get(&m.id).await.unwrap();
     assert!(pinned.pinned);
+    assert_eq!(pinned.file_state, FileState::QueuedDownload);
+    let report = library
+        .fetch_pinned(|_| Transfer::default())
+        .await
+        .expect("fetch pinned");
+    assert_eq!(report.done, vec![m.id.clone()]);
+    let pinned = library.get(&m.id).await.unwrap();
     assert_eq!(pinned.file_state, FileState::Cached);
     // Another file through the cache would evict by LRU; the pinned one stays.
     let (other, _) = env.pdf("other.pdf", MIB / 2);
@@ -422,10 +429,7 @@ async fn offline_copies_report_their_space_keep_a_budget_and_clear_all_but_pins(
         );
     }
     let library = core.materials().await.unwrap();
-    library
-        .pin(&added[1].id, &Transfer::default())
-        .await
-        .unwrap();
+    library.pin(&added[1].id).await.unwrap();
     let size = |i: usize| added[i].file_size.unwrap();
     assert_eq!(
         core.offline_files().await.unwrap(),

@@ -1,4 +1,5 @@
-//! `salesdesk materials`: add, list, fetch, delete and restore training materials.
+//! `salesdesk materials`: add, list, fetch, delete and restore training materials; pin them and
+//! move the files a pass owes (`sync-files`).
 //!
 //! Local mode by default (files in the data directory). Team mode when SUPABASE_URL and
 //! SUPABASE_ANON_KEY are set and a team session is saved (`salesdesk auth signin`): files then
@@ -104,6 +105,18 @@ pub enum MaterialsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Keep a material available offline on this device (team mode: downloaded by
+    /// `materials sync-files`, or by the desktop app in the background).
+    Pin { id: String },
+    /// Stop keeping a material available offline.
+    Unpin { id: String },
+    /// Move the library's files now: upload the files a local-mode library still holds (after
+    /// this data directory joined a team; admins only) and download the pinned files not on
+    /// this device yet. Says what failed and why.
+    SyncFiles {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub async fn run(paths: DataPaths, command: MaterialsCommand) -> CliResult {
@@ -143,6 +156,19 @@ pub async fn run(paths: DataPaths, command: MaterialsCommand) -> CliResult {
             clear,
             json,
         } => offline(&core, budget_mib, clear, json).await,
+        MaterialsCommand::Pin { id } => {
+            let library = core.materials_for_reading().await?;
+            library.pin(&id).await?;
+            let entry = library.get(&id).await?;
+            print_line(&format!("Pinned {id} ({}).", state_text(&entry.file_state)))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        MaterialsCommand::Unpin { id } => {
+            core.materials_for_reading().await?.unpin(&id).await?;
+            print_line(&format!("Unpinned {id}."))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        MaterialsCommand::SyncFiles { json } => sync_files(&core, json).await,
     };
     core.close().await;
     result
@@ -360,7 +386,8 @@ async fn list(
     json: bool,
 ) -> CliResult {
     let kind = kind.as_deref().map(MaterialKind::parse).transpose()?;
-    let library = core.materials().await?;
+    // Signed out in team mode, the rows and the cached files are still there to list.
+    let library = core.materials_for_reading().await?;
     let entries = library
         .list(&MaterialQuery {
             search,
@@ -385,6 +412,7 @@ async fn list(
         material: m,
         file_state,
         pinned,
+        file_problem,
         ..
     } in &entries
     {
@@ -393,10 +421,7 @@ async fn list(
         } else {
             format!("  [{}]", m.tags.join(", "))
         };
-        let state = serde_json::to_value(file_state)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let state = state_text(file_state);
         print_line(&format!(
             "{}  {}  {:>9}  {}{}{}",
             m.id,
@@ -410,12 +435,51 @@ async fn list(
                 format!("  ({state})")
             }
         ))?;
+        if let Some(problem) = file_problem {
+            print_line(&format!("    {}", problem.message))?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
+/// A file state as words ("queued download").
+fn state_text(state: &salesdesk_core::materials::FileState) -> String {
+    serde_json::to_value(state)
+        .ok()
+        .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+        .unwrap_or_default()
+}
+
+async fn sync_files(core: &Salesdesk, json: bool) -> CliResult {
+    let report = core.run_file_jobs().await?;
+    if json {
+        print_json(&report)?;
+    } else {
+        for id in &report.done {
+            print_line(&format!("{id}  moved"))?;
+        }
+        for (id, problem) in &report.failed {
+            print_line(&format!("{id}  failed: {}", problem.message))?;
+        }
+        if report.waiting > 0 {
+            print_line(&format!(
+                "{} more waiting for the next run.",
+                report.waiting
+            ))?;
+        }
+        if report.done.is_empty() && report.failed.is_empty() && report.waiting == 0 {
+            print_line("Nothing to move: every file is where it should be.")?;
+        }
+    }
+    Ok(if report.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
 async fn get(core: &Salesdesk, id: &str, output: Option<PathBuf>, json: bool) -> CliResult {
-    let library = core.materials().await?;
+    let library = core.materials_for_reading().await?;
     let entry = library.get(id).await?;
     let dest = output.unwrap_or_else(|| Path::new(".").join(&entry.file_name));
     let multi = bars();

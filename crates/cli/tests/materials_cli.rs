@@ -341,3 +341,63 @@ fn team_child() {
         println!("materials cli team child ok");
     });
 }
+
+#[test]
+fn local_pins_show_in_the_list_and_sync_files_has_nothing_to_move() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let deck = write(dir.path(), "Discovery.pdf", b"%PDF-1.7\nquestions\n");
+    salesdesk(&data)
+        .args(["materials", "add"])
+        .arg(&deck)
+        .assert()
+        .success();
+    let id = list(&data, &[])[0]["material"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = salesdesk(&data)
+        .args(["materials", "pin", &id])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(
+        String::from_utf8_lossy(&out).contains("(stored)"),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+    let out = salesdesk(&data)
+        .args(["materials", "list"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(
+        String::from_utf8_lossy(&out).contains("(stored, pinned)"),
+        "{}",
+        String::from_utf8_lossy(&out)
+    );
+    let report = salesdesk(&data)
+        .args(["materials", "sync-files", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report = json_of(&report);
+    assert_eq!(report["done"], serde_json::json!([]));
+    assert_eq!(report["failed"], serde_json::json!([]));
+    salesdesk(&data)
+        .args(["materials", "unpin", &id])
+        .assert()
+        .success();
+    assert_eq!(list(&data, &[])[0]["pinned"], false);
+    // A malformed id is refused with the reason.
+    salesdesk(&data)
+        .args(["materials", "pin", "../../etc"])
+        .assert()
+        .failure();
+}

@@ -311,6 +311,42 @@ async fn set_remote(
     result
 }
 
+/// A data directory that was used in local mode joins a team: the local-mode avatar becomes
+/// the user's team avatar (uploaded to their folder of `user-avatars`, `app.profiles` set),
+/// unless their team profile already has one (a choice made on another device wins). The
+/// local copy is kept. `work_dir` holds a named copy for the upload's checks for a moment.
+/// Returns the new team path, `None` when there was nothing to do.
+pub async fn upload_local_avatar(
+    store: &LocalStore,
+    local: &LocalFileStore,
+    target: AvatarTarget<'_>,
+    work_dir: &Path,
+) -> Result<Option<String>> {
+    if matches!(target, AvatarTarget::Local { .. }) {
+        return Ok(None);
+    }
+    let Some(local_path) = current_path(store, LOCAL_PROFILE_ID).await? else {
+        return Ok(None);
+    };
+    if current_path(store, target.profile_id()).await?.is_some() {
+        return Ok(None);
+    }
+    let Some((sha256, ext)) = parse_path(&local_path) else {
+        return Ok(None);
+    };
+    // The checks read the file's name for its extension; the store names files by digest.
+    let dir = work_dir.join(uuid::Uuid::now_v7().to_string());
+    std::fs::create_dir_all(&dir).map_err(|e| crate::files::source_error(&dir, e))?;
+    let named = dir.join(format!("avatar.{ext}"));
+    let result = async {
+        local.get(sha256, &named, &Transfer::default()).await?;
+        set_avatar(store, target, &named, &Transfer::default()).await
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result.map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -124,6 +124,14 @@ pub enum CoreError {
 
     #[error("no {what} with id {id} (it may have been deleted)")]
     RecordNotFound { what: &'static str, id: String },
+
+    /// Team mode, signed out: an action that needs the team's servers (the rest still works).
+    #[error("sign in to {0}: this device is signed out of the team")]
+    SignInTo(String),
+
+    /// A material's file is not reachable from this device yet (say why and what to do).
+    #[error("{0}")]
+    FileUnavailable(String),
 }
 
 impl CoreError {
@@ -150,6 +158,8 @@ impl CoreError {
             CoreError::Remote(e) => e.kind(),
             CoreError::Auth(e) => e.kind(),
             CoreError::Files(e) => e.kind(),
+            CoreError::SignInTo(_) => ErrorKind::SignedOut,
+            CoreError::FileUnavailable(_) => ErrorKind::Unavailable,
             CoreError::TeamNotConfigured => ErrorKind::Unavailable,
             CoreError::RecordNotFound { .. } => ErrorKind::NotFound,
         }

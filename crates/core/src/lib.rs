@@ -9,6 +9,7 @@ pub mod auth;
 pub mod avatars;
 pub mod data;
 pub mod error;
+pub mod file_jobs;
 pub mod files;
 pub mod health;
 pub mod import;

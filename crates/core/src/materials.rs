@@ -7,7 +7,15 @@
 //! and caches what is opened or pinned. A material being added lives in the local-only
 //! `material_uploads` table until its file is stored, so a crash, a cut or a cancel never
 //! leaves a row without a file, nor loses the upload (see [`MaterialLibrary::resume_pending`]).
+//! Signed out in team mode, the library still lists the rows and opens what is cached here;
+//! what needs the server says "sign in to …". Pins wait for the network ([`pins`]), and a
+//! library built in local mode goes up when the data directory joins a team ([`joining`]).
 //! Left out: hard deletion of files (a deleted material keeps its file so a restore is whole).
+
+mod joining;
+mod pins;
+
+pub use pins::{FilePassReport, FileProblem, FileProblemReason, TransferDirection};
 
 use std::path::{Path, PathBuf};
 
@@ -54,6 +62,17 @@ pub enum FileState {
     Cached,
     /// The recorded file is not where it should be (local mode) or no file is recorded.
     Missing,
+    /// Team mode, pinned: waits to be downloaded for offline use (or is being downloaded).
+    QueuedDownload,
+    /// Team mode: the file was added in local mode and is not in the team's storage yet; it
+    /// goes up from the device that has it once an admin is signed in there.
+    QueuedUpload,
+    /// Team mode: added in local mode and kept on this device only, as the team role may not
+    /// add files to the library (see the entry's `file_problem`). Nothing is lost.
+    LocalOnly,
+    /// The last download (pin) or upload (joining a team) failed; `file_problem` says why. It
+    /// is retried.
+    Failed,
 }
 
 /// A material with its file's state.
@@ -66,6 +85,9 @@ pub struct MaterialEntry {
     pub file_state: FileState,
     /// Kept available offline.
     pub pinned: bool,
+    /// Why the file is not where this device wants it (a failed download or upload, or
+    /// "sign in"), when that is so.
+    pub file_problem: Option<FileProblem>,
 }
 
 /// A local copy of a material's file for the app to show.
@@ -117,6 +139,8 @@ pub struct Resumed {
 enum Files {
     Local(LocalFileStore),
     Team(Box<TeamStores>),
+    /// Team mode with nobody signed in: the cache of team files only (read-only).
+    SignedOut(LocalFileStore),
 }
 
 struct TeamStores {
@@ -129,6 +153,9 @@ struct TeamStores {
 pub struct MaterialLibrary {
     store: LocalStore,
     files: Files,
+    /// Team mode: the data directory's local-mode file store, where files added before the
+    /// device joined the team stay until uploaded (see [`joining`]).
+    local_files: Option<LocalFileStore>,
 }
 
 impl MaterialLibrary {
@@ -137,7 +164,24 @@ impl MaterialLibrary {
         Self {
             store,
             files: Files::Local(LocalFileStore::new(files_root)),
+            local_files: None,
         }
+    }
+
+    /// Team mode with nobody signed in: lists the rows and opens what `cache_root` holds.
+    pub fn team_signed_out(store: LocalStore, cache_root: impl Into<PathBuf>) -> Self {
+        Self {
+            store,
+            files: Files::SignedOut(LocalFileStore::new(cache_root)),
+            local_files: None,
+        }
+    }
+
+    /// Team mode: the local-mode file store of the same data directory (`<data dir>/files`),
+    /// whose files are uploaded on joining and opened meanwhile.
+    pub fn with_local_files(mut self, files_root: impl Into<PathBuf>) -> Self {
+        self.local_files = Some(LocalFileStore::new(files_root));
+        self
     }
 
     /// Team mode: files in the team's bucket, cached under `cache_root`.
@@ -150,11 +194,18 @@ impl MaterialLibrary {
                 cache: CachedStore::new(bucket, cache_root, team.cache_budget),
                 budget: team.cache_budget,
             })),
+            local_files: None,
         }
     }
 
+    /// Team mode, signed in or not.
     pub fn is_team(&self) -> bool {
-        matches!(self.files, Files::Team(_))
+        !matches!(self.files, Files::Local(_))
+    }
+
+    /// Team mode with nobody signed in (what needs the server says "sign in to …").
+    pub fn is_signed_out(&self) -> bool {
+        matches!(self.files, Files::SignedOut(_))
     }
 
     /// Checks a file and its metadata and queues it. Nothing is recorded when a check fails:
@@ -162,6 +213,11 @@ impl MaterialLibrary {
     /// a file over the bucket's limit (team mode), bad metadata. An empty title becomes the
     /// file's name without its extension.
     pub async fn queue(&self, src: &Path, meta: &MaterialMeta) -> Result<PendingMaterial> {
+        if self.is_signed_out() {
+            return Err(CoreError::SignInTo(
+                "add materials to the team library".into(),
+            ));
+        }
         // The name first: a title is derived from it.
         let name = crate::files::names::check_file_name(&file_name_of(src)?)?;
         let mut meta = meta.clone();
@@ -208,6 +264,10 @@ impl MaterialLibrary {
     /// entry is dropped, as nothing can make it succeed.
     pub async fn upload(&self, id: &str, transfer: &Transfer) -> Result<Material> {
         let job = self.job(id).await?;
+        if self.is_signed_out() {
+            // Kept queued as it is: it goes after sign-in.
+            return Err(CoreError::SignInTo(format!("upload “{}”", job.meta.title)));
+        }
         self.set_state(id, UploadState::Uploading, None).await?;
         match self.store_file(&job, transfer).await {
             Ok(file) => {
@@ -287,6 +347,9 @@ impl MaterialLibrary {
         transfer_for: impl Fn(&PendingMaterial) -> Transfer,
     ) -> Result<Vec<Resumed>> {
         let mut out = Vec::new();
+        if self.is_signed_out() {
+            return Ok(out);
+        }
         for p in self.pending().await? {
             if p.state == UploadState::Failed {
                 continue;
@@ -385,6 +448,7 @@ impl MaterialLibrary {
 
     async fn store_file(&self, job: &Job, transfer: &Transfer) -> Result<MaterialFile> {
         match &self.files {
+            Files::SignedOut(_) => Err(CoreError::SignInTo(format!("upload “{}”", job.meta.title))),
             Files::Local(files) => {
                 let stored = files.put(&job.src, &job.name, None, transfer).await?;
                 Ok(MaterialFile {
@@ -450,14 +514,14 @@ impl MaterialLibrary {
     /// The library, newest first, with each file's state and pin.
     pub async fn list(&self, query: &MaterialQuery) -> Result<Vec<MaterialEntry>> {
         let pins = self.pins().await?;
+        let mut problems = pins::problems(&self.store).await?;
         let materials = meta_rows::list(&self.store, query).await?;
         Ok(materials
             .into_iter()
-            .map(|m| MaterialEntry {
-                file_name: file_name_for(&m),
-                file_state: self.file_state(&m),
-                pinned: pins.iter().any(|p| p == &m.id),
-                material: m,
+            .map(|m| {
+                let pinned = pins.iter().any(|p| p == &m.id);
+                let problem = problems.remove(&m.id);
+                self.entry(m, pinned, problem)
             })
             .collect())
     }
@@ -465,31 +529,89 @@ impl MaterialLibrary {
     pub async fn get(&self, id: &str) -> Result<MaterialEntry> {
         let m = meta_rows::get(&self.store, id).await?;
         let pinned = self.pins().await?.contains(&m.id);
-        Ok(MaterialEntry {
-            file_name: file_name_for(&m),
-            file_state: self.file_state(&m),
-            pinned,
-            material: m,
-        })
+        let problem = pins::problems(&self.store).await?.remove(&m.id);
+        Ok(self.entry(m, pinned, problem))
     }
 
-    fn file_state(&self, m: &Material) -> FileState {
-        let Some(key) = m.file_path.as_deref() else {
-            return FileState::Missing;
-        };
-        match &self.files {
-            Files::Local(files) => match files.object_path(key) {
-                Some(p) if p.is_file() => FileState::Stored,
-                _ => FileState::Missing,
-            },
-            Files::Team(team) => {
-                if team.cache.is_cached(key) {
-                    FileState::Cached
-                } else {
-                    FileState::Synced
-                }
-            }
+    fn entry(&self, m: Material, pinned: bool, problem: Option<FileProblem>) -> MaterialEntry {
+        let (file_state, file_problem) = self.file_state(&m, pinned, problem);
+        MaterialEntry {
+            file_name: file_name_for(&m),
+            file_state,
+            pinned,
+            file_problem,
+            material: m,
         }
+    }
+
+    /// A material's file state from its key, the pin and any recorded problem. A bare SHA-256
+    /// key is a local-mode file; in team mode it means "not in the team's storage yet".
+    fn file_state(
+        &self,
+        m: &Material,
+        pinned: bool,
+        problem: Option<FileProblem>,
+    ) -> (FileState, Option<FileProblem>) {
+        let Some(key) = m.file_path.as_deref() else {
+            return (FileState::Missing, None);
+        };
+        let cache = match &self.files {
+            Files::Local(files) => {
+                return match files.object_path(key) {
+                    Some(p) if p.is_file() => (FileState::Stored, None),
+                    _ => (FileState::Missing, None),
+                };
+            }
+            Files::Team(team) => team.cache.cache_store(),
+            Files::SignedOut(cache) => cache,
+        };
+        if !is_team_key(key) {
+            let here = self
+                .local_files
+                .as_ref()
+                .and_then(|l| l.object_path(key))
+                .is_some_and(|p| p.is_file());
+            return match problem {
+                Some(p) if here && p.direction == TransferDirection::Upload => {
+                    if p.reason == FileProblemReason::Forbidden {
+                        (FileState::LocalOnly, Some(p))
+                    } else {
+                        (FileState::Failed, Some(p))
+                    }
+                }
+                _ => (FileState::QueuedUpload, None),
+            };
+        }
+        if cache_has(cache, key) || self.local_copy(key).is_some() {
+            return (FileState::Cached, None);
+        }
+        if !pinned {
+            return (FileState::Synced, None);
+        }
+        if self.is_signed_out() {
+            let problem = FileProblem {
+                direction: TransferDirection::Download,
+                reason: FileProblemReason::SignedOut,
+                message: format!("sign in to download “{}” for offline use", m.title),
+                attempts: problem.as_ref().map_or(0, |p| p.attempts),
+                failed_at: problem.map(|p| p.failed_at).unwrap_or_default(),
+            };
+            return (FileState::Failed, Some(problem));
+        }
+        match problem {
+            Some(p) if p.direction == TransferDirection::Download => (FileState::Failed, Some(p)),
+            _ => (FileState::QueuedDownload, None),
+        }
+    }
+
+    /// The local-mode store's copy of a team file's content, when this device has one (it
+    /// added the file before joining the team).
+    fn local_copy(&self, key: &str) -> Option<PathBuf> {
+        let digest = crate::files::digest_of_key(key)?;
+        self.local_files
+            .as_ref()?
+            .object_path(digest)
+            .filter(|p| p.is_file())
     }
 
     /// Writes a material's file to `dest` (verified against its SHA-256; atomically).
@@ -498,11 +620,38 @@ impl MaterialLibrary {
         let key = m.file_path.ok_or_else(|| {
             CoreError::InvalidInput(format!("the material {id} has no file attached"))
         })?;
+        // Team mode: this device's own local-mode copy first (not uploaded yet, or kept).
+        if let Some(local) = &self.local_files
+            && let Some(digest) = crate::files::digest_of_key(&key)
+            && local.object_path(digest).is_some_and(|p| p.is_file())
+        {
+            return Ok(local.get(digest, dest, transfer).await?);
+        }
+        if self.is_team() && !is_team_key(&key) {
+            return Err(CoreError::FileUnavailable(format!(
+                "“{}” is not in the team library yet: it was added in local mode on another \
+                 device and goes up when an admin is signed in there",
+                m.title
+            )));
+        }
         let size = match &self.files {
             Files::Local(files) => files.get(&key, dest, transfer).await?,
             Files::Team(team) => {
                 self.load_pins_into(&team.cache).await?;
                 team.cache.get(&key, dest, transfer).await?
+            }
+            Files::SignedOut(cache) => {
+                let digest = crate::files::digest_of_key(&key).unwrap_or(&key);
+                match cache.get(digest, dest, transfer).await {
+                    Ok(size) => size,
+                    Err(FileError::NotFound { .. }) => {
+                        return Err(CoreError::SignInTo(format!(
+                            "download “{}” (it is not kept on this device)",
+                            m.title
+                        )));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             }
         };
         Ok(size)
@@ -558,14 +707,7 @@ impl MaterialLibrary {
     }
 
     async fn load_pins_into(&self, cache: &CachedStore<BucketStore>) -> Result<()> {
-        let digests: Vec<String> = sqlx::query_scalar(
-            "SELECT m.file_sha256 FROM material_pins p JOIN training_materials m \
-             ON m.id = p.material_id WHERE m.file_sha256 IS NOT NULL",
-        )
-        .fetch_all(self.store.pool())
-        .await
-        .map_err(|e| self.store.err(e))?;
-        cache.set_pinned(digests);
+        cache.set_pinned(crate::files::offline::pinned_digests(&self.store).await?);
         Ok(())
     }
 
@@ -574,37 +716,6 @@ impl MaterialLibrary {
             .fetch_all(self.store.pool())
             .await
             .map_err(|e| self.store.err(e))
-    }
-
-    /// Keeps a material available offline: in team mode its file is downloaded into the cache
-    /// now and never evicted while pinned. (Local mode files are always on the device.)
-    pub async fn pin(&self, id: &str, transfer: &Transfer) -> Result<()> {
-        let m = meta_rows::get(&self.store, id).await?;
-        sqlx::query("INSERT OR REPLACE INTO material_pins (material_id, pinned_at) VALUES (?, ?)")
-            .bind(&m.id)
-            .bind(now_rfc3339())
-            .execute(self.store.pool())
-            .await
-            .map_err(|e| self.store.err(e))?;
-        if let (Files::Team(team), Some(key)) = (&self.files, m.file_path.as_deref()) {
-            self.load_pins_into(&team.cache).await?;
-            if let Err(e) = team.cache.fetch(key, transfer).await {
-                // A pin whose file could not be fetched is no pin: undo it, say why.
-                self.unpin(&m.id).await?;
-                return Err(e.into());
-            }
-        }
-        Ok(())
-    }
-
-    pub async fn unpin(&self, id: &str) -> Result<()> {
-        let uuid = meta_rows::parse_id(id)?.to_string();
-        sqlx::query("DELETE FROM material_pins WHERE material_id = ?")
-            .bind(uuid)
-            .execute(self.store.pool())
-            .await
-            .map_err(|e| self.store.err(e))?;
-        Ok(())
     }
 
     pub async fn update(&self, id: &str, change: &MaterialUpdate) -> Result<Material> {
@@ -688,6 +799,19 @@ fn file_name_of(src: &Path) -> Result<String> {
             src.display()
         ))
     })
+}
+
+/// Whether a key names an object in the team's bucket (`{id}/{sha256}/{name}`), not a file in
+/// a local-mode store (a bare SHA-256).
+pub fn is_team_key(key: &str) -> bool {
+    key.contains('/')
+}
+
+/// Whether a content-addressed cache holds the file a key names.
+fn cache_has(cache: &LocalFileStore, key: &str) -> bool {
+    crate::files::digest_of_key(key)
+        .and_then(|d| cache.object_path(d))
+        .is_some_and(|p| p.is_file())
 }
 
 /// A name to save a material's file under: the slug kept in a team key, else the title as a
@@ -801,7 +925,8 @@ mod tests {
             std::fs::read(&preview.path).unwrap(),
             std::fs::read(&png).unwrap()
         );
-        lib.pin(&m.id, &Transfer::default()).await.unwrap();
+        lib.pin(&m.id).await.unwrap();
+        assert_eq!(lib.get(&m.id).await.unwrap().file_state, FileState::Stored);
         assert!(lib.get(&m.id).await.unwrap().pinned);
         lib.unpin(&m.id).await.unwrap();
         assert!(!lib.get(&m.id).await.unwrap().pinned);

@@ -40,6 +40,8 @@ pub struct Salesdesk {
     team_storage: Arc<crate::team::TeamStorage>,
     /// The sync engine while team mode is on (see [`Salesdesk::start_sync`]).
     sync: Arc<crate::sync::BackgroundSync>,
+    /// The library's background uploads and pinned downloads (see [`Salesdesk::start_file_jobs`]).
+    file_jobs: Arc<crate::file_jobs::FileJobs>,
 }
 
 /// How a front end sets up the AI chain: where keys come from and whether the environment
@@ -82,6 +84,7 @@ impl Salesdesk {
             team_files: None,
             team_storage: Arc::default(),
             sync: Arc::default(),
+            file_jobs: Arc::default(),
         })
     }
 
@@ -132,6 +135,8 @@ impl Salesdesk {
     /// usable team database, offline).
     pub async fn sync_now(&self) -> Result<crate::sync::SyncReport> {
         self.team.wake.notify_one();
+        // The network may be back: pinned downloads and joining uploads go too.
+        self.file_jobs.wake();
         self.sync.sync_now(&self.team, &self.store).await
     }
 
@@ -147,6 +152,7 @@ impl Salesdesk {
     pub async fn save_team_settings(&self, input: TeamSettingsInput) -> Result<TeamSettingsView> {
         let result = self.team.save_settings(&self.store, input).await;
         self.sync.changed();
+        self.file_jobs.wake();
         result
     }
 
@@ -175,12 +181,14 @@ impl Salesdesk {
     pub async fn sign_in(&self, email: &str, password: &SecretString) -> Result<AccountStatus> {
         let result = self.team.sign_in(&self.store, email, password).await;
         self.sync.changed();
+        self.file_jobs.wake();
         result
     }
 
     pub async fn sign_up(&self, email: &str, password: &SecretString) -> Result<SignUpResult> {
         let result = self.team.sign_up(&self.store, email, password).await;
         self.sync.changed();
+        self.file_jobs.wake();
         result
     }
 
@@ -191,6 +199,7 @@ impl Salesdesk {
     pub async fn verify_email(&self, input: VerifyInput) -> Result<AccountStatus> {
         let result = self.team.verify(&self.store, input).await;
         self.sync.changed();
+        self.file_jobs.wake();
         result
     }
 
@@ -206,6 +215,7 @@ impl Salesdesk {
     pub async fn sign_out(&self, everywhere: bool) -> Result<crate::auth::SignOutReport> {
         let result = self.team.sign_out(&self.store, everywhere).await;
         self.sync.changed();
+        self.file_jobs.wake();
         result
     }
 
@@ -569,7 +579,8 @@ impl Salesdesk {
             },
         };
         Ok(match team {
-            Some(team) => MaterialLibrary::team(self.store.clone(), team, self.offline_root()),
+            Some(team) => MaterialLibrary::team(self.store.clone(), team, self.offline_root())
+                .with_local_files(self.paths.root().join("files")),
             None => MaterialLibrary::local(self.store.clone(), self.paths.root().join("files")),
         })
     }
@@ -592,6 +603,41 @@ impl Salesdesk {
     /// Drops every unpinned offline copy.
     pub async fn clear_offline_files(&self) -> Result<OfflineFiles> {
         offline::clear(&self.store, &self.offline_root()).await
+    }
+
+    /// [`Self::materials`], except that signed out in team mode gives the read-only library
+    /// (the rows, and the files cached here; what needs the server says "sign in to …"),
+    /// which is what a page listing the library wants.
+    pub async fn materials_for_reading(&self) -> Result<MaterialLibrary> {
+        match self.materials().await {
+            Err(e) if e.kind() == crate::ErrorKind::SignedOut => Ok(
+                MaterialLibrary::team_signed_out(self.store.clone(), self.offline_root())
+                    .with_local_files(self.paths.root().join("files")),
+            ),
+            other => other,
+        }
+    }
+
+    /// Runs the library's background file work (uploads on joining a team, pinned downloads)
+    /// whenever it is due; see [`crate::file_jobs`]. Returns at once. Must be called inside a
+    /// tokio runtime.
+    pub fn start_file_jobs(&self) {
+        self.file_jobs.start(self.clone());
+    }
+
+    /// Asks the background file work for a pass now (a new pin, "retry").
+    pub fn wake_file_jobs(&self) {
+        self.file_jobs.wake();
+    }
+
+    /// One pass of the library's file work now, waiting for it (the CLI, tests, "retry now").
+    pub async fn run_file_jobs(&self) -> Result<crate::materials::FilePassReport> {
+        self.file_jobs.run_pass(self).await
+    }
+
+    /// The library files moving now, with their progress.
+    pub fn file_transfers(&self) -> Vec<crate::file_jobs::FileTransferProgress> {
+        self.file_jobs.moving()
     }
 
     /// Adds a training material: checks and stores the file, then records it.
@@ -690,6 +736,21 @@ impl Salesdesk {
         crate::avatars::avatar_preview(&self.store, avatar_target(&team, &local), dir).await
     }
 
+    /// Uploads the avatar chosen in local mode once this data directory is in a team (see
+    /// [`crate::avatars::upload_local_avatar`]); `None` when there was nothing to do.
+    pub async fn upload_local_avatar(&self) -> Result<Option<String>> {
+        let team = self.avatar_team().await?;
+        let local = crate::files::LocalFileStore::new(self.paths.root().join("files"));
+        let work = self.paths.root().join("cache").join("avatar-upload");
+        crate::avatars::upload_local_avatar(
+            &self.store,
+            &local,
+            avatar_target(&team, &local),
+            &work,
+        )
+        .await
+    }
+
     /// What team mode needs for avatars, `None` in local mode.
     async fn avatar_team(&self) -> Result<Option<AvatarTeam>> {
         let Some(storage) = self.team_storage.current(&self.team, &self.store).await? else {
@@ -716,6 +777,7 @@ impl Salesdesk {
 
     /// Waits for pending writes (the AI chain's too) and closes the store's connections.
     pub async fn close(&self) {
+        self.file_jobs.stop().await;
         self.sync.stop().await;
         self.team.stop_keeper();
         if let Some(chain) = self.ai.get() {

@@ -1,13 +1,18 @@
 //! The training-materials library's commands: list and search, add files the user dropped
 //! (or picked) with a progress channel per file, cancel, retry, discard, edit, delete/restore,
-//! pin/unpin, and a verified local copy to preview. Each calls one core function.
+//! pin/unpin, a verified local copy to preview, and the background file work (its transfers in
+//! flight, "retry now"). Each calls one core function. Signed out in team mode, the reading
+//! commands still answer from the local store and the cache (`materials_for_reading`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use salesdesk_core::data::materials::{Material, MaterialMeta, MaterialQuery, MaterialUpdate};
+use salesdesk_core::file_jobs::FileTransferProgress;
 use salesdesk_core::files::{CancelFlag, Progress, Transfer};
-use salesdesk_core::materials::{MaterialEntry, MaterialPreview, PendingMaterial, ShareLink};
+use salesdesk_core::materials::{
+    FilePassReport, MaterialEntry, MaterialPreview, PendingMaterial, ShareLink,
+};
 use tauri::State;
 use tauri::ipc::Channel;
 
@@ -49,7 +54,12 @@ pub async fn list_materials(
     state: State<'_, DesktopState>,
     query: MaterialQuery,
 ) -> Result<Vec<MaterialEntry>, CommandError> {
-    Ok(state.core()?.materials().await?.list(&query).await?)
+    Ok(state
+        .core()?
+        .materials_for_reading()
+        .await?
+        .list(&query)
+        .await?)
 }
 
 /// Additions not finished yet (queued, uploading, failed with a reason).
@@ -58,7 +68,12 @@ pub async fn list_materials(
 pub async fn pending_materials(
     state: State<'_, DesktopState>,
 ) -> Result<Vec<PendingMaterial>, CommandError> {
-    Ok(state.core()?.materials().await?.pending().await?)
+    Ok(state
+        .core()?
+        .materials_for_reading()
+        .await?
+        .pending()
+        .await?)
 }
 
 /// Opens the system dialog to choose files (several at once); the chosen files become
@@ -130,7 +145,12 @@ pub async fn discard_material(
     state: State<'_, DesktopState>,
     id: String,
 ) -> Result<(), CommandError> {
-    Ok(state.core()?.materials().await?.discard(&id).await?)
+    Ok(state
+        .core()?
+        .materials_for_reading()
+        .await?
+        .discard(&id)
+        .await?)
 }
 
 #[tauri::command]
@@ -166,16 +186,15 @@ pub async fn restore_material(
     Ok(state.core()?.materials().await?.restore(&id).await?)
 }
 
-/// Keeps a material available offline (downloads it now in team mode).
+/// Keeps a material available offline. The pin is recorded at once (signed out or offline
+/// too); in team mode the file is then "queued download" and the background work fetches it.
 #[tauri::command]
 #[specta::specta]
 pub async fn pin_material(state: State<'_, DesktopState>, id: String) -> Result<(), CommandError> {
-    Ok(state
-        .core()?
-        .materials()
-        .await?
-        .pin(&id, &Transfer::default())
-        .await?)
+    let core = state.core()?;
+    core.materials_for_reading().await?.pin(&id).await?;
+    core.wake_file_jobs();
+    Ok(())
 }
 
 #[tauri::command]
@@ -184,7 +203,12 @@ pub async fn unpin_material(
     state: State<'_, DesktopState>,
     id: String,
 ) -> Result<(), CommandError> {
-    Ok(state.core()?.materials().await?.unpin(&id).await?)
+    Ok(state
+        .core()?
+        .materials_for_reading()
+        .await?
+        .unpin(&id)
+        .await?)
 }
 
 /// A verified local copy of an image, video or audio material for the page to show through
@@ -197,7 +221,11 @@ pub async fn preview_material(
 ) -> Result<MaterialPreview, CommandError> {
     let core = state.core()?;
     let dir = previews_dir(core.paths().root());
-    Ok(core.materials().await?.preview_copy(&id, &dir).await?)
+    Ok(core
+        .materials_for_reading()
+        .await?
+        .preview_copy(&id, &dir)
+        .await?)
 }
 
 /// Where preview copies go; the only folder the asset protocol may serve.
@@ -214,7 +242,11 @@ pub fn previews_dir(data_dir: &std::path::Path) -> std::path::PathBuf {
 pub async fn open_material(state: State<'_, DesktopState>, id: String) -> Result<(), CommandError> {
     let core = state.core()?;
     let dir = core.paths().root().join("cache").join("open");
-    let path = core.materials().await?.open_copy(&id, &dir).await?;
+    let path = core
+        .materials_for_reading()
+        .await?
+        .open_copy(&id, &dir)
+        .await?;
     tauri_plugin_opener::open_path(&path, None::<&str>).map_err(|e| {
         // The opener's message names the path; keep it in the log, not on the page.
         tracing::warn!(error = %e, "the system could not open a material");
@@ -243,4 +275,24 @@ pub async fn share_material(
         .await?
         .share_link(&id, valid_for)
         .await?)
+}
+
+/// The library files moving in the background now (pinned downloads, uploads on joining a
+/// team), with their progress: the page polls it while some file is queued.
+#[tauri::command]
+#[specta::specta]
+pub async fn material_file_transfers(
+    state: State<'_, DesktopState>,
+) -> Result<Vec<FileTransferProgress>, CommandError> {
+    Ok(state.core()?.file_transfers())
+}
+
+/// Runs the library's file work now ("Retry" on a failed or queued file) and says what moved
+/// and what failed, with reasons.
+#[tauri::command]
+#[specta::specta]
+pub async fn retry_material_files(
+    state: State<'_, DesktopState>,
+) -> Result<FilePassReport, CommandError> {
+    Ok(state.core()?.run_file_jobs().await?)
 }

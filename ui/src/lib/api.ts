@@ -25,6 +25,8 @@ import {
 	type Health,
 	type KeyStatus,
 	type Material,
+	type FilePassReport,
+	type FileTransferProgress,
 	type MaterialEntry,
 	type MaterialKind,
 	type MaterialMeta,
@@ -356,7 +358,11 @@ export function parseAnalysis(value: unknown): ParsedAnalysis {
 
 // The training-materials library (see src-tauri/src/commands/materials.rs).
 export type {
+	FilePassReport,
+	FileProblem,
+	FileProblemReason,
 	FileState,
+	FileTransferProgress,
 	Material,
 	MaterialEntry,
 	MaterialKind,
@@ -402,7 +408,11 @@ export const materialsApi = {
 		return { url: convertFileSrc(p.path), mime: p.mime, kind: p.kind };
 	},
 	/** Opens the material's file with the system's app (the core resolves the file from the id). */
-	openExternally: (id: string): Promise<null> => unwrap(() => commands.openMaterial(id))
+	openExternally: (id: string): Promise<null> => unwrap(() => commands.openMaterial(id)),
+	/** Files the background work is moving now (pinned downloads, uploads on joining a team). */
+	transfers: (): Promise<FileTransferProgress[]> => unwrap(() => commands.materialFileTransfers()),
+	/** Runs the background file work now; says what moved and what failed, with reasons. */
+	retryFiles: (): Promise<FilePassReport> => unwrap(() => commands.retryMaterialFiles())
 };
 
 /** Settings → Offline files: this device's copies of team files. */

@@ -102,7 +102,10 @@ export const commands = {
 	updateMaterial: (id: string, change: MaterialUpdate) => typedError<Material, CommandError>(__TAURI_INVOKE("update_material", { id, change })),
 	deleteMaterial: (id: string) => typedError<null, CommandError>(__TAURI_INVOKE("delete_material", { id })),
 	restoreMaterial: (id: string) => typedError<null, CommandError>(__TAURI_INVOKE("restore_material", { id })),
-	/**  Keeps a material available offline (downloads it now in team mode). */
+	/**
+	 *  Keeps a material available offline. The pin is recorded at once (signed out or offline
+	 *  too); in team mode the file is then "queued download" and the background work fetches it.
+	 */
 	pinMaterial: (id: string) => typedError<null, CommandError>(__TAURI_INVOKE("pin_material", { id })),
 	unpinMaterial: (id: string) => typedError<null, CommandError>(__TAURI_INVOKE("unpin_material", { id })),
 	/**
@@ -154,6 +157,16 @@ export const commands = {
 	getAvatarPreview: () => typedError<AvatarPreview | null, CommandError>(__TAURI_INVOKE("get_avatar_preview")),
 	/**  Clears the avatar; `false` when none was set. */
 	removeAvatar: () => typedError<boolean, CommandError>(__TAURI_INVOKE("remove_avatar")),
+	/**
+	 *  The library files moving in the background now (pinned downloads, uploads on joining a
+	 *  team), with their progress: the page polls it while some file is queued.
+	 */
+	materialFileTransfers: () => typedError<FileTransferProgress[], CommandError>(__TAURI_INVOKE("material_file_transfers")),
+	/**
+	 *  Runs the library's file work now ("Retry" on a failed or queued file) and says what moved
+	 *  and what failed, with reasons.
+	 */
+	retryMaterialFiles: () => typedError<FilePassReport, CommandError>(__TAURI_INVOKE("retry_material_files")),
 };
 
 /* Types */
@@ -425,6 +438,41 @@ export type ErrorKind =
 /**  The user cancelled the operation; nothing was saved. */
 "cancelled";
 
+/**  What one pass did. */
+export type FilePassReport = {
+	/**  Materials whose file moved in this pass. */
+	done: string[],
+	/**  Materials whose file failed to move, with why. */
+	failed: ([string, FileProblem])[],
+	/**  Materials left for a later pass (the pass stopped early: offline, signed out, cancelled). */
+	waiting: number,
+};
+
+/**  Why a material's file is not where this device wants it, and since when. */
+export type FileProblem = {
+	direction: TransferDirection,
+	reason: FileProblemReason,
+	/**  What happened and what to do, for the user. */
+	message: string,
+	/**  Failed attempts so far. */
+	attempts: number,
+	/**  RFC 3339, UTC. */
+	failed_at: string,
+};
+
+/**  Why a file transfer failed, for the UI to branch on; the message says what to do. */
+export type FileProblemReason = 
+/**  The storage server could not be reached: retried when the network returns. */
+"offline" | 
+/**  Nobody is signed in (or the session ended): retried after sign-in. */
+"signed_out" | 
+/**  The server has no such file. */
+"not_found" | 
+/**  This device's disk is full: free some space (or lower the cache size). */
+"disk_full" | 
+/**  The team role does not allow it (a rep cannot write the library): the file stays local. */
+"forbidden" | "other";
+
 /**  Where a material's file is, as the library shows it. */
 export type FileState = 
 /**  Local mode: in this device's file store. */
@@ -434,7 +482,31 @@ export type FileState =
 /**  Team mode: in the team's storage and cached on this device (opens offline). */
 "cached" | 
 /**  The recorded file is not where it should be (local mode) or no file is recorded. */
-"missing";
+"missing" | 
+/**  Team mode, pinned: waits to be downloaded for offline use (or is being downloaded). */
+"queued_download" | 
+/**
+ *  Team mode: the file was added in local mode and is not in the team's storage yet; it
+ *  goes up from the device that has it once an admin is signed in there.
+ */
+"queued_upload" | 
+/**
+ *  Team mode: added in local mode and kept on this device only, as the team role may not
+ *  add files to the library (see the entry's `file_problem`). Nothing is lost.
+ */
+"local_only" | 
+/**
+ *  The last download (pin) or upload (joining a team) failed; `file_problem` says why. It
+ *  is retried.
+ */
+"failed";
+
+/**  A file moving now, as the Training page shows it (a bar per file). */
+export type FileTransferProgress = {
+	material_id: string,
+	direction: TransferDirection,
+	progress: Progress,
+};
 
 export type Health = {
 	/**  Salesdesk's version. */
@@ -502,6 +574,11 @@ export type MaterialEntry = {
 	file_state: FileState,
 	/**  Kept available offline. */
 	pinned: boolean,
+	/**
+	 *  Why the file is not where this device wants it (a failed download or upload, or
+	 *  "sign in"), when that is so.
+	 */
+	file_problem: FileProblem | null,
 };
 
 /**  What kind of file a material is, from its MIME type; the library filters on it. */
@@ -982,6 +1059,13 @@ export type TranscriptPreview = {
 
 /**  Where a transcript comes from. */
 export type TranscriptSource = { kind: "file"; path: string } | { kind: "text"; text: string };
+
+/**  Which way a material's file has to move. */
+export type TransferDirection = 
+/**  From the team's storage into this device's cache (a pin). */
+"download" | 
+/**  From this device's local-mode file store to the team's storage (joining a team). */
+"upload";
 
 /**  Where an addition stands. */
 export type UploadState = 

@@ -1,6 +1,14 @@
-// Pure helpers of the Training library page: labels, tag parsing, and the per-file and total
-// progress of a batch of uploads.
-import type { FileState, MaterialKind, UploadState } from './api';
+// Pure helpers of the Training library page: labels, tag parsing, the per-file and total
+// progress of a batch of uploads, and the background file work (pinned downloads, uploads on
+// joining a team) as each library row shows it.
+import type {
+	FileProblem,
+	FileState,
+	FileTransferProgress,
+	MaterialEntry,
+	MaterialKind,
+	UploadState
+} from './api';
 
 /** One file of the upload panel, from drop to done. */
 export type UploadItem = {
@@ -29,8 +37,31 @@ export const FILE_STATE_LABELS: Record<FileState, string> = {
 	stored: 'On this device',
 	synced: 'In team storage',
 	cached: 'Available offline',
-	missing: 'File missing'
+	missing: 'File missing',
+	queued_download: 'Queued download',
+	queued_upload: 'Queued upload',
+	local_only: 'Only on this device',
+	failed: 'Failed'
 };
+
+/** States the background work may still change: the page keeps polling while one is shown. */
+const MOVING_STATES: FileState[] = ['queued_download', 'queued_upload', 'failed'];
+
+/** Whether the page should watch the background work (something queued or moving). */
+export function watchTransfers(entries: MaterialEntry[], moving: FileTransferProgress[]): boolean {
+	return moving.length > 0 || entries.some((e) => MOVING_STATES.includes(e.file_state));
+}
+
+/** Whether "Retry" makes sense for a problem: not for a role (it waits for a role change). */
+export function canRetry(problem: FileProblem | null): boolean {
+	return problem !== null && problem.reason !== 'forbidden' && problem.reason !== 'signed_out';
+}
+
+/** Percent (0-100, whole) of a background transfer; 0 until its size is known. */
+export function transferPercent(t: FileTransferProgress): number {
+	if (t.progress.total <= 0) return 0;
+	return Math.min(100, Math.floor((100 * t.progress.done) / t.progress.total));
+}
 
 export function uploadStateLabel(item: UploadItem): string {
 	switch (item.state) {

@@ -1,8 +1,25 @@
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Material, MaterialEntry, PendingMaterial, Progress } from '$lib/bindings';
+import type {
+	AccountStatus,
+	FileProblem,
+	FileTransferProgress,
+	Material,
+	MaterialEntry,
+	PendingMaterial,
+	Progress
+} from '$lib/bindings';
 import type { FileDrag } from '$lib/dragdrop';
-import { parseTags, percentOf, totalProgress, type UploadItem } from '$lib/materials';
+import { appAccount } from '$lib/account.svelte';
+import {
+	canRetry,
+	parseTags,
+	percentOf,
+	totalProgress,
+	transferPercent,
+	watchTransfers,
+	type UploadItem
+} from '$lib/materials';
 import { toasts } from '$lib/toast.svelte';
 
 const { invokeMock, FakeChannel, drops } = vi.hoisted(() => {
@@ -51,7 +68,14 @@ function material(over: Partial<Material> = {}): Material {
 }
 
 function entry(m: Material, over: Partial<MaterialEntry> = {}): MaterialEntry {
-	return { material: m, file_name: 'deck.pdf', file_state: 'stored', pinned: false, ...over };
+	return {
+		material: m,
+		file_name: 'deck.pdf',
+		file_state: 'stored',
+		pinned: false,
+		file_problem: null,
+		...over
+	};
 }
 
 function pending(id: string, name: string, size: number): PendingMaterial {
@@ -78,6 +102,7 @@ function commands(overrides: Record<string, Handler> = {}) {
 			case 'list_materials':
 				return library;
 			case 'pending_materials':
+			case 'material_file_transfers':
 				return [];
 			case 'upload_material':
 				return new Promise((resolve, reject) => {
@@ -236,6 +261,161 @@ describe('Training library page', () => {
 	});
 });
 
+const TEAM_KEY = `0192f0c1-7d3e-7a4b-9c1d-2e3f4a5b6c7d/${'b'.repeat(64)}/deck.pdf`;
+
+function problem(over: Partial<FileProblem> = {}): FileProblem {
+	return {
+		direction: 'download',
+		reason: 'offline',
+		message:
+			'“Objection handling” could not be downloaded: the team\'s file storage is unreachable. It downloads when the network is back',
+		attempts: 1,
+		failed_at: '2026-11-26T12:00:00.000Z',
+		...over
+	};
+}
+
+function moving(done: number, total: number): FileTransferProgress {
+	return {
+		material_id: material().id,
+		direction: 'download',
+		progress: progress(done, total)
+	};
+}
+
+describe('Training: files the background work moves', () => {
+	beforeEach(() => {
+		invokeMock.mockReset();
+		library = [];
+		uploadCalls = [];
+		commands();
+	});
+
+	it('shows a pinned file downloading with a bar, then its new state', async () => {
+		library = [
+			entry(material({ file_path: TEAM_KEY }), { file_state: 'queued_download', pinned: true })
+		];
+		let transfers = [moving(512, 2048)];
+		commands({ material_file_transfers: () => transfers });
+		render(TrainingPage);
+		const row = await screen.findByTestId('material-row');
+		await waitFor(() =>
+			expect(within(row).getByTestId('file-transfer-percent')).toHaveTextContent('25%')
+		);
+		expect(within(row).getByTestId('material-state')).toHaveTextContent('Downloading');
+		expect(
+			(within(row).getByTestId('file-transfer-progress') as HTMLProgressElement).value
+		).toBe(25);
+
+		// The download ends: the next poll finds nothing moving and the list is read again.
+		const listsBefore = callsOf('list_materials').length;
+		transfers = [];
+		library = [entry(material({ file_path: TEAM_KEY }), { file_state: 'cached', pinned: true })];
+		await waitFor(
+			() =>
+				expect(within(screen.getByTestId('material-row')).getByTestId('material-state')).toHaveTextContent(
+					'Available offline'
+				),
+			{ timeout: 3000 }
+		);
+		expect(callsOf('list_materials').length).toBeGreaterThan(listsBefore);
+		expect(screen.queryByTestId('file-transfer-progress')).toBeNull();
+	});
+
+	it('says why a download failed and retries it on demand', async () => {
+		library = [
+			entry(material({ file_path: TEAM_KEY }), {
+				file_state: 'failed',
+				pinned: true,
+				file_problem: problem()
+			})
+		];
+		commands({ retry_material_files: () => ({ done: [material().id], failed: [], waiting: 0 }) });
+		render(TrainingPage);
+		const row = await screen.findByTestId('material-row');
+		expect(within(row).getByTestId('material-state')).toHaveTextContent('Failed');
+		expect(within(row).getByTestId('file-problem')).toHaveTextContent(
+			'downloads when the network is back'
+		);
+		await fireEvent.click(within(row).getByTestId('retry-file'));
+		await waitFor(() => expect(callsOf('retry_material_files')).toHaveLength(1));
+	});
+
+	it('keeps a rep\'s local file local, with the reason and no retry or pin', async () => {
+		library = [
+			entry(material(), {
+				file_state: 'local_only',
+				file_problem: problem({
+					direction: 'upload',
+					reason: 'forbidden',
+					message:
+						'“Objection handling” stays on this device: only a team admin can add files to the team library (your role is rep). Nothing is lost; ask an admin to add it'
+				})
+			})
+		];
+		render(TrainingPage);
+		const row = await screen.findByTestId('material-row');
+		expect(within(row).getByTestId('material-state')).toHaveTextContent('Only on this device');
+		expect(within(row).getByTestId('file-problem')).toHaveTextContent('stays on this device');
+		expect(within(row).queryByTestId('retry-file')).toBeNull();
+		expect(within(row).queryByTestId('pin-material')).toBeNull();
+	});
+
+	it('signed out in team mode: lists the library, opens what is kept, says sign in for the rest', async () => {
+		const signedOut: AccountStatus = {
+			configured: true,
+			signed_in: false,
+			user_id: null,
+			email: null,
+			role: null,
+			verified: false,
+			expires_at: null,
+			expired: false,
+			online: null,
+			last_error: null,
+			next_retry_at: null,
+			summary: 'Signed out'
+		};
+		library = [
+			entry(material({ file_path: TEAM_KEY }), { file_state: 'cached' }),
+			entry(
+				material({ id: '01a217db-013c-76a6-807a-b14247271e64', title: 'Pricing', file_path: TEAM_KEY }),
+				{
+					file_state: 'failed',
+					pinned: true,
+					file_problem: problem({
+						reason: 'signed_out',
+						message: 'sign in to download “Pricing” for offline use'
+					})
+				}
+			)
+		];
+		commands({
+			account_status: () => signedOut,
+			preview_material: (args) => {
+				if (args.id === material().id) return { path: '/data/cache/previews/x.pdf', mime: 'application/pdf', kind: 'pdf' };
+				throw { kind: 'signed_out', message: 'sign in to download “Pricing” (it is not kept on this device)' };
+			}
+		});
+		await appAccount.load();
+		try {
+			render(TrainingPage);
+			expect(await screen.findByTestId('signed-out-notice')).toHaveTextContent('Sign in');
+			const rows = await screen.findAllByTestId('material-row');
+			expect(rows).toHaveLength(2);
+			expect(screen.getByTestId('choose-materials')).toBeDisabled();
+			expect(within(rows[0]).getByTestId('material-state')).toHaveTextContent('Available offline');
+			const second = within(rows[1]);
+			expect(second.getByTestId('file-problem')).toHaveTextContent('sign in to download “Pricing”');
+			expect(second.getByTestId('sign-in-link')).toHaveAttribute('href', '/account');
+			expect(second.queryByTestId('retry-file')).toBeNull();
+		} finally {
+			commands();
+			await appAccount.load();
+		}
+	});
+});
+
 describe('Training previews', () => {
 	beforeEach(() => {
 		invokeMock.mockReset();
@@ -349,6 +529,20 @@ describe('materials helpers', () => {
 		]);
 		expect(t).toEqual({ done: 150, total: 200, percent: 75 });
 		expect(totalProgress([item({ state: 'done', total: 0 })]).percent).toBe(100);
+	});
+
+	it('watches the background work only while something is queued or moving', () => {
+		const stored = entry(material());
+		expect(watchTransfers([stored], [])).toBe(false);
+		expect(watchTransfers([entry(material(), { file_state: 'queued_download' })], [])).toBe(true);
+		expect(watchTransfers([entry(material(), { file_state: 'queued_upload' })], [])).toBe(true);
+		expect(watchTransfers([stored], [moving(1, 2)])).toBe(true);
+		expect(transferPercent(moving(0, 0))).toBe(0);
+		expect(transferPercent(moving(1, 3))).toBe(33);
+		expect(canRetry(null)).toBe(false);
+		expect(canRetry(problem())).toBe(true);
+		expect(canRetry(problem({ reason: 'forbidden' }))).toBe(false);
+		expect(canRetry(problem({ reason: 'signed_out' }))).toBe(false);
 	});
 
 	it('parses tags without empties or repeats', () => {

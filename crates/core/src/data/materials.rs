@@ -514,6 +514,30 @@ pub async fn update(tx: &mut WriteTx, id: &str, change: &MaterialUpdate) -> Resu
     get_in(tx, &uuid).await
 }
 
+/// Points a material at the same file under a new key (its local-mode file now in the team's
+/// bucket), only while it still has the key `from`: an edit from another device that changed
+/// the file meanwhile wins. Returns whether the row was changed. Size, digest and type stay, as
+/// the content is the same.
+pub async fn move_file_key(tx: &mut WriteTx, id: &str, from: &str, to: &str) -> Result<bool> {
+    let uuid = parse_id(id)?.to_string();
+    let done = sqlx::query(
+        "UPDATE training_materials SET file_path = ?, updated_at = ? WHERE id = ? AND file_path = ?",
+    )
+    .bind(to)
+    .bind(now_rfc3339())
+    .bind(&uuid)
+    .bind(from)
+    .execute(tx.conn())
+    .await
+    .map_err(|e| tx.err(e))?
+    .rows_affected();
+    if done == 0 {
+        return Ok(false);
+    }
+    tx.record(TABLE, uuid, RowOp::Upsert);
+    Ok(true)
+}
+
 /// Marks a material deleted (its file is kept so that a restore brings it back whole).
 pub async fn soft_delete(tx: &mut WriteTx, id: &str) -> Result<()> {
     let key = parse_id(id)?.to_string();
@@ -536,6 +560,18 @@ pub async fn restore(tx: &mut WriteTx, id: &str) -> Result<()> {
 pub async fn get(store: &LocalStore, id: &str) -> Result<Material> {
     let uuid = parse_id(id)?.to_string();
     let row = sqlx::query_as::<_, Row>(select!("WHERE id = ? AND deleted_at IS NULL"))
+        .bind(&uuid)
+        .fetch_optional(store.pool())
+        .await
+        .map_err(|e| store.err(e))?;
+    row.ok_or_else(|| CoreError::MaterialNotFound { id: id.to_owned() })?
+        .into_material()
+}
+
+/// A material, deleted or not (work on its file must not wait for a restore).
+pub async fn get_any(store: &LocalStore, id: &str) -> Result<Material> {
+    let uuid = parse_id(id)?.to_string();
+    let row = sqlx::query_as::<_, Row>(select!("WHERE id = ?"))
         .bind(&uuid)
         .fetch_optional(store.pool())
         .await

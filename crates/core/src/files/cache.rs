@@ -74,6 +74,11 @@ impl<S: FileStore> CachedStore<S> {
         &self.inner
     }
 
+    /// The content-addressed store the cached copies live in.
+    pub(crate) fn cache_store(&self) -> &LocalFileStore {
+        &self.cache
+    }
+
     /// Bytes currently cached.
     pub fn cached_bytes(&self) -> u64 {
         cached_files(self.cache.root()).iter().map(|f| f.size).sum()

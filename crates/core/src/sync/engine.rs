@@ -566,6 +566,7 @@ impl SyncEngine {
         next_cursor: Option<&str>,
         report: &mut SyncReport,
     ) -> Result<()> {
+        let pulled_before = report.pulled;
         let mut tx = self.store.begin_write().await?;
         let role_before = if spec.table == SyncedTable::Profiles {
             own_role(&mut tx, user_id).await?
@@ -618,6 +619,10 @@ impl SyncEngine {
             .map_err(|e| tx.err(e))?;
         }
         tx.commit().await?;
+        if spec.table == SyncedTable::TrainingMaterials && report.pulled > pulled_before {
+            // The library fetches pinned files a pulled row may have changed.
+            self.store.materials_pulled();
+        }
         Ok(())
     }
 }

@@ -30,6 +30,8 @@ pub struct LocalStore {
     path: PathBuf,
     /// Bumped after every commit that changed synced rows (see [`LocalStore::subscribe_writes`]).
     writes: Arc<watch::Sender<u64>>,
+    /// Bumped after a sync pull stored library rows (see [`LocalStore::subscribe_material_pulls`]).
+    material_pulls: Arc<watch::Sender<u64>>,
 }
 
 impl LocalStore {
@@ -59,6 +61,7 @@ impl LocalStore {
             pool,
             path: path.to_owned(),
             writes: Arc::new(watch::channel(0).0),
+            material_pulls: Arc::new(watch::channel(0).0),
         };
         store.migrate().await?;
         Ok(store)
@@ -137,6 +140,17 @@ impl LocalStore {
     /// the sync engine's "push soon" trigger.
     pub fn subscribe_writes(&self) -> watch::Receiver<u64> {
         self.writes.subscribe()
+    }
+
+    /// A receiver that changes after a sync pull stored training-material rows: the library's
+    /// "fetch what is pinned" trigger (a pulled row may point a pin at a new file).
+    pub fn subscribe_material_pulls(&self) -> watch::Receiver<u64> {
+        self.material_pulls.subscribe()
+    }
+
+    /// Announces pulled training-material rows (the sync engine calls it after committing them).
+    pub(crate) fn materials_pulled(&self) {
+        self.material_pulls.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     pub fn pool(&self) -> &SqlitePool {

@@ -1,0 +1,436 @@
+//! A data directory used in local mode joins a team, against the Supabase Auth fake writing to
+//! a real PostgreSQL (the testkit's throwaway cluster), the Storage fake checking the same
+//! project's tokens, and the sync engine between them:
+//! - an admin's local library goes up to `training-materials` and its rows move to the team
+//!   keys; a second device that pulled a row before its file was up shows "queued upload"
+//!   (and says why it cannot open it), then downloads the file once the row moves;
+//! - the local-mode avatar becomes the team avatar;
+//! - a rep's local materials stay on the device with the reason, nothing sent, nothing lost;
+//! - signed out, the library still lists the rows and opens what is cached; the rest says
+//!   "sign in to …".
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use salesdesk_core::auth::MemoryVault;
+use salesdesk_core::data::materials::{MaterialMeta, MaterialQuery};
+use salesdesk_core::files::Transfer;
+use salesdesk_core::materials::{BUCKET, FileProblemReason, FileState, TransferDirection};
+use salesdesk_core::secrets::SecretString;
+use salesdesk_core::team::{TeamSettingsInput, TeamSetup};
+use salesdesk_core::{DataPaths, ErrorKind, Salesdesk};
+use salesdesk_testkit::fakes::supabase_auth::SupabaseAuthFake;
+use salesdesk_testkit::fakes::supabase_storage::StorageFake;
+use salesdesk_testkit::isolated::IsolatedEnv;
+use salesdesk_testkit::supabase::TestDb;
+use sha2::{Digest, Sha256};
+
+const ANON: &str = "test-anon-key-not-real";
+const PASSWORD: &str = "correct horse battery";
+
+fn digest(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn pdf(dir: &Path, name: &str, len: usize, seed: u8) -> (std::path::PathBuf, Vec<u8>) {
+    let mut bytes = b"%PDF-1.7\n".to_vec();
+    bytes.extend((0..len as u32).map(|i| (i as u8).wrapping_mul(29).wrapping_add(seed)));
+    let p = dir.join(name);
+    std::fs::write(&p, &bytes).unwrap();
+    (p, bytes)
+}
+
+fn png() -> Vec<u8> {
+    let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".to_vec();
+    b.extend([7u8; 300]);
+    b
+}
+
+fn meta(title: &str) -> MaterialMeta {
+    MaterialMeta {
+        title: title.into(),
+        ..Default::default()
+    }
+}
+
+struct Team {
+    db: TestDb,
+    auth: SupabaseAuthFake,
+    storage: StorageFake,
+}
+
+impl Team {
+    async fn start() -> Self {
+        let db = TestDb::new().await.expect("test database");
+        let auth = SupabaseAuthFake::with_db(ANON, db.jwt_secret(), db.admin.clone()).await;
+        auth.set_confirm_email(false);
+        let storage = StorageFake::start(db.jwt_secret()).await;
+        Self { db, auth, storage }
+    }
+
+    /// A device: its own data directory, in local mode until [`Self::join`].
+    async fn device(&self, dir: &Path) -> Salesdesk {
+        let storage_origin = self.storage.origin();
+        Salesdesk::open(DataPaths::at(dir))
+            .await
+            .unwrap()
+            .with_team(TeamSetup::with_vaults(
+                Arc::new(MemoryVault::default()),
+                Arc::new(MemoryVault::default()),
+            ))
+            .with_storage_config(move |c| {
+                // Auth and Storage share one project URL on Supabase; the fakes listen apart.
+                c.project_url = storage_origin.clone();
+                c.retry_backoff = Duration::from_millis(10);
+                c.request_timeout = Duration::from_secs(5);
+            })
+    }
+
+    /// Sets the team up on `core` and signs `email` in (signing up first when `new`), with
+    /// the team role `role`. Returns the user id.
+    async fn join(&self, core: &Salesdesk, email: &str, new: bool, role: &str) -> String {
+        core.save_team_settings(TeamSettingsInput {
+            supabase_url: Some(self.auth.project_url()),
+            anon_key: Some(ANON.into()),
+            database_url: Some(self.db.app_url()),
+            database_password: None,
+        })
+        .await
+        .unwrap();
+        if new {
+            core.sign_up(email, &SecretString::new(PASSWORD))
+                .await
+                .unwrap();
+        }
+        let status = core
+            .sign_in(email, &SecretString::new(PASSWORD))
+            .await
+            .unwrap();
+        let user = status.user_id.expect("user id");
+        sqlx::query("update app.profiles set role = $2 where id = $1::uuid")
+            .bind(&user)
+            .bind(role)
+            .execute(&self.db.admin)
+            .await
+            .unwrap();
+        if role == "admin" {
+            self.storage.add_admin(&user);
+        }
+        user
+    }
+
+    async fn remote_file_path(&self, id: &str) -> Option<String> {
+        sqlx::query_scalar("select file_path from app.training_materials where id = $1::uuid")
+            .bind(id)
+            .fetch_optional(&self.db.admin)
+            .await
+            .unwrap()
+            .flatten()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admins_local_library_goes_up_and_other_devices_never_see_a_broken_file() {
+    let team = Team::start().await;
+    let env = IsolatedEnv::new();
+
+    // Local mode: two materials and an avatar in the local file store.
+    let ada = team.device(&env.data_dir()).await;
+    let (deck_src, deck) = pdf(env.root(), "Pricing deck.pdf", 300_000, 1);
+    let (notes_src, notes) = pdf(env.root(), "Call notes.pdf", 50_000, 2);
+    let m_deck = ada
+        .add_material(&deck_src, &meta("Pricing deck"), &Transfer::default())
+        .await
+        .unwrap();
+    let m_notes = ada
+        .add_material(&notes_src, &meta("Call notes"), &Transfer::default())
+        .await
+        .unwrap();
+    assert_eq!(m_deck.file_path.as_deref(), Some(digest(&deck).as_str()));
+    let face = env.root().join("Ada.png");
+    std::fs::write(&face, png()).unwrap();
+    ada.set_avatar(&face, &Transfer::default()).await.unwrap();
+
+    // Joins as an admin: before the files go up, the rows reach the team with their
+    // local-mode keys (they were queued when written) ...
+    let ada_id = team.join(&ada, "ada@example.test", true, "admin").await;
+    ada.sync_now().await.expect("first sync");
+    assert_eq!(
+        team.remote_file_path(&m_deck.id).await.as_deref(),
+        Some(digest(&deck).as_str())
+    );
+    let library = ada.materials().await.unwrap();
+    let entry = library.get(&m_deck.id).await.unwrap();
+    assert_eq!(entry.file_state, FileState::QueuedUpload);
+    // ... and still open on this device, from its local store.
+    let out = env.root().join("deck-out.pdf");
+    ada.get_material_file(&m_deck.id, &out, &Transfer::default())
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read(&out).unwrap(), deck);
+
+    // A second device (a rep of the same team) pulls the rows before the files are up: it
+    // says "queued upload" and why it cannot open the file yet, instead of a broken download.
+    let bob_dir = env.root().join("bob-data");
+    // Bob's engine pulls on its own, often (the first `sync_now` starts it).
+    let bob = team
+        .device(&bob_dir)
+        .await
+        .with_sync_config(salesdesk_core::sync::SyncConfig {
+            period: Duration::from_millis(300),
+            ..salesdesk_testkit::sync::fast_config()
+        });
+    team.join(&bob, "bob@example.test", true, "rep").await;
+    bob.sync_now().await.expect("bob's first sync");
+    let bob_library = bob.materials().await.unwrap();
+    let seen = bob_library.get(&m_deck.id).await.unwrap();
+    assert_eq!(seen.file_state, FileState::QueuedUpload);
+    let err = bob
+        .get_material_file(&m_deck.id, &env.root().join("x.pdf"), &Transfer::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    assert!(
+        err.to_string().contains("not in the team library yet"),
+        "{err}"
+    );
+    // A pin there waits too: nothing to download until the file is up.
+    bob_library.pin(&m_deck.id).await.unwrap();
+    assert!(bob.run_file_jobs().await.unwrap().failed.is_empty());
+    // Bob's app runs the background work from now on; nothing wakes it below but the pull.
+    bob.start_file_jobs();
+    let requests_before = team.storage.requests().len();
+
+    // The background pass on Ada's device: files and avatar up, rows moved to team keys.
+    let report = ada.run_file_jobs().await.expect("pass");
+    assert_eq!(report.done.len(), 2, "{report:?}");
+    assert!(report.failed.is_empty(), "{report:?}");
+    for (m, bytes) in [(&m_deck, &deck), (&m_notes, &notes)] {
+        let moved = library.get(&m.id).await.unwrap();
+        let key = moved.material.file_path.clone().unwrap();
+        assert!(
+            key.starts_with(&format!("{}/{}/", m.id, digest(bytes))),
+            "{key}"
+        );
+        assert_eq!(
+            team.storage.object_digest(BUCKET, &key),
+            Some((bytes.len() as u64, digest(bytes)))
+        );
+        // Still on this device: it opens offline.
+        assert_eq!(moved.file_state, FileState::Cached);
+    }
+    assert!(team.storage.requests().len() > requests_before);
+    let avatar = salesdesk_core::avatars::current_path(ada.store(), &ada_id)
+        .await
+        .unwrap()
+        .expect("team avatar set");
+    assert!(avatar.starts_with(&format!("{ada_id}/avatar-")), "{avatar}");
+    assert_eq!(
+        team.storage.object_digest("user-avatars", &avatar),
+        Some((png().len() as u64, digest(&png())))
+    );
+    // A second pass has nothing left to do.
+    let again = ada.run_file_jobs().await.unwrap();
+    assert!(
+        again.done.is_empty() && again.failed.is_empty(),
+        "{again:?}"
+    );
+
+    // The moved rows reach the team, and Bob's pinned copy arrives with them.
+    ada.sync_now().await.unwrap();
+    let deck_key = library
+        .get(&m_deck.id)
+        .await
+        .unwrap()
+        .material
+        .file_path
+        .unwrap();
+    assert_eq!(
+        team.remote_file_path(&m_deck.id).await.as_deref(),
+        Some(deck_key.as_str())
+    );
+    // Bob's engine pulls the moved row by itself, and that pull is what starts the download.
+    let mut state = FileState::QueuedUpload;
+    for _ in 0..200 {
+        state = bob_library.get(&m_deck.id).await.unwrap().file_state;
+        if state == FileState::Cached {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        state,
+        FileState::Cached,
+        "fetched after the pull, in the background"
+    );
+    assert_eq!(
+        bob_library.get(&m_notes.id).await.unwrap().file_state,
+        FileState::Synced
+    );
+
+    // Signed out, Bob's library still lists the rows and opens what is cached; the rest
+    // says to sign in, one action at a time.
+    bob.sign_out(false).await.unwrap();
+    assert!(bob.materials().await.is_err());
+    let reading = bob.materials_for_reading().await.unwrap();
+    assert!(reading.is_signed_out());
+    let listed = reading.list(&MaterialQuery::default()).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    let out = env.root().join("bob-deck.pdf");
+    reading
+        .get_file(&m_deck.id, &out, &Transfer::default())
+        .await
+        .expect("cached file opens signed out");
+    assert_eq!(std::fs::read(&out).unwrap(), deck);
+    let err = reading
+        .get_file(&m_notes.id, &env.root().join("n.pdf"), &Transfer::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::SignedOut, "{err}");
+    assert!(err.to_string().starts_with("sign in to download"), "{err}");
+    reading
+        .pin(&m_notes.id)
+        .await
+        .expect("a pin is recorded signed out");
+    let notes_entry = reading.get(&m_notes.id).await.unwrap();
+    assert_eq!(notes_entry.file_state, FileState::Failed);
+    let problem = notes_entry.file_problem.unwrap();
+    assert_eq!(problem.reason, FileProblemReason::SignedOut);
+    assert!(
+        problem.message.starts_with("sign in to"),
+        "{}",
+        problem.message
+    );
+    let (extra, _) = pdf(env.root(), "Extra.pdf", 1000, 3);
+    let err = reading.queue(&extra, &meta("")).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::SignedOut);
+    assert!(err.to_string().starts_with("sign in to add"), "{err}");
+    assert!(
+        reading.pending().await.unwrap().is_empty(),
+        "nothing recorded"
+    );
+
+    bob.close().await;
+    ada.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reps_local_materials_stay_on_the_device_with_the_reason() {
+    let team = Team::start().await;
+    let env = IsolatedEnv::new();
+    let rep = team.device(&env.data_dir()).await;
+    let (src, bytes) = pdf(env.root(), "My script.pdf", 20_000, 4);
+    let m = rep
+        .add_material(&src, &meta("My script"), &Transfer::default())
+        .await
+        .unwrap();
+    team.join(&rep, "cy@example.test", true, "rep").await;
+    // The role reaches the device with the profile.
+    let _ = rep.sync_now().await;
+    assert_eq!(
+        rep.account_status().await.unwrap().role.as_deref(),
+        Some("rep")
+    );
+    team.storage.clear_requests();
+    let report = rep.run_file_jobs().await.unwrap();
+    assert_eq!(report.failed.len(), 1, "{report:?}");
+    assert!(
+        team.storage
+            .requests()
+            .iter()
+            .all(|r| !r.path.contains(BUCKET)),
+        "nothing was sent to the materials bucket"
+    );
+    let library = rep.materials().await.unwrap();
+    let entry = library.get(&m.id).await.unwrap();
+    assert_eq!(entry.file_state, FileState::LocalOnly);
+    let problem = entry.file_problem.unwrap();
+    assert_eq!(problem.reason, FileProblemReason::Forbidden);
+    assert_eq!(problem.direction, TransferDirection::Upload);
+    assert!(
+        problem.message.contains("stays on this device"),
+        "{}",
+        problem.message
+    );
+    // Nothing lost: the row keeps its local key and the file opens.
+    assert_eq!(
+        entry.material.file_path.as_deref(),
+        Some(digest(&bytes).as_str())
+    );
+    let out = env.root().join("out.pdf");
+    rep.get_material_file(&m.id, &out, &Transfer::default())
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read(&out).unwrap(), bytes);
+    rep.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_local_file_cut_short_resumes_from_the_servers_offset() {
+    const CHUNK: u64 = 6 * 1024 * 1024;
+    let team = Team::start().await;
+    let env = IsolatedEnv::new();
+    let core = team.device(&env.data_dir()).await;
+    let (src, bytes) = pdf(
+        env.root(),
+        "Onboarding video notes.pdf",
+        13 * 1024 * 1024,
+        5,
+    );
+    let m = core
+        .add_material(&src, &meta("Onboarding"), &Transfer::default())
+        .await
+        .unwrap();
+    team.join(&core, "dee@example.test", true, "admin").await;
+    let library = core.materials().await.unwrap();
+
+    // The app stops mid-upload (a cancel at the first confirmed chunk stands in for the
+    // exit): the file waits, nothing is recorded as failed, the row keeps its local key.
+    let stopped = library
+        .upload_local_files(None, |_| {
+            let transfer = Transfer::default();
+            let flag = transfer.cancel.clone();
+            Transfer {
+                on_progress: Some(Arc::new(move |p| {
+                    if p.done >= CHUNK {
+                        flag.cancel();
+                    }
+                })),
+                ..transfer
+            }
+        })
+        .await
+        .unwrap();
+    assert_eq!(stopped.waiting, 1, "{stopped:?}");
+    assert!(stopped.done.is_empty() && stopped.failed.is_empty());
+    let entry = library.get(&m.id).await.unwrap();
+    assert_eq!(entry.file_state, FileState::QueuedUpload);
+    assert_eq!(
+        entry.material.file_path.as_deref(),
+        Some(digest(&bytes).as_str())
+    );
+    let patches_before = team.storage.count("PATCH", "/upload/resumable");
+    assert!(patches_before >= 1);
+
+    // The next pass resumes at the server's offset instead of sending the file again.
+    let report = core.run_file_jobs().await.unwrap();
+    assert_eq!(report.done, vec![m.id.clone()], "{report:?}");
+    let patches = team.storage.count("PATCH", "/upload/resumable") - patches_before;
+    assert!(patches <= 2, "resumed: {patches} more chunks of 3");
+    let key = library
+        .get(&m.id)
+        .await
+        .unwrap()
+        .material
+        .file_path
+        .unwrap();
+    assert_eq!(
+        team.storage.object_digest(BUCKET, &key),
+        Some((bytes.len() as u64, digest(&bytes)))
+    );
+    core.close().await;
+}
