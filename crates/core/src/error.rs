@@ -124,6 +124,14 @@ pub enum CoreError {
 
     #[error("no {what} with id {id} (it may have been deleted)")]
     RecordNotFound { what: &'static str, id: String },
+
+    /// A team recording this device has not cached and cannot download now (signed out,
+    /// offline, gone from storage); its kind is the reason's.
+    #[error("“{name}” is not on this device and could not be downloaded: {reason}")]
+    RecordingUnavailable {
+        name: String,
+        reason: Box<CoreError>,
+    },
 }
 
 impl CoreError {
@@ -152,6 +160,7 @@ impl CoreError {
             CoreError::Files(e) => e.kind(),
             CoreError::TeamNotConfigured => ErrorKind::Unavailable,
             CoreError::RecordNotFound { .. } => ErrorKind::NotFound,
+            CoreError::RecordingUnavailable { reason, .. } => reason.kind(),
         }
     }
 
