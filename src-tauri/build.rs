@@ -50,6 +50,12 @@ fn main() {
         "set_avatar",
         "get_avatar_preview",
         "remove_avatar",
+        "pending_recordings",
+        "retry_recording",
+        "discard_recording",
+        "preview_recording",
+        "save_recording",
+        "open_recording",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("failed to run the Tauri build script");
