@@ -106,16 +106,18 @@ pub struct TeamRecordings {
 
 enum Files {
     Local,
-    Team {
-        storage: SupabaseStorage,
-        user_id: String,
-        cache: CachedStore<BucketStore>,
-    },
+    Team(Box<TeamFiles>),
     /// A team project is set up but its Storage cannot be used now (signed out): local-store
     /// rows and cached copies still play; anything else answers `why`.
     Unavailable {
         why: Box<CoreError>,
     },
+}
+
+struct TeamFiles {
+    storage: SupabaseStorage,
+    user_id: String,
+    cache: CachedStore<BucketStore>,
 }
 
 /// The recordings over one local store, in the mode the caller found.
@@ -151,11 +153,11 @@ impl RecordingLibrary {
         Self {
             store,
             local: LocalFileStore::new(files_root),
-            files: Files::Team {
+            files: Files::Team(Box::new(TeamFiles {
                 storage: team.storage,
                 user_id: team.user_id,
                 cache: CachedStore::new(bucket, &cache_root, cache_budget),
-            },
+            })),
             cache_root,
         }
     }
@@ -179,9 +181,7 @@ impl RecordingLibrary {
     fn team_or_err(&self) -> Result<Option<(&SupabaseStorage, &str)>> {
         match &self.files {
             Files::Local => Ok(None),
-            Files::Team {
-                storage, user_id, ..
-            } => Ok(Some((storage, user_id.as_str()))),
+            Files::Team(team) => Ok(Some((&team.storage, team.user_id.as_str()))),
             Files::Unavailable { why } => Err(clone_error(why)),
         }
     }
@@ -341,9 +341,9 @@ impl RecordingLibrary {
             Ok(_) | Err(FileError::Exists { .. }) => {}
             Err(e) => return Err(e.into()),
         }
-        if let Files::Team { cache, .. } = &self.files {
+        if let Files::Team(team) = &self.files {
             // The rep is likely to play it next: keep a copy (best effort).
-            cache.remember(&job.src).await;
+            team.cache.remember(&job.src).await;
         }
         Ok((
             "team",
@@ -564,23 +564,24 @@ impl RecordingLibrary {
             };
         }
         match &self.files {
-            Files::Team { cache, .. } => cache
+            Files::Team(team) => team
+                .cache
                 .get(&r.file_key, dest, transfer)
                 .await
                 .map_err(|e| unavailable(&r, e.into())),
             // Signed out (or local mode with a synced row left over): the cache only.
             Files::Unavailable { why } => self
-                .from_cache(&r, dest, transfer)
+                .cached_copy(&r, dest, transfer)
                 .await
                 .ok_or_else(|| unavailable(&r, clone_error(why)))?,
             Files::Local => self
-                .from_cache(&r, dest, transfer)
+                .cached_copy(&r, dest, transfer)
                 .await
                 .ok_or_else(|| unavailable(&r, CoreError::TeamNotConfigured))?,
         }
     }
 
-    async fn from_cache(
+    async fn cached_copy(
         &self,
         r: &Recording,
         dest: &Path,
