@@ -163,6 +163,7 @@ async fn a_managers_device_pulls_downloads_and_plays_a_reps_recording_another_re
     let auth = SupabaseAuthFake::with_db(ANON, db.jwt_secret(), db.admin.clone()).await;
     auth.set_confirm_email(false);
     let storage = StorageFake::start(db.jwt_secret()).await;
+    storage.enforce_private_reads();
     let (zoe_dev, max_dev, bob_dev) = (Device::new(), Device::new(), Device::new());
     let (zoe, zoe_id) = zoe_dev.join(&storage, &auth, &db, "zoe@example.test").await;
     let (max, max_id) = max_dev.join(&storage, &auth, &db, "max@example.test").await;

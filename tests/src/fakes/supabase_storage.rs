@@ -15,9 +15,10 @@
 //! Per-bucket policies: size limit, allowed MIME types, and "writable by admins only" (for
 //! `training-materials`), an admin being a user in the configured admin list or whose token
 //! carries `app_metadata.role` / `user_role` = `admin`. The private buckets
-//! (`call-recordings`, `generated-images`) are read only from one's own folder (`{sub}/…`) or
-//! by managers and admins, as the project's storage policies say; like the real server, an
-//! object the caller may not read is "not found".
+//! (`call-recordings`, `generated-images`) can be made readable only from one's own folder
+//! (`{sub}/…`) or by managers and admins, as the project's storage policies say
+//! ([`StorageFake::enforce_private_reads`]; off by default, as older tests read any folder with
+//! any user's token); like the real server, an object the caller may not read is "not found".
 //!
 //! Bytes are kept on disk in a temp dir, never in memory, so gigabyte tests stay flat.
 //! Faults ([`StorageFault`]) are queued per kind of request ([`On`]).
@@ -124,6 +125,7 @@ struct State {
     buckets: Mutex<HashMap<String, BucketPolicy>>,
     admins: Mutex<HashSet<String>>,
     managers: Mutex<HashSet<String>>,
+    private_reads: std::sync::atomic::AtomicBool,
     objects: Mutex<HashMap<(String, String), Object>>,
     uploads: Mutex<HashMap<String, Upload>>,
     faults: Mutex<VecDeque<(On, StorageFault)>>,
@@ -201,6 +203,7 @@ impl StorageFake {
             buckets: Mutex::new(salesdesk_buckets()),
             admins: Mutex::new(HashSet::new()),
             managers: Mutex::new(HashSet::new()),
+            private_reads: std::sync::atomic::AtomicBool::new(false),
             objects: Mutex::new(HashMap::new()),
             uploads: Mutex::new(HashMap::new()),
             faults: Mutex::new(VecDeque::new()),
@@ -249,6 +252,12 @@ impl StorageFake {
             .lock()
             .expect("lock")
             .insert(sub.to_owned());
+    }
+
+    /// From now on the private buckets are read as the project's policies say: the owner's
+    /// folder, or any folder for managers and admins.
+    pub fn enforce_private_reads(&self) {
+        self.state.private_reads.store(true, Ordering::SeqCst);
     }
 
     /// Queues a fault for the next request of kind `on`.
@@ -436,7 +445,8 @@ fn is_admin(state: &State, c: &Claims) -> bool {
 const PRIVATE_READ_BUCKETS: [&str; 2] = ["call-recordings", "generated-images"];
 
 fn may_read(state: &State, c: &Claims, bucket: &str, path: &str) -> bool {
-    !PRIVATE_READ_BUCKETS.contains(&bucket)
+    !state.private_reads.load(Ordering::SeqCst)
+        || !PRIVATE_READ_BUCKETS.contains(&bucket)
         || path.split('/').next() == Some(c.sub.as_str())
         || is_admin(state, c)
         || state
