@@ -233,6 +233,9 @@ impl RecordingLibrary {
     /// itself is refused (changed, vanished, not allowed): nothing can make that succeed.
     pub async fn upload(&self, id: &str, transfer: &Transfer) -> Result<Recording> {
         let job = self.job(id).await?;
+        // Signed out is no failure of this upload: it stays as it was, and resumes once the
+        // user is back (a start while signed out must not turn it into a failed one).
+        self.team_or_err()?;
         self.set_state(id, UploadState::Uploading, None).await?;
         match self.store_file(&job, transfer).await {
             Ok((store, file)) => {
@@ -950,5 +953,67 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::SignedOut, "{err}");
         assert!(lib.pending(None).await.unwrap().is_empty());
+
+        // An attach cut by quitting, and the next start happens signed out: it waits, still
+        // resumable, instead of turning into a failed one.
+        let local = RecordingLibrary::local(
+            store.clone(),
+            dir.path().join("files"),
+            dir.path().join("cache"),
+        );
+        let queued = local.queue(&id, &src).await.unwrap();
+        let resumed = lib.resume_pending(|_| Transfer::default()).await.unwrap();
+        assert_eq!(resumed.len(), 1);
+        assert_eq!(
+            resumed[0].result.as_ref().unwrap_err().kind(),
+            crate::ErrorKind::SignedOut
+        );
+        let pending = lib.pending(None).await.unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].id, queued.id);
+        assert_eq!(pending[0].state, UploadState::Queued);
+    }
+
+    #[tokio::test]
+    async fn recordings_stored_before_the_upgrade_are_kept_and_stay_local() {
+        // A store at schema 0700 (recordings local-only), then opened by this build.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let all = sqlx::migrate!("../../migrations/local");
+        let upto_0700: Vec<_> = all.iter().filter(|m| m.version <= 700).cloned().collect();
+        let before = sqlx::migrate::Migrator {
+            migrations: std::borrow::Cow::Owned(upto_0700),
+            ..sqlx::migrate::Migrator::DEFAULT
+        };
+        {
+            let options = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true);
+            let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+            before.run(&pool).await.unwrap();
+            sqlx::query(
+                "INSERT INTO call_recordings (id, analysis_id, store, file_key, file_name, \
+                 file_size, file_sha256, mime_type, created_at) VALUES ('r1', 'a1', 'local', \
+                 'k', 'old.wav', 10, 's', 'audio/wav', '2026-11-01T09:00:00.000Z')",
+            )
+            .execute(&pool)
+            .await
+            .unwrap();
+            pool.close().await;
+        }
+        let store = LocalStore::open(&path).await.unwrap();
+        let (owner, updated, deleted): (Option<String>, String, Option<String>) = sqlx::query_as(
+            "SELECT owner_id, updated_at, deleted_at FROM call_recordings WHERE id = 'r1'",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!((owner, deleted), (None, None));
+        assert_eq!(updated, "2026-11-01T09:00:00.000Z");
+        assert_eq!(
+            outbox_rows(&store).await,
+            0,
+            "nothing to push from the upgrade"
+        );
     }
 }
