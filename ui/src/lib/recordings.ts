@@ -77,3 +77,24 @@ export function pendingLine(p: PendingRecording): string {
 		p.state === 'failed' ? 'Failed' : p.state === 'uploading' ? 'Uploading' : 'Waiting to upload';
 	return `${state}: ${humanSize(p.uploaded)} of ${humanSize(p.file_size)}`;
 }
+
+/**
+ * Largest recording played from memory when the webview cannot stream it from the asset
+ * protocol. WebKitGTK (Linux) refuses media from a custom URI scheme (tauri-apps/tauri#3725,
+ * MEDIA_ERR_SRC_NOT_SUPPORTED) while `fetch` of the same URL works, so there the player gets a
+ * `blob:` copy; past this size that copy would cost too much memory, and the page says to open
+ * the file with the system's app instead.
+ */
+export const IN_MEMORY_PLAYBACK_MAX = 256 * 1024 * 1024;
+
+/** A `blob:` URL holding the file at `url` (read through the asset protocol), typed `mime`. */
+export async function inMemoryCopy(url: string, mime: string): Promise<string> {
+	const response = await fetch(url);
+	if (!response.ok) throw new Error(`the preview copy could not be read (${response.status})`);
+	const blob = new Blob([await response.arrayBuffer()], { type: mime });
+	return URL.createObjectURL(blob);
+}
+
+export function cannotPlayHere(fileName: string): string {
+	return `This computer cannot play “${fileName}” inside the app. Use Open with app, or Save as… and play it from your files.`;
+}

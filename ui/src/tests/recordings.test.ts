@@ -124,6 +124,67 @@ describe('Recordings on the analysis detail', () => {
 		);
 	});
 
+	it('plays from memory when the webview cannot stream the asset URL, else says what to do', async () => {
+		const fetchMock = vi.fn(async () => new Response(new Uint8Array([1, 2, 3])));
+		vi.stubGlobal('fetch', fetchMock);
+		const created: Blob[] = [];
+		URL.createObjectURL = vi.fn((blob: Blob) => {
+			created.push(blob);
+			return 'blob:recording-1';
+		});
+		URL.revokeObjectURL = vi.fn();
+		try {
+			serve({
+				list_recordings: () => [recording({ file_state: 'cached' })],
+				pending_recordings: () => [],
+				preview_recording: () => ({ path: '/p/x.wav', mime: 'audio/wav', kind: 'audio' })
+			});
+			render(RecordingsPanel, { analysisId: ANALYSIS });
+			await fireEvent.click(await screen.findByTestId('play-recording'));
+			const player = await screen.findByTestId('recording-player');
+			expect(player).toHaveAttribute('data-source', 'asset');
+			// WebKitGTK refuses media from the custom scheme.
+			await fireEvent.error(player);
+			await waitFor(() =>
+				expect(screen.getByTestId('recording-player')).toHaveAttribute('data-source', 'memory')
+			);
+			expect(screen.getByTestId('recording-player')).toHaveAttribute('src', 'blob:recording-1');
+			expect(fetchMock).toHaveBeenCalledWith(
+				`http://asset.localhost/${encodeURIComponent('/p/x.wav')}`
+			);
+			expect(created[0].type).toBe('audio/wav');
+			expect(created[0].size).toBe(3);
+			// Not even from memory: the player goes, and the page says what to do instead.
+			await fireEvent.error(screen.getByTestId('recording-player'));
+			expect(await screen.findByTestId('recording-problem')).toHaveTextContent(
+				'cannot play “Call with Zoë.wav” inside the app. Use Open with app'
+			);
+			expect(screen.queryByTestId('recording-player')).not.toBeInTheDocument();
+			expect(URL.revokeObjectURL).toHaveBeenCalledWith('blob:recording-1');
+		} finally {
+			vi.unstubAllGlobals();
+		}
+	});
+
+	it('does not copy a very large recording into memory', async () => {
+		const fetchMock = vi.fn();
+		vi.stubGlobal('fetch', fetchMock);
+		try {
+			serve({
+				list_recordings: () => [recording({ file_size: 900 * 1024 * 1024, file_state: 'cached' })],
+				pending_recordings: () => [],
+				preview_recording: () => ({ path: '/p/big.mp4', mime: 'video/mp4', kind: 'video' })
+			});
+			render(RecordingsPanel, { analysisId: ANALYSIS });
+			await fireEvent.click(await screen.findByTestId('play-recording'));
+			await fireEvent.error(await screen.findByTestId('recording-player'));
+			expect(await screen.findByTestId('recording-problem')).toHaveTextContent('Open with app');
+			expect(fetchMock).not.toHaveBeenCalled();
+		} finally {
+			vi.unstubAllGlobals();
+		}
+	});
+
 	it('shows a video player for a video recording', async () => {
 		serve({
 			list_recordings: () => [recording({ mime_type: 'video/mp4', file_state: 'stored' })],
