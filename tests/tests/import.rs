@@ -57,7 +57,7 @@ async fn an_edited_export_updates_only_what_changed_and_deleted_records_stay_del
     assert!(clients::get(store, &globex).await.is_err());
     let webinar = stable_id("campaigns", Some("k-2"), &Value::Null);
     let c = campaigns::get(store, &webinar).await.unwrap();
-    assert_eq!(c.budget.as_deref(), Some("950"));
+    assert_eq!(c.budget.as_deref(), Some("950.00"));
     assert_eq!(c.status, campaigns::CampaignStatus::Ended);
 
     // Entries without an id get an id from their content: the same entry, the same id.

@@ -334,3 +334,149 @@ async fn an_oversized_file_is_refused_before_any_request() {
     );
     core.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_share_link_downloads_the_file_without_the_app_and_local_mode_refuses() {
+    let env = Env::new(true).await;
+    let core = env.open(16 * MIB as u64, |_| {}).await;
+    let (src, digest) = env.pdf("Price list.pdf", 300 * 1024);
+    let m = core
+        .add_material(&src, &meta("Price list"), &Transfer::default())
+        .await
+        .expect("add");
+    let library = core.materials().await.unwrap();
+
+    let link = library
+        .share_link(&m.id, Duration::from_secs(3600))
+        .await
+        .expect("share");
+    let expires = chrono::DateTime::parse_from_rfc3339(&link.expires_at).unwrap();
+    let left = expires.signed_duration_since(chrono::Utc::now());
+    assert!(
+        (3500..=3600).contains(&left.num_seconds()),
+        "{}",
+        link.expires_at
+    );
+    // No session, no app: the link alone brings the exact bytes.
+    let body = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(&link.url)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .expect("the link works")
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(hex(&Sha256::digest(&body)), digest);
+
+    for bad in [Duration::from_secs(10), Duration::from_secs(31 * 24 * 3600)] {
+        let err = library.share_link(&m.id, bad).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+        assert!(err.to_string().contains("1 minute to 30 days"), "{err}");
+    }
+    let err = library
+        .share_link(
+            "0192f0c1-7d3e-7a4b-9c1d-2e3f4a5b6c7d",
+            Duration::from_secs(3600),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+    core.close().await;
+
+    // Local mode: the file is only on this device, so there is nothing to link to.
+    let local = Salesdesk::open(DataPaths::at(env.dir.path().join("local")))
+        .await
+        .unwrap();
+    let kept = local
+        .add_material(&src, &meta("Price list"), &Transfer::default())
+        .await
+        .unwrap();
+    let err = local
+        .materials()
+        .await
+        .unwrap()
+        .share_link(&kept.id, Duration::from_secs(3600))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("need team mode"), "{err}");
+    local.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_copies_report_their_space_keep_a_budget_and_clear_all_but_pins() {
+    use salesdesk_core::files::offline::{DEFAULT_BUDGET, OfflineFiles};
+    let env = Env::new(true).await;
+    let core = env.open(16 * MIB as u64, |_| {}).await;
+    let mut added = Vec::new();
+    for (i, name) in ["a.pdf", "b.pdf", "c.pdf"].into_iter().enumerate() {
+        let (src, _) = env.pdf(name, 200 * 1024 + i * 1000);
+        added.push(
+            core.add_material(&src, &meta(name), &Transfer::default())
+                .await
+                .unwrap(),
+        );
+    }
+    let library = core.materials().await.unwrap();
+    library
+        .pin(&added[1].id, &Transfer::default())
+        .await
+        .unwrap();
+    let size = |i: usize| added[i].file_size.unwrap();
+    assert_eq!(
+        core.offline_files().await.unwrap(),
+        OfflineFiles {
+            budget_bytes: DEFAULT_BUDGET,
+            used_bytes: size(0) + size(1) + size(2),
+            pinned_bytes: size(1),
+            files: 3,
+        }
+    );
+
+    // Out of range: refused, the budget in force unchanged.
+    for bad in [100 * MIB as u64, 2 * 1024 * 1024 * MIB as u64] {
+        let err = core.set_offline_budget(bad).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(
+            err.to_string().contains("between 256 MiB and 1024 GiB"),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        core.offline_files().await.unwrap().budget_bytes,
+        DEFAULT_BUDGET
+    );
+    let set = core.set_offline_budget(512 * MIB as u64).await.unwrap();
+    assert_eq!(set.budget_bytes, 512 * MIB as u64);
+    assert_eq!(set.files, 3, "everything fits: nothing dropped");
+
+    // Clearing keeps only the pinned copy; the others download again when opened.
+    let cleared = core.clear_offline_files().await.unwrap();
+    assert_eq!((cleared.files, cleared.used_bytes), (1, size(1)));
+    assert_eq!(
+        library.get(&added[0].id).await.unwrap().file_state,
+        FileState::Synced
+    );
+    assert_eq!(
+        library.get(&added[1].id).await.unwrap().file_state,
+        FileState::Cached
+    );
+    let out = env.dir.path().join("a-again.pdf");
+    core.get_material_file(&added[0].id, &out, &Transfer::default())
+        .await
+        .unwrap();
+    assert_eq!(sha_file(&out), added[0].file_sha256.clone().unwrap());
+    core.close().await;
+
+    // The budget is a setting of this device: still there after a restart.
+    let again = env.open(16 * MIB as u64, |_| {}).await;
+    assert_eq!(
+        again.offline_files().await.unwrap().budget_bytes,
+        512 * MIB as u64
+    );
+    again.close().await;
+}

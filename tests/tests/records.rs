@@ -194,3 +194,115 @@ async fn clients_campaigns_and_signups_record_every_change_and_refuse_bad_input(
     );
     core.close().await;
 }
+
+#[tokio::test]
+async fn campaigns_and_signups_delete_restore_and_put_like_clients() {
+    let env = IsolatedEnv::new();
+    let core = open(&env).await;
+    let store = core.store();
+
+    let mut tx = store.begin_write().await.unwrap();
+    let client = clients::create(
+        &mut tx,
+        &ClientInput {
+            name: "Globex".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let campaign = campaigns::create(
+        &mut tx,
+        &CampaignInput {
+            name: "Autumn".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let signup = signups::create(
+        &mut tx,
+        &SignupInput {
+            client_id: client.id.clone(),
+            signed_up_on: "2026-10-01".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    // Deleted: gone from lists and gets, and a tombstone in the change log of each.
+    let mut tx = store.begin_write().await.unwrap();
+    campaigns::delete(&mut tx, &campaign.id).await.unwrap();
+    signups::delete(&mut tx, &signup.id).await.unwrap();
+    let changes = tx.commit().await.unwrap();
+    let ops: Vec<_> = changes.iter().map(|c| (c.table, c.op)).collect();
+    assert_eq!(
+        ops,
+        [("campaigns", RowOp::Delete), ("signups", RowOp::Delete)]
+    );
+    assert!(campaigns::list(store).await.unwrap().is_empty());
+    assert!(signups::list(store, None).await.unwrap().is_empty());
+    assert_eq!(
+        campaigns::get(store, &campaign.id)
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+
+    // The importer's put leaves a record deleted here deleted, and adds a new id.
+    let mut tx = store.begin_write().await.unwrap();
+    let put = campaigns::put(
+        &mut tx,
+        &campaign.id,
+        &CampaignInput {
+            name: "Autumn (imported)".into(),
+            ..Default::default()
+        },
+        "2026-01-01T00:00:00Z",
+    )
+    .await
+    .unwrap();
+    assert_eq!(put, salesdesk_core::data::fields::Put::Deleted);
+    let fresh = "0192f0c1-7d3e-7a4b-9c1d-2e3f4a5b6c7d";
+    let input = SignupInput {
+        client_id: client.id.clone(),
+        signed_up_on: "2026-10-02".into(),
+        value: Some("99.5".into()),
+        ..Default::default()
+    };
+    let put = signups::put(&mut tx, fresh, &input, "2026-01-01T00:00:00Z")
+        .await
+        .unwrap();
+    assert_eq!(put, salesdesk_core::data::fields::Put::Added);
+    let again = signups::put(&mut tx, fresh, &input, "2026-01-01T00:00:00Z")
+        .await
+        .unwrap();
+    assert_eq!(again, salesdesk_core::data::fields::Put::Unchanged);
+    tx.commit().await.unwrap();
+    let imported = signups::get(store, fresh).await.unwrap();
+    assert_eq!(imported.value.as_deref(), Some("99.50"));
+    assert_eq!(imported.created_at, "2026-01-01T00:00:00Z");
+
+    // Restored: back whole, recorded as an upsert; restoring an unknown id is refused.
+    let mut tx = store.begin_write().await.unwrap();
+    campaigns::restore(&mut tx, &campaign.id).await.unwrap();
+    signups::restore(&mut tx, &signup.id).await.unwrap();
+    let err = signups::restore(&mut tx, "0192f0c1-0000-7a4b-9c1d-2e3f4a5b6c7d")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    let changes = tx.commit().await.unwrap();
+    assert!(changes.iter().all(|c| c.op == RowOp::Upsert), "{changes:?}");
+    assert_eq!(
+        campaigns::get(store, &campaign.id).await.unwrap().name,
+        "Autumn"
+    );
+    assert_eq!(
+        signups::list(store, Some(&client.id)).await.unwrap().len(),
+        2
+    );
+    core.close().await;
+}

@@ -81,6 +81,29 @@ pub enum MaterialsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Print a link anyone can download the material's file with, until it expires (team
+    /// mode only: local files have no server to serve them).
+    Share {
+        id: String,
+        /// How long the link works, in hours (1 to 720).
+        #[arg(long, default_value_t = 24, value_name = "N")]
+        hours: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the offline copies of team files (budget, space taken, pinned share); set the
+    /// budget or drop the unpinned copies.
+    Offline {
+        /// The new budget in MiB (256 to 1048576); least recently used unpinned copies over
+        /// it are dropped at once.
+        #[arg(long, value_name = "MIB")]
+        budget_mib: Option<u64>,
+        /// Drop every unpinned copy (they download again when opened).
+        #[arg(long)]
+        clear: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub async fn run(paths: DataPaths, command: MaterialsCommand) -> CliResult {
@@ -114,6 +137,12 @@ pub async fn run(paths: DataPaths, command: MaterialsCommand) -> CliResult {
             Ok(ExitCode::SUCCESS)
         }
         MaterialsCommand::Resume { retry, json } => resume(&core, retry, json).await,
+        MaterialsCommand::Share { id, hours, json } => share(&core, &id, hours, json).await,
+        MaterialsCommand::Offline {
+            budget_mib,
+            clear,
+            json,
+        } => offline(&core, budget_mib, clear, json).await,
     };
     core.close().await;
     result
@@ -411,4 +440,41 @@ async fn get(core: &Salesdesk, id: &str, output: Option<PathBuf>, json: bool) ->
 
 fn human_size(bytes: u64) -> String {
     indicatif::HumanBytes(bytes).to_string()
+}
+
+async fn share(core: &Salesdesk, id: &str, hours: u64, json: bool) -> CliResult {
+    let valid_for = std::time::Duration::from_secs(hours.saturating_mul(3600));
+    let link = core.materials().await?.share_link(id, valid_for).await?;
+    if json {
+        print_json(&link)?;
+    } else {
+        print_line(&link.url)?;
+        eprintln!("The link works until {}.", link.expires_at);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn offline(core: &Salesdesk, budget_mib: Option<u64>, clear: bool, json: bool) -> CliResult {
+    if let Some(mib) = budget_mib {
+        core.set_offline_budget(mib.saturating_mul(1024 * 1024))
+            .await?;
+    }
+    let files = if clear {
+        core.clear_offline_files().await?
+    } else {
+        core.offline_files().await?
+    };
+    if json {
+        print_json(&files)?;
+    } else {
+        let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+        print_line(&format!(
+            "Offline copies: {} files, {:.1} MiB of {:.0} MiB ({:.1} MiB pinned).",
+            files.files,
+            mib(files.used_bytes),
+            mib(files.budget_bytes),
+            mib(files.pinned_bytes)
+        ))?;
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -31,8 +31,8 @@ use crate::time::now_rfc3339;
 /// The Storage bucket of training materials (created by the remote migrations).
 pub const BUCKET: &str = "training-materials";
 
-/// Default size of the local cache of team files.
-pub const DEFAULT_CACHE_BUDGET: u64 = 2 * 1024 * 1024 * 1024;
+/// Default size of the local cache of team files (the user's setting replaces it).
+pub const DEFAULT_CACHE_BUDGET: u64 = crate::files::offline::DEFAULT_BUDGET;
 
 /// Team-mode file storage: the Storage client and the local cache's budget.
 #[derive(Debug, Clone)]
@@ -627,6 +627,48 @@ impl MaterialLibrary {
         tx.commit().await?;
         Ok(())
     }
+
+    /// A link anyone holding it can download the material's file with until it expires (a
+    /// Storage signed URL). Local mode has no server to serve such a link, so it is refused
+    /// with the way out: save the file and send it.
+    pub async fn share_link(&self, id: &str, valid_for: std::time::Duration) -> Result<ShareLink> {
+        if !(SHARE_MIN..=SHARE_MAX).contains(&valid_for) {
+            return Err(CoreError::InvalidInput(format!(
+                "a share link lasts from 1 minute to 30 days, not {} minutes",
+                valid_for.as_secs() / 60
+            )));
+        }
+        let m = meta_rows::get(&self.store, id).await?;
+        let key = m.file_path.ok_or_else(|| {
+            CoreError::InvalidInput(format!("the material {id} has no file attached"))
+        })?;
+        let Files::Team(team) = &self.files else {
+            return Err(CoreError::InvalidInput(
+                "share links need team mode (the file is only on this device); save a copy \
+                 and send it instead"
+                    .into(),
+            ));
+        };
+        let url = team.storage.signed_url(BUCKET, &key, valid_for).await?;
+        let expires_at = chrono::Utc::now()
+            + chrono::Duration::from_std(valid_for).unwrap_or_else(|_| chrono::Duration::days(30));
+        Ok(ShareLink {
+            url,
+            expires_at: expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        })
+    }
+}
+
+const SHARE_MIN: std::time::Duration = std::time::Duration::from_secs(60);
+const SHARE_MAX: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
+/// A download link for someone without the app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "typescript", derive(specta::Type))]
+pub struct ShareLink {
+    pub url: String,
+    /// When the link stops working (RFC 3339, UTC).
+    pub expires_at: String,
 }
 
 struct Job {

@@ -1,6 +1,6 @@
 //! The [`Salesdesk`] handle: one open data directory and the operations front ends call.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::ai::call_analysis::{AnalysisInput, CallAnalyzer, OfflineFallback};
@@ -15,8 +15,9 @@ use crate::data::analyses::{self, AnalysisSummary, CallAnalysisRecord, NewAnalys
 use crate::data::local::LocalStore;
 use crate::error::{CoreError, Result};
 use crate::files::Transfer;
+use crate::files::offline::{self, OfflineFiles};
 use crate::health::{Health, RowCounts, StoreHealth};
-use crate::materials::{DEFAULT_CACHE_BUDGET, MaterialLibrary, Resumed, TeamFiles};
+use crate::materials::{MaterialLibrary, Resumed, TeamFiles};
 use crate::paths::DataPaths;
 use crate::secrets::{Keys, SecretString};
 use crate::team::{
@@ -557,24 +558,40 @@ impl Salesdesk {
     /// to local files. Decided at each call, so signing in or out and settings changes apply
     /// at once.
     pub async fn materials(&self) -> Result<MaterialLibrary> {
-        let root = self.paths.root();
         let team = match self.team_files.clone() {
             Some(team) => Some(team),
-            None => self
-                .team_storage
-                .current(&self.team, &self.store)
-                .await?
-                .map(|storage| TeamFiles {
+            None => match self.team_storage.current(&self.team, &self.store).await? {
+                Some(storage) => Some(TeamFiles {
                     storage,
-                    cache_budget: DEFAULT_CACHE_BUDGET,
+                    cache_budget: offline::budget(&self.store).await?,
                 }),
+                None => None,
+            },
         };
         Ok(match team {
-            Some(team) => {
-                MaterialLibrary::team(self.store.clone(), team, root.join("cache").join("files"))
-            }
-            None => MaterialLibrary::local(self.store.clone(), root.join("files")),
+            Some(team) => MaterialLibrary::team(self.store.clone(), team, self.offline_root()),
+            None => MaterialLibrary::local(self.store.clone(), self.paths.root().join("files")),
         })
+    }
+
+    /// Where offline copies of team files are kept.
+    fn offline_root(&self) -> PathBuf {
+        self.paths.root().join("cache").join("files")
+    }
+
+    /// The offline copies of team files: budget, space taken, pinned share.
+    pub async fn offline_files(&self) -> Result<OfflineFiles> {
+        offline::usage(&self.store, &self.offline_root()).await
+    }
+
+    /// Sets the offline copies' budget (dropping least recently used unpinned copies to fit).
+    pub async fn set_offline_budget(&self, bytes: u64) -> Result<OfflineFiles> {
+        offline::set_budget(&self.store, &self.offline_root(), bytes).await
+    }
+
+    /// Drops every unpinned offline copy.
+    pub async fn clear_offline_files(&self) -> Result<OfflineFiles> {
+        offline::clear(&self.store, &self.offline_root()).await
     }
 
     /// Adds a training material: checks and stores the file, then records it.
@@ -639,7 +656,7 @@ impl Salesdesk {
             files,
             cache,
             TeamRecordings { storage, user_id },
-            DEFAULT_CACHE_BUDGET,
+            offline::budget(&self.store).await?,
         ))
     }
 

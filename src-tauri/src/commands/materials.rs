@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use salesdesk_core::data::materials::{Material, MaterialMeta, MaterialQuery, MaterialUpdate};
 use salesdesk_core::files::{CancelFlag, Progress, Transfer};
-use salesdesk_core::materials::{MaterialEntry, MaterialPreview, PendingMaterial};
+use salesdesk_core::materials::{MaterialEntry, MaterialPreview, PendingMaterial, ShareLink};
 use tauri::State;
 use tauri::ipc::Channel;
 
@@ -225,4 +225,22 @@ pub async fn open_material(state: State<'_, DesktopState>, id: String) -> Result
                 .into(),
         }
     })
+}
+
+/// A download link to the material's file for someone without the app, valid for `hours`
+/// (team mode only).
+#[tauri::command]
+#[specta::specta]
+pub async fn share_material(
+    state: State<'_, DesktopState>,
+    id: String,
+    hours: u32,
+) -> Result<ShareLink, CommandError> {
+    let valid_for = std::time::Duration::from_secs(u64::from(hours) * 3600);
+    Ok(state
+        .core()?
+        .materials()
+        .await?
+        .share_link(&id, valid_for)
+        .await?)
 }

@@ -4,6 +4,7 @@ pub mod account;
 pub mod ai_settings;
 pub mod import;
 pub mod materials;
+pub mod offline;
 
 use std::sync::Arc;
 

@@ -33,6 +33,8 @@ import {
 	type PendingMaterial,
 	type Progress,
 	type Recording,
+	type ShareLink,
+	type OfflineFiles,
 	type ProviderId,
 	type SearchQuery,
 	type TranscriptPreview,
@@ -364,6 +366,7 @@ export type {
 	MaterialUpdate,
 	PendingMaterial,
 	Progress,
+	ShareLink,
 	UploadState
 } from './bindings';
 
@@ -391,6 +394,9 @@ export const materialsApi = {
 	restore: (id: string): Promise<null> => unwrap(() => commands.restoreMaterial(id)),
 	pin: (id: string): Promise<null> => unwrap(() => commands.pinMaterial(id)),
 	unpin: (id: string): Promise<null> => unwrap(() => commands.unpinMaterial(id)),
+	/** A download link for someone without the app, valid for `hours` (team mode only). */
+	share: (id: string, hours: number): Promise<ShareLink> =>
+		unwrap(() => commands.shareMaterial(id, hours)),
 	/** A local copy of an image, video or audio material, as a URL the page may load. */
 	preview: async (id: string): Promise<{ url: string; mime: string; kind: MaterialKind }> => {
 		const p = await unwrap(() => commands.previewMaterial(id));
@@ -399,6 +405,16 @@ export const materialsApi = {
 	/** Opens the material's file with the system's app (the core resolves the file from the id). */
 	openExternally: (id: string): Promise<null> => unwrap(() => commands.openMaterial(id))
 };
+
+/** Settings → Offline files: this device's copies of team files. */
+export const offlineApi = {
+	get: (): Promise<OfflineFiles> => unwrap(() => commands.getOfflineFiles()),
+	/** Sets the budget in MiB; copies over it go at once (pinned ones stay). */
+	setBudget: (mib: number): Promise<OfflineFiles> => unwrap(() => commands.setOfflineBudget(mib)),
+	/** Drops every unpinned copy. */
+	clear: (): Promise<OfflineFiles> => unwrap(() => commands.clearOfflineFiles())
+};
+export type { OfflineFiles };
 
 /** Settings → Profile: the avatar, set from a dropped or picked image. */
 export const avatarApi = {

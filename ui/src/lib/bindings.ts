@@ -106,6 +106,17 @@ export const commands = {
 	pinMaterial: (id: string) => typedError<null, CommandError>(__TAURI_INVOKE("pin_material", { id })),
 	unpinMaterial: (id: string) => typedError<null, CommandError>(__TAURI_INVOKE("unpin_material", { id })),
 	/**
+	 *  A download link to the material's file for someone without the app, valid for `hours`
+	 *  (team mode only).
+	 */
+	shareMaterial: (id: string, hours: number) => typedError<ShareLink, CommandError>(__TAURI_INVOKE("share_material", { id, hours })),
+	/**  The budget, the space the copies take and the pinned share of it. */
+	getOfflineFiles: () => typedError<OfflineFiles, CommandError>(__TAURI_INVOKE("get_offline_files")),
+	/**  Sets the budget in MiB (256 MiB to 1 TiB); copies over it go at once, pinned ones stay. */
+	setOfflineBudget: (mib: number) => typedError<OfflineFiles, CommandError>(__TAURI_INVOKE("set_offline_budget", { mib })),
+	/**  Drops every unpinned copy; they download again when opened. */
+	clearOfflineFiles: () => typedError<OfflineFiles, CommandError>(__TAURI_INVOKE("clear_offline_files")),
+	/**
 	 *  A verified local copy of an image, video or audio material for the page to show through
 	 *  the asset protocol (allowed for the previews folder only, see `lib.rs`).
 	 */
@@ -595,6 +606,16 @@ export type OfficialBaseUrls = {
 	anthropic: string,
 };
 
+/**  The offline copies as Settings shows them. */
+export type OfflineFiles = {
+	/**  The most the copies may take; unpinned ones are dropped, least recently used first. */
+	budget_bytes: number,
+	used_bytes: number,
+	/**  Of `used_bytes`, the pinned files (kept whatever the budget). */
+	pinned_bytes: number,
+	files: number,
+};
+
 /**  A material whose file is not stored yet. */
 export type PendingMaterial = {
 	/**  The id the material will have. */
@@ -812,6 +833,13 @@ export type ServedFrom =
 "cache" | 
 /**  The offline analyzer (no provider configured, or all failed). */
 "offline";
+
+/**  A download link for someone without the app. */
+export type ShareLink = {
+	url: string,
+	/**  When the link stops working (RFC 3339, UTC). */
+	expires_at: string,
+};
 
 /**
  *  The result of a sign-out: the local session is always gone; `server_confirmed` says whether

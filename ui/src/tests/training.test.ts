@@ -3,6 +3,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Material, MaterialEntry, PendingMaterial, Progress } from '$lib/bindings';
 import type { FileDrag } from '$lib/dragdrop';
 import { parseTags, percentOf, totalProgress, type UploadItem } from '$lib/materials';
+import { toasts } from '$lib/toast.svelte';
 
 const { invokeMock, FakeChannel, drops } = vi.hoisted(() => {
 	class FakeChannel<T> {
@@ -269,6 +270,58 @@ describe('Training previews', () => {
 		expect(img.alt).toBe('Org chart');
 		await fireEvent.click(screen.getByTestId('close-preview'));
 		expect(screen.queryByTestId('material-preview')).not.toBeInTheDocument();
+	});
+});
+
+describe('Training share links', () => {
+	beforeEach(() => {
+		invokeMock.mockReset();
+		uploadCalls = [];
+	});
+
+	it('copies a week-long link for team files and shows a refusal as it came', async () => {
+		toasts.clear();
+		const writeText = vi.fn(async () => {});
+		Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+		library = [
+			entry(material({ id: 'team', title: 'Pricing' }), { file_state: 'synced' }),
+			entry(material({ id: 'local', title: 'Notes' }), { file_state: 'stored' })
+		];
+		let refuse = false;
+		commands({
+			share_material: (args) => {
+				if (refuse) throw { kind: 'invalid_input', message: 'the material has no file attached' };
+				return {
+					url: `https://project.example/storage/v1/object/sign/training-materials/${args.id as string}`,
+					expires_at: '2026-12-03T12:00:00Z'
+				};
+			}
+		});
+		render(TrainingPage);
+		const rows = await screen.findAllByTestId('material-row');
+		// Local files have no server to share them from.
+		expect(within(rows[1]).queryByTestId('share-material')).not.toBeInTheDocument();
+		await fireEvent.click(within(rows[0]).getByTestId('share-material'));
+		await waitFor(() => expect(callsOf('share_material')).toEqual([{ id: 'team', hours: 168 }]));
+		await waitFor(() =>
+			expect(writeText).toHaveBeenCalledWith(
+				'https://project.example/storage/v1/object/sign/training-materials/team'
+			)
+		);
+		await waitFor(() =>
+			expect(toasts.items.map((t) => t.message)).toContainEqual(
+				expect.stringMatching(/^Link to “Pricing” copied; it works until /)
+			)
+		);
+		refuse = true;
+		await fireEvent.click(within(rows[0]).getByTestId('share-material'));
+		await waitFor(() =>
+			expect(toasts.items.map((t) => [t.message, t.tone])).toContainEqual([
+				'the material has no file attached',
+				'error'
+			])
+		);
+		expect(writeText).toHaveBeenCalledTimes(1);
 	});
 });
 

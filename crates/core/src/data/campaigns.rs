@@ -2,17 +2,13 @@
 //! soft; every change goes through [`WriteTx`].
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::fields::{self, Put};
-use super::local::{LocalStore, RowOp, WriteTx};
+use super::local::{LocalStore, WriteTx};
+use super::record::{self, SqliteQuery, Table};
 use crate::error::{CoreError, Result};
-use crate::time::now_rfc3339;
 
-const TABLE: &str = "campaigns";
-// Queries are assembled from this constant only (never from input), hence AssertSqlSafe.
-const COLUMNS: &str = "id, name, description, channel, status, starts_on, ends_on, budget, \
-                       created_at, updated_at, deleted_at";
+const TABLE: Table<Fields> = Table::new("campaigns", "campaign");
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(specta::Type))]
@@ -112,182 +108,88 @@ impl CampaignInput {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    id: String,
-    #[sqlx(flatten)]
-    fields: Fields,
-    created_at: String,
-    updated_at: String,
-    deleted_at: Option<String>,
-}
+impl record::Fields for Fields {
+    const COLUMNS: &'static [&'static str] = &[
+        "name",
+        "description",
+        "channel",
+        "status",
+        "starts_on",
+        "ends_on",
+        "budget",
+    ];
 
-impl Row {
-    fn into_campaign(self) -> Campaign {
-        let f = self.fields;
-        Campaign {
-            id: self.id,
-            name: f.name,
-            description: f.description,
-            channel: f.channel,
-            status: CampaignStatus::parse(&f.status).unwrap_or_default(),
-            starts_on: f.starts_on,
-            ends_on: f.ends_on,
-            budget: f.budget,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-        }
+    fn bind<'q>(&self, q: SqliteQuery<'q>) -> SqliteQuery<'q> {
+        q.bind(self.name.clone())
+            .bind(self.description.clone())
+            .bind(self.channel.clone())
+            .bind(self.status.clone())
+            .bind(self.starts_on.clone())
+            .bind(self.ends_on.clone())
+            .bind(self.budget.clone())
     }
 }
 
-fn not_found(id: &str) -> CoreError {
-    CoreError::RecordNotFound {
-        what: "campaign",
-        id: id.to_owned(),
+fn campaign(r: record::Row<Fields>) -> Campaign {
+    let f = r.fields;
+    Campaign {
+        id: r.id,
+        name: f.name,
+        description: f.description,
+        channel: f.channel,
+        status: CampaignStatus::parse(&f.status).unwrap_or_default(),
+        starts_on: f.starts_on,
+        ends_on: f.ends_on,
+        budget: f.budget,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
     }
 }
 
 /// Live campaigns, newest start first (undated last).
 pub async fn list(store: &LocalStore) -> Result<Vec<Campaign>> {
-    let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM campaigns WHERE deleted_at IS NULL \
-         ORDER BY starts_on IS NULL, starts_on DESC, name COLLATE NOCASE, id"
-    )))
-    .fetch_all(store.pool())
-    .await
-    .map_err(|e| store.err(e))?;
-    Ok(rows.into_iter().map(Row::into_campaign).collect())
+    let rows = TABLE
+        .list(
+            store,
+            "starts_on IS NULL, starts_on DESC, name COLLATE NOCASE, id",
+        )
+        .await?;
+    Ok(rows.into_iter().map(campaign).collect())
 }
 
 pub async fn get(store: &LocalStore, id: &str) -> Result<Campaign> {
-    let key = fields::id("campaign", id)?;
-    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM campaigns WHERE id = ? AND deleted_at IS NULL"
-    )))
-    .bind(key)
-    .fetch_optional(store.pool())
-    .await
-    .map_err(|e| store.err(e))?
-    .map(Row::into_campaign)
-    .ok_or_else(|| not_found(id))
+    TABLE.get(store, id).await.map(campaign)
 }
 
+/// Whether a live campaign has this id (inside a write, for references from signups).
 pub(crate) async fn exists(tx: &mut WriteTx, id: &str) -> Result<bool> {
-    sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM campaigns WHERE id = ? AND deleted_at IS NULL",
-    )
-    .bind(id)
-    .fetch_one(tx.conn())
-    .await
-    .map(|n| n > 0)
-    .map_err(|e| tx.err(e))
-}
-
-async fn row(tx: &mut WriteTx, id: &str) -> Result<Option<Row>> {
-    sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM campaigns WHERE id = ?"
-    )))
-    .bind(id)
-    .fetch_optional(tx.conn())
-    .await
-    .map_err(|e| tx.err(e))
-}
-
-async fn insert(tx: &mut WriteTx, id: &str, f: &Fields, created_at: &str) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO campaigns (id, name, description, channel, status, starts_on, ends_on, \
-         budget, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(id)
-    .bind(&f.name)
-    .bind(&f.description)
-    .bind(&f.channel)
-    .bind(&f.status)
-    .bind(&f.starts_on)
-    .bind(&f.ends_on)
-    .bind(&f.budget)
-    .bind(created_at)
-    .bind(now_rfc3339())
-    .execute(tx.conn())
-    .await
-    .map_err(|e| tx.err(e))?;
-    tx.record(TABLE, id, RowOp::Upsert);
-    Ok(())
-}
-
-async fn write(tx: &mut WriteTx, id: &str, f: &Fields) -> Result<()> {
-    sqlx::query(
-        "UPDATE campaigns SET name = ?, description = ?, channel = ?, status = ?, starts_on = ?, \
-         ends_on = ?, budget = ?, updated_at = ? WHERE id = ?",
-    )
-    .bind(&f.name)
-    .bind(&f.description)
-    .bind(&f.channel)
-    .bind(&f.status)
-    .bind(&f.starts_on)
-    .bind(&f.ends_on)
-    .bind(&f.budget)
-    .bind(now_rfc3339())
-    .bind(id)
-    .execute(tx.conn())
-    .await
-    .map_err(|e| tx.err(e))?;
-    tx.record(TABLE, id.to_owned(), RowOp::Upsert);
-    Ok(())
+    TABLE.exists(tx, id).await
 }
 
 pub async fn create(tx: &mut WriteTx, input: &CampaignInput) -> Result<Campaign> {
-    let id = Uuid::now_v7().to_string();
-    insert(tx, &id, &input.validate()?, &now_rfc3339()).await?;
-    Ok(row(tx, &id)
-        .await?
-        .ok_or_else(|| not_found(&id))?
-        .into_campaign())
+    TABLE.create(tx, &input.validate()?).await.map(campaign)
 }
 
 pub async fn update(tx: &mut WriteTx, id: &str, input: &CampaignInput) -> Result<Campaign> {
-    let key = fields::id("campaign", id)?;
     let f = input.validate()?;
-    match row(tx, &key).await? {
-        Some(r) if r.deleted_at.is_none() => {
-            if r.fields != f {
-                write(tx, &key, &f).await?;
-            }
-        }
-        _ => return Err(not_found(id)),
-    }
-    Ok(row(tx, &key)
-        .await?
-        .ok_or_else(|| not_found(id))?
-        .into_campaign())
+    TABLE.update(tx, id, &f).await.map(campaign)
 }
 
-/// Creates or updates the campaign with this exact id (the importer's stable ids).
+/// Creates or updates the campaign with this exact id (the importer's stable ids). A campaign
+/// deleted here is left deleted.
 pub async fn put(
     tx: &mut WriteTx,
     id: &str,
     input: &CampaignInput,
     created_at: &str,
 ) -> Result<Put> {
-    let f = input.validate()?;
-    Ok(match row(tx, id).await? {
-        None => {
-            insert(tx, id, &f, created_at).await?;
-            Put::Added
-        }
-        Some(r) if r.deleted_at.is_some() => Put::Deleted,
-        Some(r) if r.fields == f => Put::Unchanged,
-        Some(_) => {
-            write(tx, id, &f).await?;
-            Put::Updated
-        }
-    })
+    TABLE.put(tx, id, &input.validate()?, created_at).await
 }
 
 pub async fn delete(tx: &mut WriteTx, id: &str) -> Result<()> {
-    let key = fields::id("campaign", id)?;
-    if !tx.soft_delete(TABLE, &key).await? {
-        return Err(not_found(id));
-    }
-    Ok(())
+    TABLE.delete(tx, id).await
+}
+
+pub async fn restore(tx: &mut WriteTx, id: &str) -> Result<()> {
+    TABLE.restore(tx, id).await
 }

@@ -54,7 +54,8 @@ pub fn opt_date(field: &str, value: Option<&str>) -> Result<Option<String>> {
         })
 }
 
-/// A non-negative amount with at most two decimals, kept as exact decimal text.
+/// A non-negative amount with at most two decimals, kept as exact decimal text in the form the
+/// team database's `numeric(14, 2)` gives back (`1250.50`), so a pulled row equals the local one.
 pub fn opt_money(field: &str, value: Option<&str>) -> Result<Option<String>> {
     let Some(v) = opt_text(field, value, 20)? else {
         return Ok(None);
@@ -66,7 +67,14 @@ pub fn opt_money(field: &str, value: Option<&str>) -> Result<Option<String>> {
             "{field} '{v}' is not an amount (use digits with up to two decimals, like 1250.50)"
         )));
     }
-    Ok(Some(v))
+    let whole = whole.trim_start_matches('0');
+    if whole.len() > 12 {
+        return Err(CoreError::InvalidInput(format!(
+            "{field} '{v}' is too large (at most 999999999999.99)"
+        )));
+    }
+    let whole = if whole.is_empty() { "0" } else { whole };
+    Ok(Some(format!("{whole}.{frac:0<2}")))
 }
 
 /// Tags: trimmed, non-empty, unique (first spelling kept), each at most 100 characters.
@@ -146,9 +154,11 @@ mod tests {
         );
         assert_eq!(
             opt_money("budget", Some("1250.5")).unwrap().unwrap(),
-            "1250.5"
+            "1250.50"
         );
-        for bad in ["-3", "1,000", "1.234", "abc", ".5"] {
+        assert_eq!(opt_money("budget", Some("007")).unwrap().unwrap(), "7.00");
+        assert_eq!(opt_money("budget", Some("0.5")).unwrap().unwrap(), "0.50");
+        for bad in ["-3", "1,000", "1.234", "abc", ".5", "1234567890123"] {
             assert!(opt_money("budget", Some(bad)).is_err(), "{bad}");
         }
         assert_eq!(

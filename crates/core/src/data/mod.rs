@@ -7,5 +7,6 @@ pub mod clients;
 pub mod fields;
 pub mod local;
 pub mod materials;
+mod record;
 pub mod remote;
 pub mod signups;

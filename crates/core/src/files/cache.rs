@@ -76,10 +76,7 @@ impl<S: FileStore> CachedStore<S> {
 
     /// Bytes currently cached.
     pub fn cached_bytes(&self) -> u64 {
-        entries(&self.cache.root().join("sha256"))
-            .iter()
-            .map(|e| e.1)
-            .sum()
+        cached_files(self.cache.root()).iter().map(|f| f.size).sum()
     }
 
     /// Whether the file with this key is cached.
@@ -111,54 +108,64 @@ impl<S: FileStore> CachedStore<S> {
 
     /// Drops least recently used files until the cache fits its budget.
     fn evict(&self) {
-        let mut all = entries(&self.cache.root().join("sha256"));
-        let mut total: u64 = all.iter().map(|e| e.1).sum();
-        all.sort_by_key(|e| e.2);
         let pinned = self
             .pinned
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        for (path, size, _) in all {
-            if total <= self.budget {
-                break;
-            }
-            if digest_of_path(&path).is_some_and(|d| pinned.contains(&d)) {
-                continue;
-            }
-            if std::fs::remove_file(&path).is_ok() {
-                total -= size;
-            }
+        shrink(self.cache.root(), self.budget, &pinned);
+    }
+}
+
+/// A file in a cache folder.
+pub(crate) struct CachedFile {
+    path: PathBuf,
+    pub size: u64,
+    last_use: SystemTime,
+    /// Its SHA-256, which its path names (`sha256/ab/cdef…` → `abcdef…`).
+    pub digest: String,
+}
+
+/// Drops the least recently used files under the cache folder `root` that are not in
+/// `pinned` until the total fits `budget` (pinned files count but stay).
+pub(crate) fn shrink(root: &Path, budget: u64, pinned: &HashSet<String>) {
+    let mut all = cached_files(root);
+    let mut total: u64 = all.iter().map(|e| e.size).sum();
+    all.sort_by_key(|e| e.last_use);
+    for f in all {
+        if total <= budget {
+            break;
+        }
+        if pinned.contains(&f.digest) {
+            continue;
+        }
+        if std::fs::remove_file(&f.path).is_ok() {
+            total -= f.size;
         }
     }
 }
 
-/// The digest a cache object's path names (`sha256/ab/cdef…` → `abcdef…`).
-fn digest_of_path(path: &Path) -> Option<String> {
-    let name = path.file_name()?.to_str()?;
-    let shard = path.parent()?.file_name()?.to_str()?;
-    Some(format!("{shard}{name}"))
-}
-
-/// (path, size, last use) of every cached file.
-fn entries(dir: &Path) -> Vec<(PathBuf, u64, SystemTime)> {
+/// Every file in the cache folder `root`.
+pub(crate) fn cached_files(root: &Path) -> Vec<CachedFile> {
     let mut out = Vec::new();
-    let Ok(shards) = std::fs::read_dir(dir) else {
+    let Ok(shards) = std::fs::read_dir(root.join("sha256")) else {
         return out;
     };
     for shard in shards.flatten() {
         let Ok(files) = std::fs::read_dir(shard.path()) else {
             continue;
         };
+        let prefix = shard.file_name().to_string_lossy().into_owned();
         for f in files.flatten() {
             if let Ok(m) = f.metadata()
                 && m.is_file()
             {
-                out.push((
-                    f.path(),
-                    m.len(),
-                    m.modified().unwrap_or(SystemTime::UNIX_EPOCH),
-                ));
+                out.push(CachedFile {
+                    digest: format!("{prefix}{}", f.file_name().to_string_lossy()),
+                    path: f.path(),
+                    size: m.len(),
+                    last_use: m.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                });
             }
         }
     }
@@ -220,5 +227,48 @@ impl<S: FileStore> FileStore for CachedStore<S> {
             }
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// Writes a cache entry for `digest` of `size` bytes last used `age_secs` ago.
+    fn entry(root: &Path, digest: &str, size: usize, age_secs: u64) {
+        let dir = root.join("sha256").join(&digest[..2]);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(&digest[2..]);
+        std::fs::write(&path, vec![0u8; size]).unwrap();
+        let f = std::fs::File::options().write(true).open(&path).unwrap();
+        f.set_modified(SystemTime::now() - Duration::from_secs(age_secs))
+            .unwrap();
+    }
+
+    fn digests(root: &Path) -> Vec<String> {
+        let mut d: Vec<_> = cached_files(root).into_iter().map(|f| f.digest).collect();
+        d.sort();
+        d
+    }
+
+    #[test]
+    fn shrink_drops_least_recently_used_first_and_never_a_pin() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        entry(root, "aa01", 100, 400); // oldest, pinned
+        entry(root, "bb02", 100, 300);
+        entry(root, "cc03", 100, 200);
+        entry(root, "dd04", 100, 100); // newest
+        let pinned: HashSet<String> = ["aa01".to_owned()].into();
+
+        shrink(root, 250, &pinned);
+        assert_eq!(digests(root), ["aa01", "dd04"].map(String::from));
+        // A budget smaller than the pins alone keeps the pins.
+        shrink(root, 0, &pinned);
+        assert_eq!(digests(root), ["aa01"].map(String::from));
+        // A missing folder is an empty cache, not an error.
+        shrink(&root.join("nowhere"), 0, &pinned);
+        assert!(cached_files(&root.join("nowhere")).is_empty());
     }
 }

@@ -9,7 +9,8 @@
 //! - [`names`], [`sniff`]: what is refused before a byte moves (hostile names, content that
 //!   is not what its extension says, empty or oversized files).
 //!
-//! - [`cache`]: a size-budgeted LRU cache of team files in front of any store.
+//! - [`cache`]: a size-budgeted LRU cache of team files in front of any store; [`offline`]:
+//!   its budget setting, usage and clearing.
 //!
 //! Left out on purpose: bucket administration (buckets and their policies belong to the
 //! project's set-up), public URLs and image transforms.
@@ -19,6 +20,7 @@ pub mod download;
 pub mod error;
 pub mod local;
 pub mod names;
+pub mod offline;
 pub mod progress;
 pub mod session_tokens;
 pub mod sniff;
