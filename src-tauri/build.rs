@@ -56,6 +56,12 @@ fn main() {
         "remove_avatar",
         "material_file_transfers",
         "retry_material_files",
+        "pending_recordings",
+        "retry_recording",
+        "discard_recording",
+        "preview_recording",
+        "save_recording",
+        "open_recording",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
         .expect("failed to run the Tauri build script");

@@ -75,6 +75,12 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::profile::remove_avatar,
             commands::materials::material_file_transfers,
             commands::materials::retry_material_files,
+            commands::recordings::pending_recordings,
+            commands::recordings::retry_recording,
+            commands::recordings::discard_recording,
+            commands::recordings::preview_recording,
+            commands::recordings::save_recording,
+            commands::recordings::open_recording,
         ])
         .typ::<salesdesk_core::analysis::report::CallAnalysis>()
         .typ::<salesdesk_core::analysis::CallMetrics>()
@@ -109,6 +115,7 @@ pub fn app_builder<R: Runtime>(
         .manage(commands::materials::MaterialTransfers::default())
         .setup(|app| {
             resume_material_uploads(app.state::<DesktopState>().inner());
+            commands::recordings::resume_uploads(app.state::<DesktopState>().inner());
             // The asset protocol serves material previews and nothing else.
             if let Ok(core) = app.state::<DesktopState>().core() {
                 let dir = commands::materials::previews_dir(core.paths().root());
@@ -138,6 +145,17 @@ pub fn app_builder<R: Runtime>(
                         .set_title("Choose the browser app's export")
                         .add_filter("Salesdesk export", &["json"])
                         .blocking_pick_file()
+                        .and_then(|p| p.into_path().ok())
+                }));
+            let handle = app.handle().clone();
+            app.state::<DesktopState>()
+                .set_save_picker(Box::new(move |name| {
+                    handle
+                        .dialog()
+                        .file()
+                        .set_title("Save the recording")
+                        .set_file_name(name)
+                        .blocking_save_file()
                         .and_then(|p| p.into_path().ok())
                 }));
             let handle = app.handle().clone();

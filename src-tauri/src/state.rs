@@ -28,12 +28,16 @@ pub struct DesktopState {
     import_picker: OnceLock<FilePicker>,
     /// The same dialog choosing several files (training materials).
     files_picker: OnceLock<FilesPicker>,
+    /// The system "save file" dialog (Save as…), given the suggested file name.
+    save_picker: OnceLock<SavePicker>,
 }
 
 /// Shows an "open file" dialog and returns the chosen path.
 pub type FilePicker = Box<dyn Fn() -> Option<PathBuf> + Send + Sync>;
 /// Shows an "open files" dialog and returns the chosen paths (empty when cancelled).
 pub type FilesPicker = Box<dyn Fn() -> Vec<PathBuf> + Send + Sync>;
+/// Shows a "save file" dialog suggesting a name; returns the chosen path.
+pub type SavePicker = Box<dyn Fn(&str) -> Option<PathBuf> + Send + Sync>;
 
 impl DesktopState {
     /// Opens the data directory named by `SALESDESK_DATA_DIR` or the OS default.
@@ -48,6 +52,7 @@ impl DesktopState {
                 file_picker: OnceLock::new(),
                 import_picker: OnceLock::new(),
                 files_picker: OnceLock::new(),
+                save_picker: OnceLock::new(),
             },
         }
     }
@@ -84,6 +89,7 @@ impl DesktopState {
             file_picker: OnceLock::new(),
             import_picker: OnceLock::new(),
             files_picker: OnceLock::new(),
+            save_picker: OnceLock::new(),
         }
     }
 
@@ -125,6 +131,16 @@ impl DesktopState {
         let paths = picker();
         self.grants.grant(paths.iter().cloned());
         paths
+    }
+
+    /// Installs the "save file" dialog; the first one set stays (tests set theirs first).
+    pub fn set_save_picker(&self, picker: SavePicker) {
+        let _ = self.save_picker.set(picker);
+    }
+
+    /// Asks the user where to save a file named `name`; `None` when cancelled (or no dialog).
+    pub fn pick_save_path(&self, name: &str) -> Option<PathBuf> {
+        (self.save_picker.get()?)(name)
     }
 
     /// A file source only if the user granted that file (dropped or picked it).

@@ -132,6 +132,13 @@ pub enum CoreError {
     /// A material's file is not reachable from this device yet (say why and what to do).
     #[error("{0}")]
     FileUnavailable(String),
+    /// A team recording this device has not cached and cannot download now (signed out,
+    /// offline, gone from storage); its kind is the reason's.
+    #[error("“{name}” is not on this device and could not be downloaded: {reason}")]
+    RecordingUnavailable {
+        name: String,
+        reason: Box<CoreError>,
+    },
 }
 
 impl CoreError {
@@ -162,6 +169,7 @@ impl CoreError {
             CoreError::FileUnavailable(_) => ErrorKind::Unavailable,
             CoreError::TeamNotConfigured => ErrorKind::Unavailable,
             CoreError::RecordNotFound { .. } => ErrorKind::NotFound,
+            CoreError::RecordingUnavailable { reason, .. } => reason.kind(),
         }
     }
 

@@ -590,19 +590,28 @@ impl Salesdesk {
         self.paths.root().join("cache").join("files")
     }
 
-    /// The offline copies of team files: budget, space taken, pinned share.
+    /// Where offline copies of team call recordings are kept.
+    fn recordings_cache_root(&self) -> PathBuf {
+        self.paths.root().join("cache").join("recordings")
+    }
+
+    /// The offline copies of team files (materials and recordings): budget, space taken,
+    /// pinned share.
     pub async fn offline_files(&self) -> Result<OfflineFiles> {
-        offline::usage(&self.store, &self.offline_root()).await
+        let roots = [self.offline_root(), self.recordings_cache_root()];
+        offline::usage(&self.store, &[&roots[0], &roots[1]]).await
     }
 
     /// Sets the offline copies' budget (dropping least recently used unpinned copies to fit).
     pub async fn set_offline_budget(&self, bytes: u64) -> Result<OfflineFiles> {
-        offline::set_budget(&self.store, &self.offline_root(), bytes).await
+        let roots = [self.offline_root(), self.recordings_cache_root()];
+        offline::set_budget(&self.store, &[&roots[0], &roots[1]], bytes).await
     }
 
     /// Drops every unpinned offline copy.
     pub async fn clear_offline_files(&self) -> Result<OfflineFiles> {
-        offline::clear(&self.store, &self.offline_root()).await
+        let roots = [self.offline_root(), self.recordings_cache_root()];
+        offline::clear(&self.store, &[&roots[0], &roots[1]]).await
     }
 
     /// [`Self::materials`], except that signed out in team mode gives the read-only library
@@ -669,45 +678,74 @@ impl Salesdesk {
         self.materials().await?.resume_pending(transfer_for).await
     }
 
-    /// Stores an audio or video file as the recording of an analysis: in the user's folder of
-    /// the team's `call-recordings` bucket (`<user id>/<sha256>/<name>`) when a team project is
-    /// set up and someone is signed in, else in the local file store (see
-    /// [`crate::recordings::attach`] for what is refused).
+    /// Call recordings as the team state is now: the team's `call-recordings` bucket (new ones
+    /// in the signed-in user's folder) when a team project is set up and someone is signed in,
+    /// the local file store when none is. Set up but signed out still lists and plays what is
+    /// on this device; attaching or downloading then says to sign in.
+    pub async fn recordings_library(&self) -> Result<crate::recordings::RecordingLibrary> {
+        use crate::recordings::{RecordingLibrary, TeamRecordings};
+        let root = self.paths.root();
+        let (files, cache) = (root.join("files"), self.recordings_cache_root());
+        let storage = match self.team_storage.current(&self.team, &self.store).await {
+            Ok(storage) => storage,
+            Err(e @ CoreError::Auth(_)) => {
+                return Ok(RecordingLibrary::unavailable(
+                    self.store.clone(),
+                    files,
+                    cache,
+                    e,
+                ));
+            }
+            Err(e) => return Err(e),
+        };
+        let Some(storage) = storage else {
+            return Ok(RecordingLibrary::local(self.store.clone(), files, cache));
+        };
+        let user_id = crate::sync::TokenSource::user_id(&crate::team::TeamTokens::new(
+            self.team.clone(),
+            self.store.clone(),
+        ))
+        .await?;
+        Ok(RecordingLibrary::team(
+            self.store.clone(),
+            files,
+            cache,
+            TeamRecordings { storage, user_id },
+            offline::budget(&self.store).await?,
+        ))
+    }
+
+    /// Stores an audio or video file as the recording of an analysis (see
+    /// [`crate::recordings::RecordingLibrary::queue`] for what is refused): in the user's
+    /// folder of the team's bucket (`<user id>/<sha256>/<name>`) in team mode, else in the
+    /// local file store.
     pub async fn attach_recording(
         &self,
         analysis_id: &str,
         src: &Path,
         transfer: &Transfer,
     ) -> Result<crate::recordings::Recording> {
-        use crate::recordings::{BUCKET, RecordingTarget, attach};
-        match self.team_storage.current(&self.team, &self.store).await? {
-            Some(storage) => {
-                let user = crate::sync::TokenSource::user_id(&crate::team::TeamTokens::new(
-                    self.team.clone(),
-                    self.store.clone(),
-                ))
-                .await?;
-                let files = crate::files::BucketStore::new(storage, BUCKET, format!("{user}/"));
-                let target = RecordingTarget {
-                    files: &files,
-                    store: "team",
-                };
-                attach(&self.store, target, analysis_id, src, transfer).await
-            }
-            None => {
-                let files = crate::files::LocalFileStore::new(self.paths.root().join("files"));
-                let target = RecordingTarget {
-                    files: &files,
-                    store: "local",
-                };
-                attach(&self.store, target, analysis_id, src, transfer).await
-            }
-        }
+        self.recordings_library()
+            .await?
+            .attach(analysis_id, src, transfer)
+            .await
     }
 
-    /// The recordings stored with an analysis, oldest first.
+    /// The recordings of an analysis, whoever attached them, oldest first.
     pub async fn recordings(&self, analysis_id: &str) -> Result<Vec<crate::recordings::Recording>> {
-        crate::recordings::list(&self.store, analysis_id).await
+        self.recordings_library().await?.list(analysis_id).await
+    }
+
+    /// Resumes the recording attaches an exit or a crash interrupted; front ends call it at
+    /// start. Failed ones are left for an explicit retry.
+    pub async fn resume_pending_recordings(
+        &self,
+        transfer_for: impl Fn(&crate::recordings::PendingRecording) -> Transfer,
+    ) -> Result<Vec<crate::recordings::ResumedRecording>> {
+        self.recordings_library()
+            .await?
+            .resume_pending(transfer_for)
+            .await
     }
 
     /// Sets the caller's avatar: the team's `user-avatars` bucket and `app.profiles` when a

@@ -14,7 +14,11 @@
 //!
 //! Per-bucket policies: size limit, allowed MIME types, and "writable by admins only" (for
 //! `training-materials`), an admin being a user in the configured admin list or whose token
-//! carries `app_metadata.role` / `user_role` = `admin`.
+//! carries `app_metadata.role` / `user_role` = `admin`. The private buckets
+//! (`call-recordings`, `generated-images`) can be made readable only from one's own folder
+//! (`{sub}/…`) or by managers and admins, as the project's storage policies say
+//! ([`StorageFake::enforce_private_reads`]; off by default, as older tests read any folder with
+//! any user's token); like the real server, an object the caller may not read is "not found".
 //!
 //! Bytes are kept on disk in a temp dir, never in memory, so gigabyte tests stay flat.
 //! Faults ([`StorageFault`]) are queued per kind of request ([`On`]).
@@ -120,6 +124,8 @@ struct State {
     origin: String,
     buckets: Mutex<HashMap<String, BucketPolicy>>,
     admins: Mutex<HashSet<String>>,
+    managers: Mutex<HashSet<String>>,
+    private_reads: std::sync::atomic::AtomicBool,
     objects: Mutex<HashMap<(String, String), Object>>,
     uploads: Mutex<HashMap<String, Upload>>,
     faults: Mutex<VecDeque<(On, StorageFault)>>,
@@ -196,6 +202,8 @@ impl StorageFake {
             origin: format!("http://{addr}"),
             buckets: Mutex::new(salesdesk_buckets()),
             admins: Mutex::new(HashSet::new()),
+            managers: Mutex::new(HashSet::new()),
+            private_reads: std::sync::atomic::AtomicBool::new(false),
             objects: Mutex::new(HashMap::new()),
             uploads: Mutex::new(HashMap::new()),
             faults: Mutex::new(VecDeque::new()),
@@ -235,6 +243,21 @@ impl StorageFake {
             .lock()
             .expect("lock")
             .insert(sub.to_owned());
+    }
+
+    /// Makes the user `sub` a manager (reads the private buckets' every folder).
+    pub fn add_manager(&self, sub: &str) {
+        self.state
+            .managers
+            .lock()
+            .expect("lock")
+            .insert(sub.to_owned());
+    }
+
+    /// From now on the private buckets are read as the project's policies say: the owner's
+    /// folder, or any folder for managers and admins.
+    pub fn enforce_private_reads(&self) {
+        self.state.private_reads.store(true, Ordering::SeqCst);
     }
 
     /// Queues a fault for the next request of kind `on`.
@@ -416,6 +439,21 @@ fn is_admin(state: &State, c: &Claims) -> bool {
         .unwrap_or(false)
         || c.app_metadata.get("role").and_then(Value::as_str) == Some("admin")
         || c.user_role.as_deref() == Some("admin")
+}
+
+/// Buckets whose objects only their owner (first folder), managers and admins may read.
+const PRIVATE_READ_BUCKETS: [&str; 2] = ["call-recordings", "generated-images"];
+
+fn may_read(state: &State, c: &Claims, bucket: &str, path: &str) -> bool {
+    !state.private_reads.load(Ordering::SeqCst)
+        || !PRIVATE_READ_BUCKETS.contains(&bucket)
+        || path.split('/').next() == Some(c.sub.as_str())
+        || is_admin(state, c)
+        || state
+            .managers
+            .lock()
+            .map(|m| m.contains(&c.sub))
+            .unwrap_or(false)
 }
 
 fn mime_ok(policy: &BucketPolicy, mime: &str) -> bool {
@@ -822,11 +860,12 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
                 "body must have required property 'expiresIn'",
             ));
         };
-        if !state
-            .objects
-            .lock()
-            .expect("lock")
-            .contains_key(&(bucket.clone(), path.clone()))
+        if !may_read(&state, &claims, &bucket, &path)
+            || !state
+                .objects
+                .lock()
+                .expect("lock")
+                .contains_key(&(bucket.clone(), path.clone()))
         {
             return Ok(storage_error(404, "not_found", "Object not found"));
         }
@@ -914,6 +953,9 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         let Some((bucket, path)) = split(p) else {
             return Ok(storage_error(400, "Invalid", "invalid path"));
         };
+        if !may_read(&state, &claims, &bucket, &path) {
+            return Ok(storage_error(404, "not_found", "Object not found"));
+        }
         let obj = state
             .objects
             .lock()

@@ -42,6 +42,7 @@ import {
 	type TranscriptPreview,
 	type TranscriptSource
 } from './bindings';
+import type { PendingRecording, RecordingKind } from './bindings';
 
 export type {
 	AccountStatus,
@@ -441,4 +442,29 @@ export const avatarApi = {
 		return p ? convertFileSrc(p.path) : null;
 	},
 	remove: (): Promise<boolean> => unwrap(() => commands.removeAvatar())
+};
+
+/** Call recordings of an analysis (the analysis detail page). */
+export const recordingsApi = {
+	/** The recordings of an analysis, whoever attached them. */
+	list: (analysisId: string): Promise<Recording[]> =>
+		unwrap(() => commands.listRecordings(analysisId)),
+	/** Attaches of this analysis not finished yet (an upload cut by quitting resumes on start). */
+	pending: (analysisId: string): Promise<PendingRecording[]> =>
+		unwrap(() => commands.pendingRecordings(analysisId)),
+	retry: (id: string, onProgress: (progress: Progress) => void): Promise<Recording> =>
+		unwrap(() => {
+			const channel = new Channel<Progress>();
+			channel.onmessage = onProgress;
+			return commands.retryRecording(id, channel);
+		}),
+	discard: (id: string): Promise<null> => unwrap(() => commands.discardRecording(id)),
+	/** A verified local copy for the player (downloaded first when not on this device). */
+	preview: async (id: string): Promise<{ url: string; mime: string; kind: RecordingKind }> => {
+		const p = await unwrap(() => commands.previewRecording(id));
+		return { url: convertFileSrc(p.path), mime: p.mime, kind: p.kind };
+	},
+	/** Asks where to save it and writes it there; `null` when the user cancelled. */
+	saveAs: (id: string): Promise<string | null> => unwrap(() => commands.saveRecording(id)),
+	openExternally: (id: string): Promise<null> => unwrap(() => commands.openRecording(id))
 };

@@ -144,8 +144,10 @@ export const commands = {
 	/**
 	 *  Stores the recording of an analysis: only a file the user dropped or picked (see
 	 *  `grants.rs`); refused before upload when it is not audio or video, empty, or too large.
+	 *  An upload cut by quitting resumes at the next start.
 	 */
 	attachRecording: (analysisId: string, path: string, onProgress: Channel<Progress>) => typedError<Recording, CommandError>(__TAURI_INVOKE("attach_recording", { analysisId, path, onProgress })),
+	/**  The recordings of an analysis, whoever attached them (a manager sees the rep's). */
 	listRecordings: (analysisId: string) => typedError<Recording[], CommandError>(__TAURI_INVOKE("list_recordings", { analysisId })),
 	/**
 	 *  Sets the avatar: only a file the user dropped or picked (see `grants.rs`); refused before
@@ -167,6 +169,27 @@ export const commands = {
 	 *  and what failed, with reasons.
 	 */
 	retryMaterialFiles: () => typedError<FilePassReport, CommandError>(__TAURI_INVOKE("retry_material_files")),
+	/**  Attaches of this analysis not finished yet (queued, uploading, failed with a reason). */
+	pendingRecordings: (analysisId: string) => typedError<PendingRecording[], CommandError>(__TAURI_INVOKE("pending_recordings", { analysisId })),
+	/**  Retries a failed attach (resuming what the server already has). */
+	retryRecording: (id: string, onProgress: Channel<Progress>) => typedError<Recording, CommandError>(__TAURI_INVOKE("retry_recording", { id, onProgress })),
+	/**  Forgets an unfinished attach (the user's file is untouched). */
+	discardRecording: (id: string) => typedError<null, CommandError>(__TAURI_INVOKE("discard_recording", { id })),
+	/**
+	 *  A verified local copy for the page's player, in the previews folder the asset protocol
+	 *  serves (see `lib.rs`); downloaded first when a team recording is not cached.
+	 */
+	previewRecording: (id: string) => typedError<RecordingPreview, CommandError>(__TAURI_INVOKE("preview_recording", { id })),
+	/**
+	 *  Asks where to save a recording (the system's "save" dialog, named after the file) and
+	 *  writes a verified copy there. `None` when the user cancelled the dialog.
+	 */
+	saveRecording: (id: string) => typedError<string | null, CommandError>(__TAURI_INVOKE("save_recording", { id })),
+	/**
+	 *  Opens a recording with the system's app for its type, from a verified copy under the data
+	 *  directory's `cache/open` folder: the webview never names a path.
+	 */
+	openRecording: (id: string) => typedError<null, CommandError>(__TAURI_INVOKE("open_recording", { id })),
 };
 
 /* Types */
@@ -685,6 +708,21 @@ export type PendingMaterial = {
 	created_at: string,
 };
 
+/**  A recording whose file is not stored yet. */
+export type PendingRecording = {
+	/**  The id the recording will have. */
+	id: string,
+	analysis_id: string,
+	file_name: string,
+	file_size: number,
+	/**  Bytes the server has confirmed so far (team mode resumable uploads), else 0. */
+	uploaded: number,
+	state: UploadState,
+	/**  Why it failed, when it did. */
+	error: string | null,
+	created_at: string,
+};
+
 export type ProbeResult = {
 	ok: boolean,
 	status: number | null,
@@ -765,11 +803,11 @@ export type ProviderSettings = {
 	api_version?: string | null,
 };
 
-/**  A stored recording, as the Analyze page lists it. */
+/**  A stored recording, as the analysis detail lists it. */
 export type Recording = {
 	id: string,
 	analysis_id: string,
-	/**  `local` or `team`: where this device stored it. */
+	/**  `local` or `team`: where the file was stored. */
 	store: string,
 	file_key: string,
 	file_name: string,
@@ -777,6 +815,20 @@ export type Recording = {
 	file_sha256: string,
 	mime_type: string,
 	created_at: string,
+	/**  Who attached it (team mode, once synced); `None` for this device's unsynced rows. */
+	owner_id: string | null,
+	/**  Whether the file is on this device (stored, cached) or must be downloaded (synced). */
+	file_state: FileState,
+};
+
+/**  Audio or video: which player the page shows. */
+export type RecordingKind = "audio" | "video";
+
+/**  A verified local copy of a recording for the page's player. */
+export type RecordingPreview = {
+	path: string,
+	mime: string,
+	kind: RecordingKind,
 };
 
 /**

@@ -118,7 +118,7 @@ impl<S: FileStore> CachedStore<S> {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        shrink(self.cache.root(), self.budget, &pinned);
+        shrink(&[self.cache.root()], self.budget, &pinned);
     }
 }
 
@@ -131,10 +131,10 @@ pub(crate) struct CachedFile {
     pub digest: String,
 }
 
-/// Drops the least recently used files under the cache folder `root` that are not in
-/// `pinned` until the total fits `budget` (pinned files count but stay).
-pub(crate) fn shrink(root: &Path, budget: u64, pinned: &HashSet<String>) {
-    let mut all = cached_files(root);
+/// Drops the least recently used files under the cache folders `roots` (taken together) that
+/// are not in `pinned` until their total fits `budget` (pinned files count but stay).
+pub(crate) fn shrink(roots: &[&Path], budget: u64, pinned: &HashSet<String>) {
+    let mut all: Vec<CachedFile> = roots.iter().flat_map(|r| cached_files(r)).collect();
     let mut total: u64 = all.iter().map(|e| e.size).sum();
     all.sort_by_key(|e| e.last_use);
     for f in all {
@@ -267,13 +267,20 @@ mod tests {
         entry(root, "dd04", 100, 100); // newest
         let pinned: HashSet<String> = ["aa01".to_owned()].into();
 
-        shrink(root, 250, &pinned);
+        shrink(&[root], 250, &pinned);
         assert_eq!(digests(root), ["aa01", "dd04"].map(String::from));
-        // A budget smaller than the pins alone keeps the pins.
-        shrink(root, 0, &pinned);
+        // Several folders are one budget, least recently used first across them.
+        let other = dir.path().join("other");
+        entry(&other, "ee05", 100, 50);
+        shrink(&[root, &other], 150, &pinned);
         assert_eq!(digests(root), ["aa01"].map(String::from));
+        assert_eq!(digests(&other), ["ee05"].map(String::from));
+        // A budget smaller than the pins alone keeps the pins.
+        shrink(&[root, &other], 0, &pinned);
+        assert_eq!(digests(root), ["aa01"].map(String::from));
+        assert!(digests(&other).is_empty());
         // A missing folder is an empty cache, not an error.
-        shrink(&root.join("nowhere"), 0, &pinned);
+        shrink(&[&root.join("nowhere")], 0, &pinned);
         assert!(cached_files(&root.join("nowhere")).is_empty());
     }
 }

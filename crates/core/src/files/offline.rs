@@ -1,6 +1,8 @@
-//! The offline copies of team files on this device: their size budget (a setting kept in the
-//! local store), what they take, and emptying them. Pinned files are never dropped, neither
-//! by a smaller budget nor by a clear: they count against the budget all the same.
+//! The offline copies of team files on this device (training materials and call recordings,
+//! each in its own cache folder so a recording can never evict a pinned material): their size
+//! budget (a setting kept in the local store), what they take together, and emptying them.
+//! Pinned files are never dropped, neither by a smaller budget nor by a clear: they count
+//! against the budget all the same.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -44,7 +46,7 @@ pub async fn budget(store: &LocalStore) -> Result<u64> {
 
 /// Saves a new budget and, when it is smaller than what the copies take, drops the least
 /// recently used unpinned ones at once.
-pub async fn set_budget(store: &LocalStore, root: &Path, bytes: u64) -> Result<OfflineFiles> {
+pub async fn set_budget(store: &LocalStore, roots: &[&Path], bytes: u64) -> Result<OfflineFiles> {
     if !(MIN_BUDGET..=MAX_BUDGET).contains(&bytes) {
         return Err(CoreError::InvalidInput(format!(
             "the offline files budget must be between {} MiB and {} GiB, not {} MiB",
@@ -64,12 +66,12 @@ pub async fn set_budget(store: &LocalStore, root: &Path, bytes: u64) -> Result<O
     .await
     .map_err(|e| store.err(e))?;
     let pinned = pinned_digests(store).await?;
-    cache::shrink(root, bytes, &pinned);
-    usage(store, root).await
+    cache::shrink(roots, bytes, &pinned);
+    usage(store, roots).await
 }
 
 /// What the copies take now.
-pub async fn usage(store: &LocalStore, root: &Path) -> Result<OfflineFiles> {
+pub async fn usage(store: &LocalStore, roots: &[&Path]) -> Result<OfflineFiles> {
     let pinned = pinned_digests(store).await?;
     let mut out = OfflineFiles {
         budget_bytes: budget(store).await?,
@@ -77,7 +79,7 @@ pub async fn usage(store: &LocalStore, root: &Path) -> Result<OfflineFiles> {
         pinned_bytes: 0,
         files: 0,
     };
-    for e in cache::cached_files(root) {
+    for e in roots.iter().flat_map(|r| cache::cached_files(r)) {
         out.used_bytes += e.size;
         out.files += 1;
         if pinned.contains(&e.digest) {
@@ -88,10 +90,10 @@ pub async fn usage(store: &LocalStore, root: &Path) -> Result<OfflineFiles> {
 }
 
 /// Drops every unpinned copy (they download again when opened).
-pub async fn clear(store: &LocalStore, root: &Path) -> Result<OfflineFiles> {
+pub async fn clear(store: &LocalStore, roots: &[&Path]) -> Result<OfflineFiles> {
     let pinned = pinned_digests(store).await?;
-    cache::shrink(root, 0, &pinned);
-    usage(store, root).await
+    cache::shrink(roots, 0, &pinned);
+    usage(store, roots).await
 }
 
 /// The SHA-256 digests of the files of pinned materials.

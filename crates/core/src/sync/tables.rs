@@ -24,7 +24,8 @@ fn json_columns(table: SyncedTable) -> &'static [&'static str] {
         SyncedTable::Profiles
         | SyncedTable::GeneratedImages
         | SyncedTable::Campaigns
-        | SyncedTable::Signups => &[],
+        | SyncedTable::Signups
+        | SyncedTable::CallRecordings => &[],
     }
 }
 

@@ -38,10 +38,11 @@ pub enum SyncedTable {
     GeneratedImages,
     Campaigns,
     Signups,
+    CallRecordings,
 }
 
 impl SyncedTable {
-    pub const ALL: [SyncedTable; 9] = [
+    pub const ALL: [SyncedTable; 10] = [
         SyncedTable::Profiles,
         SyncedTable::Clients,
         SyncedTable::TrainingMaterials,
@@ -51,6 +52,7 @@ impl SyncedTable {
         SyncedTable::GeneratedImages,
         SyncedTable::Campaigns,
         SyncedTable::Signups,
+        SyncedTable::CallRecordings,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +66,7 @@ impl SyncedTable {
             SyncedTable::GeneratedImages => "generated_images",
             SyncedTable::Campaigns => "campaigns",
             SyncedTable::Signups => "signups",
+            SyncedTable::CallRecordings => "call_recordings",
         }
     }
 
