@@ -51,6 +51,16 @@ export function fileStateLabel(state: FileState): string {
 			return 'In the team’s storage: downloads when played';
 		case 'missing':
 			return 'File missing from this device';
+		// The library's other states; a recording is not queued or pinned the same way, but
+		// the type is shared, so each gets words rather than a blank.
+		case 'queued_upload':
+			return 'Waiting to be uploaded';
+		case 'queued_download':
+			return 'Waiting to download';
+		case 'local_only':
+			return 'Only on this device';
+		case 'failed':
+			return 'Could not be fetched';
 	}
 }
 
