@@ -67,7 +67,8 @@ impl Gateway {
             .await
             .expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local addr");
-        let http = reqwest::Client::builder()
+        // The core's builder installs the TLS crypto provider reqwest is built to need.
+        let http = salesdesk_core::ai::http_client_builder(std::time::Duration::from_secs(5))
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -257,6 +257,14 @@ impl Conf {
     }
 }
 
+/// A client with no token of ours (what a signed URL's recipient or a raw probe uses).
+fn plain_http() -> reqwest::Client {
+    salesdesk_core::ai::http_client_builder(Duration::from_secs(5))
+        .no_proxy()
+        .build()
+        .expect("http client")
+}
+
 fn sha(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
@@ -434,6 +442,22 @@ async fn upload_resumes_after_a_cut_mid_chunk() {
     );
     let up = up.expect("upload survives the cut");
     assert_eq!(c.cut.cuts(), 1, "the cut happened");
+    if let Some(g) = &c.gateway {
+        // The chunks the server accepted add up to the file exactly: the resume started
+        // where the server said it stopped (which, mid-chunk, depends on its store).
+        let accepted: Vec<u64> = g
+            .passed()
+            .iter()
+            .filter(|p| p.method == "PATCH" && p.status == 204)
+            .filter_map(|p| p.content_length)
+            .collect();
+        println!("accepted PATCH sizes after the cut: {accepted:?}");
+        assert_eq!(
+            accepted.iter().sum::<u64>(),
+            15 * MIB as u64,
+            "{accepted:?}"
+        );
+    }
     assert_eq!(up.sha256, digest);
     assert_eq!(
         c.stored_size("call-recordings", &key).await,
@@ -574,7 +598,7 @@ async fn unknown_or_terminated_upload_urls_start_over() {
         .expect_err("cancelled");
     assert!(matches!(err, FileError::Cancelled), "{err:?}");
     let url = tracked_url(&c.store, "call-recordings", &key2).await;
-    let resp = reqwest::Client::new()
+    let resp = plain_http()
         .delete(&url)
         .bearer_auth(&c.rep.token)
         .header("tus-resumable", "1.0.0")
@@ -692,6 +716,51 @@ async fn overwrite_needs_upsert_standard_and_resumable() {
             "{patches:?}"
         );
     }
+    // A resumable upload without upsert whose object appears meanwhile stops with Exists (the
+    // server's 409 "already exists" on the next chunk), not as an offset dispute.
+    let key = format!("{}/race.wav", c.rep.id);
+    let (big, _) = c.file("race.wav", WAV, 14 * MIB, 12);
+    let err = client
+        .upload(
+            "call-recordings",
+            &key,
+            &big,
+            "audio/wav",
+            false,
+            &cancel_at(CHUNK),
+        )
+        .await
+        .expect_err("cancelled");
+    assert!(matches!(err, FileError::Cancelled), "{err:?}");
+    let (small, _) = c.file("race-small.txt", b"", 100, 13);
+    client
+        .upload(
+            "call-recordings",
+            &key,
+            &small,
+            "audio/wav",
+            false,
+            &Transfer::default(),
+        )
+        .await
+        .expect("someone else stores the object");
+    let err = client
+        .upload(
+            "call-recordings",
+            &key,
+            &big,
+            "audio/wav",
+            false,
+            &Transfer::default(),
+        )
+        .await
+        .expect_err("the object exists now");
+    assert!(matches!(err, FileError::Exists { .. }), "{err:?}");
+    assert!(
+        pending_uploads(&c.store).await.expect("pending").is_empty(),
+        "an upload that can never complete is forgotten"
+    );
+    assert_eq!(c.stored_size("call-recordings", &key).await, Some(100));
     c.finish().await;
 }
 
@@ -783,7 +852,10 @@ async fn an_oversized_file_is_refused_by_the_server_too() {
             )
             .await
             .expect_err("over the bucket's 5 MiB");
-        assert!(matches!(err, FileError::TooLarge { .. }), "{name}: {err:?}");
+        assert!(
+            matches!(err, FileError::RefusedTooLarge { size, .. } if size == len as u64),
+            "{name}: {err:?}"
+        );
         assert!(!c.exists("user-avatars", &key).await, "{name} stored");
     }
     // And the client's check refuses before a byte is sent.
@@ -858,7 +930,7 @@ async fn hostile_names_are_refused_and_display_names_round_trip_as_slugs() {
     }
     // The server too refuses a key outside its character set: the client's slug rule is not
     // stricter for nothing.
-    let resp = reqwest::Client::new()
+    let resp = plain_http()
         .post(format!(
             "{}/storage/v1/object/call-recordings/{me}/Pr%C3%A4sentation.txt",
             c.project_url
@@ -926,7 +998,7 @@ async fn signed_urls_fetch_without_a_token() {
         )),
         "{url}"
     );
-    let plain = reqwest::Client::new();
+    let plain = plain_http();
     let bytes = plain
         .get(&url)
         .send()
