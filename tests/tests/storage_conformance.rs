@@ -31,7 +31,7 @@ use salesdesk_core::files::{
 use salesdesk_core::secrets::SecretString;
 use salesdesk_testkit::gateway::Gateway;
 use salesdesk_testkit::netcut::NetCut;
-use salesdesk_testkit::supabase::{Claims, mint_token};
+use salesdesk_testkit::supabase::{Role, create_project_user};
 use sha2::{Digest, Sha256};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use uuid::Uuid;
@@ -93,8 +93,8 @@ async fn setup(test: &str) -> Option<Conf> {
     let store = LocalStore::open(&dir.path().join("salesdesk.db"))
         .await
         .expect("open store");
-    let admin = create_user(&owner, &secret, "admin").await;
-    let rep = create_user(&owner, &secret, "rep").await;
+    let admin = create_user(&owner, &secret, Role::Admin).await;
+    let rep = create_user(&owner, &secret, Role::Rep).await;
     Some(Conf {
         gateway,
         cut,
@@ -118,42 +118,19 @@ async fn socket_of(url: &str) -> std::net::SocketAddr {
         .expect("an address")
 }
 
-/// A user as Supabase Auth leaves one (the profile trigger makes the profile), with a live
-/// session and an access token for it.
-async fn create_user(owner: &PgPool, secret: &str, role: &str) -> User {
+async fn create_user(owner: &PgPool, secret: &str, role: Role) -> User {
     let id = Uuid::new_v4();
-    let session = Uuid::new_v4();
-    let email = format!("conformance-{role}-{}@example.com", &id.to_string()[..8]);
-    sqlx::query(
-        "insert into auth.users (instance_id, id, aud, role, email, raw_app_meta_data, \
-         raw_user_meta_data, created_at, updated_at, email_confirmed_at) \
-         values ('00000000-0000-0000-0000-000000000000', $1, 'authenticated', 'authenticated', \
-         $2, '{\"provider\":\"email\",\"providers\":[\"email\"]}', '{}', now(), now(), now())",
-    )
-    .bind(id)
-    .bind(&email)
-    .execute(owner)
-    .await
-    .expect("create auth user");
-    sqlx::query("update app.profiles set role = $2 where id = $1")
-        .bind(id)
-        .bind(role)
-        .execute(owner)
+    let email = format!(
+        "conformance-{}-{}@example.com",
+        role.as_str(),
+        &id.to_string()[..8]
+    );
+    let u = create_project_user(owner, secret, &email, role)
         .await
-        .expect("set role");
-    sqlx::query(
-        "insert into auth.sessions (id, user_id, created_at, updated_at, aal) \
-         values ($1, $2, now(), now(), 'aal1')",
-    )
-    .bind(session)
-    .bind(id)
-    .execute(owner)
-    .await
-    .expect("create session");
-    let claims = Claims::for_session(id, session, &email);
+        .expect("create a user on the project");
     User {
-        id,
-        token: mint_token(secret, &claims),
+        id: u.id,
+        token: u.token,
     }
 }
 
