@@ -259,7 +259,7 @@ impl Target {
             token: user.token,
             prefix: format!("{}/", user.id),
             label: format!(
-                "real Storage server{} (the bench user's objects stay under {}/)",
+                "real Storage server{} (bench user {})",
                 if gateway.is_some() {
                     ", behind the test kit's gateway"
                 } else {
@@ -393,5 +393,12 @@ async fn main() {
             }
         }
         None => println!("curl download: curl missing or failed"),
+    }
+    // On a real server, leave no bench objects behind (the fake goes away by itself).
+    if target._fake.is_none() {
+        let curl_obj = format!("{prefix}bench/curl.wav");
+        let _ = client
+            .delete("call-recordings", &[&a_wav, &curl_obj, &tus_object])
+            .await;
     }
 }
