@@ -581,6 +581,31 @@ async fn materials_are_writable_by_admins_only() {
         )
         .await
         .expect("an admin claim may write materials");
+    // A rep's delete: the server answers success and deletes nothing, which the client
+    // notices (the object is still there) and reports.
+    let err = client
+        .delete("training-materials", &["m/by-claim.txt"])
+        .await
+        .expect_err("a rep may not delete materials");
+    assert!(matches!(err, FileError::Forbidden { .. }), "{err:?}");
+    assert!(
+        env.fake
+            .object_digest("training-materials", "m/by-claim.txt")
+            .is_some()
+    );
+    client
+        .delete("training-materials", &["m/never-there.txt"])
+        .await
+        .expect("deleting what is gone is fine");
+    admin
+        .delete("training-materials", &["m/by-claim.txt"])
+        .await
+        .expect("an admin deletes");
+    assert_eq!(
+        env.fake
+            .object_digest("training-materials", "m/by-claim.txt"),
+        None
+    );
     // ...or by the team's admin list.
     env.fake.add_admin(&env.user.to_string());
     client

@@ -795,8 +795,13 @@ async fn a_rep_is_refused_on_training_materials_and_nothing_is_stored() {
     )
     .await
     .expect("a rep reads materials");
-    // ...but not delete it: the server answers success and deletes nothing.
-    let _ = rep.delete("training-materials", &[key.as_str()]).await;
+    // ...but not delete it: the server answers success and deletes nothing; the client sees
+    // the object is still there and says so.
+    let err = rep
+        .delete("training-materials", &[key.as_str()])
+        .await
+        .expect_err("a rep may not delete materials");
+    assert!(matches!(err, FileError::Forbidden { .. }), "{err:?}");
     assert!(
         c.exists("training-materials", &key).await,
         "a rep deleted it"

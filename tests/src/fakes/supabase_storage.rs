@@ -974,7 +974,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         }
         return Ok(json_response(200, Value::Array(deleted)));
     }
-    if method == "GET"
+    if (method == "GET" || method == "HEAD")
         && let Some(p) = rest.strip_prefix("/object/authenticated/")
     {
         let Some((bucket, path)) = split(p) else {
@@ -989,6 +989,12 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         let Some(obj) = obj else {
             return Ok(storage_error(404, "not_found", "Object not found"));
         };
+        if method == "HEAD" {
+            // hyper sends no body for HEAD; the headers say what a GET would send.
+            let mut r = serve_object(&obj, None, false, None).await;
+            *r.body_mut() = full_body("");
+            return Ok(r);
+        }
         let cut = matches!(fault, Some(StorageFault::CutMidBody));
         return Ok(serve_object(&obj, header(&headers, "range"), cut, slow).await);
     }

@@ -582,20 +582,57 @@ impl SupabaseStorage {
         }
     }
 
-    /// Deletes objects; objects already gone are not an error.
+    /// Deletes objects; objects already gone are not an error. The server answers a delete
+    /// its policies forbid with success and an empty list, so an object missing from the
+    /// answer is looked at again: still there means [`FileError::Forbidden`].
     pub async fn delete(&self, bucket: &str, object_paths: &[&str]) -> Result<(), FileError> {
         for p in object_paths {
             check_object_path(p)?;
         }
         let url = self.config.api(&format!("/object/{bucket}"));
         let body = json!({ "prefixes": object_paths });
-        match self
+        let resp = match self
             .send_authed(|_| Ok(json_body(self.http.delete(&url), &body)))
             .await?
         {
-            Reply::Ok(_) => Ok(()),
-            Reply::Failed(e) => Err(e.into_file_error(bucket, &object_paths.join(","))),
+            Reply::Ok(resp) => resp,
+            Reply::Failed(e) => return Err(e.into_file_error(bucket, &object_paths.join(","))),
+        };
+        let answer: Value = resp
+            .bytes()
+            .await
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(Value::Null);
+        let deleted: Vec<&str> = answer
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|o| o.get("name").and_then(Value::as_str))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for p in object_paths {
+            if !deleted.contains(p) && self.still_there(bucket, p).await? {
+                return Err(FileError::Forbidden {
+                    bucket: bucket.to_owned(),
+                    message: format!("{p} was not deleted: the team's storage rules keep it"),
+                });
+            }
         }
+        Ok(())
+    }
+
+    /// Whether the caller can still see `bucket/path` (`HEAD` on the authenticated route).
+    async fn still_there(&self, bucket: &str, path: &str) -> Result<bool, FileError> {
+        let url = self.config.api(&format!(
+            "/object/authenticated/{bucket}/{}",
+            encode_path(path)
+        ));
+        Ok(matches!(
+            self.send_authed(|_| Ok(self.http.head(&url))).await?,
+            Reply::Ok(_)
+        ))
     }
 }
 
