@@ -6,6 +6,11 @@
 //! neither side buffers the file. curl moves the same bytes through the same fake three ways:
 //! one standard POST (the fastest path the server has), the same 6 MB TUS chunks the client
 //! sends (the like-for-like figure for files over 6 MB), and a download to a file.
+//!
+//! With the conformance test's three variables set (`SALESDESK_CONFORMANCE_STORAGE_URL`,
+//! `_JWT_SECRET`, `_DATABASE_URL`; see docs/files.md) the same figures are taken against that
+//! real Storage server instead (a bare server gets the test kit's gateway in front, for the
+//! client and curl alike; a user is created on the project for the run).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -15,7 +20,8 @@ use salesdesk_core::data::local::LocalStore;
 use salesdesk_core::files::{StaticToken, StorageConfig, SupabaseStorage, Transfer};
 use salesdesk_core::secrets::SecretString;
 use salesdesk_testkit::fakes::supabase_storage::StorageFake;
-use salesdesk_testkit::supabase::{Claims, mint_token};
+use salesdesk_testkit::gateway::Gateway;
+use salesdesk_testkit::supabase::{Claims, Role, create_project_user, mint_token};
 
 const SECRET: &str = "bench-secret-bench-secret-bench-secret-000";
 
@@ -87,7 +93,14 @@ fn curl_to(out: &str, args: &[&str]) -> Option<Duration> {
 /// The same resumable upload as the client's, by curl: the creation `POST`, then every 6 MB
 /// chunk as a `PATCH` over one kept-alive connection (`--next`). The chunks are cut into files
 /// beforehand, outside the timing (curl cannot send a byte range of a file).
-fn curl_tus(origin: &str, auth: &str, src: &Path, dir: &Path, bytes: u64) -> Option<Duration> {
+fn curl_tus(
+    origin: &str,
+    auth: &str,
+    src: &Path,
+    dir: &Path,
+    bytes: u64,
+    object: &str,
+) -> Option<Duration> {
     use base64::Engine;
     let chunk = salesdesk_core::files::supabase::CHUNK_SIZE;
     let parts = dir.join("curl-parts");
@@ -109,7 +122,7 @@ fn curl_tus(origin: &str, auth: &str, src: &Path, dir: &Path, bytes: u64) -> Opt
     let metadata = format!(
         "Upload-Metadata: bucketName {},objectName {},contentType {}",
         b64("call-recordings"),
-        b64("bench/curl-tus.wav"),
+        b64(object),
         b64("audio/wav")
     );
     let headers = dir.join("curl-create-headers");
@@ -186,6 +199,80 @@ fn curl_tus(origin: &str, auth: &str, src: &Path, dir: &Path, bytes: u64) -> Opt
     Some(took)
 }
 
+/// Where the bench sends its bytes: the fake, or a real server named by the conformance
+/// variables.
+struct Target {
+    origin: String,
+    token: String,
+    /// Object paths start with this (the user's folder on a real server, whose policies want it).
+    prefix: String,
+    label: String,
+    _fake: Option<StorageFake>,
+    _gateway: Option<Gateway>,
+}
+
+impl Target {
+    async fn new() -> Self {
+        let vars = (
+            std::env::var("SALESDESK_CONFORMANCE_STORAGE_URL"),
+            std::env::var("SALESDESK_CONFORMANCE_JWT_SECRET"),
+            std::env::var("SALESDESK_CONFORMANCE_DATABASE_URL"),
+        );
+        let (Ok(url), Ok(secret), Ok(db)) = vars else {
+            let fake = StorageFake::start(SECRET).await;
+            let token = mint_token(
+                SECRET,
+                &Claims::for_session(
+                    uuid::Uuid::new_v4(),
+                    uuid::Uuid::new_v4(),
+                    "bench@example.com",
+                ),
+            );
+            return Self {
+                origin: fake.origin(),
+                token,
+                prefix: String::new(),
+                label: "storage fake on 127.0.0.1 (bytes on disk)".into(),
+                _fake: Some(fake),
+                _gateway: None,
+            };
+        };
+        let url = url.trim_end_matches('/').to_owned();
+        let (origin, gateway) = match url.strip_suffix("/storage/v1") {
+            Some(project) => (project.to_owned(), None),
+            None => {
+                let g = Gateway::start(&url).await;
+                (g.origin(), Some(g))
+            }
+        };
+        let owner = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .connect(&db)
+            .await
+            .expect("connect to the project database");
+        let email = format!("bench-{}@example.com", uuid::Uuid::new_v4().simple());
+        let user = create_project_user(&owner, &secret, &email, Role::Rep)
+            .await
+            .expect("create the bench user");
+        Self {
+            origin,
+            token: user.token,
+            prefix: format!("{}/", user.id),
+            label: format!(
+                "real Storage server{} (bench user {})",
+                if gateway.is_some() {
+                    ", behind the test kit's gateway"
+                } else {
+                    ""
+                },
+                user.id
+            ),
+            _fake: None,
+            _gateway: gateway,
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let mib: usize = std::env::var("SALESDESK_BENCH_MIB")
@@ -196,14 +283,11 @@ async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let src = dir.path().join("bench.wav");
     write_file(&src, mib);
-    let fake = StorageFake::start(SECRET).await;
-    let token = mint_token(
-        SECRET,
-        &Claims::for_session(
-            uuid::Uuid::new_v4(),
-            uuid::Uuid::new_v4(),
-            "bench@example.com",
-        ),
+    let target = Target::new().await;
+    let (origin, token, prefix) = (
+        target.origin.clone(),
+        target.token.clone(),
+        target.prefix.clone(),
     );
     let store = LocalStore::open(&dir.path().join("salesdesk.db"))
         .await
@@ -214,11 +298,12 @@ async fn main() {
         .expect("http");
     let client = SupabaseStorage::new(
         http,
-        StorageConfig::new(fake.origin()),
+        StorageConfig::new(origin.clone()),
         Arc::new(StaticToken(SecretString::new(token.clone()))),
         store,
     );
-    println!("{mib} MiB, storage fake on 127.0.0.1 (bytes on disk)");
+    println!("{mib} MiB, {}", target.label);
+    let a_wav = format!("{prefix}bench/a.wav");
 
     reset_peak();
     let idle = status_mib("VmRSS:");
@@ -226,7 +311,7 @@ async fn main() {
     client
         .upload(
             "call-recordings",
-            "bench/a.wav",
+            &a_wav,
             &src,
             "audio/wav",
             true,
@@ -246,13 +331,7 @@ async fn main() {
     let dest = dir.path().join("back.wav");
     let start = Instant::now();
     client
-        .download(
-            "call-recordings",
-            "bench/a.wav",
-            &dest,
-            None,
-            &Transfer::default(),
-        )
+        .download("call-recordings", &a_wav, &dest, None, &Transfer::default())
         .await
         .expect("download");
     report(
@@ -264,7 +343,7 @@ async fn main() {
     let _ = std::fs::remove_file(&dest);
 
     let auth = format!("Authorization: Bearer {token}");
-    let base = format!("{}/storage/v1/object", fake.origin());
+    let base = format!("{origin}/storage/v1/object");
     let src_s = src.to_string_lossy().into_owned();
     match curl(&[
         "-X",
@@ -277,12 +356,13 @@ async fn main() {
         "Content-Type: audio/wav",
         "-H",
         "x-upsert: true",
-        &format!("{base}/call-recordings/bench/curl.wav"),
+        &format!("{base}/call-recordings/{prefix}bench/curl.wav"),
     ]) {
         Some(t) => report("curl upload (one POST)", bytes, t, None),
         None => println!("curl upload: curl missing or failed"),
     }
-    match curl_tus(&fake.origin(), &auth, &src, dir.path(), bytes) {
+    let tus_object = format!("{prefix}bench/curl-tus.wav");
+    match curl_tus(&origin, &auth, &src, dir.path(), bytes, &tus_object) {
         Some(t) => report("curl upload (TUS, 6 MB)", bytes, t, None),
         None => println!("curl TUS upload: curl missing or failed"),
     }
@@ -296,7 +376,7 @@ async fn main() {
         &[
             "-H",
             &auth,
-            &format!("{base}/authenticated/call-recordings/bench/curl.wav"),
+            &format!("{base}/authenticated/call-recordings/{prefix}bench/curl.wav"),
         ],
     ) {
         // To a file, as the client writes one (curl does not fsync; the client does).
@@ -313,5 +393,12 @@ async fn main() {
             }
         }
         None => println!("curl download: curl missing or failed"),
+    }
+    // On a real server, leave no bench objects behind (the fake goes away by itself).
+    if target._fake.is_none() {
+        let curl_obj = format!("{prefix}bench/curl.wav");
+        let _ = client
+            .delete("call-recordings", &[&a_wav, &curl_obj, &tus_object])
+            .await;
     }
 }

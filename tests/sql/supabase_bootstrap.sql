@@ -176,7 +176,8 @@ grant all on all routines in schema auth to postgres;
 
 -- Supabase Storage's schema, as its server's migrations leave it (supabase/storage,
 -- migrations/tenant: 0002 storage-schema, 0002 pathtoken-column, 0007 public, 0011 avif flag,
--- 0012 + 0014 custom limits in bytes, 0014 version, 0017 owner_id, 0025 custom metadata):
+-- 0012 + 0014 custom limits in bytes, 0014 version, 0017 owner_id, 0025 custom metadata,
+-- 0055 prevent-direct-deletes):
 -- the tables Salesdesk's storage migration and its tests touch, the path helpers policies use,
 -- the owner role, and the grants the server relies on (it queries as `authenticated` with the
 -- caller's JWT claims in request.jwt.claims).
@@ -260,6 +261,29 @@ begin
     return reverse(split_part(reverse(_filename), '.', 1));
 end
 $function$;
+
+-- 0055 prevent-direct-deletes: a DELETE on these tables fails unless the transaction set
+-- storage.allow_delete_query, which the Storage server sets in every request's transaction.
+create or replace function storage.protect_delete()
+returns trigger
+language plpgsql
+as $function$
+begin
+    if coalesce(current_setting('storage.allow_delete_query', true), 'false') != 'true' then
+        raise exception 'Direct deletion from storage tables is not allowed. Use the Storage API instead.'
+            using hint = 'This prevents accidental data loss from orphaned objects.',
+                  errcode = '42501';
+    end if;
+    return null;
+end;
+$function$;
+
+drop trigger if exists protect_buckets_delete on storage.buckets;
+create trigger protect_buckets_delete before delete on storage.buckets
+    for each statement execute function storage.protect_delete();
+drop trigger if exists protect_objects_delete on storage.objects;
+create trigger protect_objects_delete before delete on storage.objects
+    for each statement execute function storage.protect_delete();
 
 alter table storage.buckets owner to supabase_storage_admin;
 alter table storage.objects owner to supabase_storage_admin;

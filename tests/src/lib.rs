@@ -14,11 +14,14 @@
 //!   test database.
 //! - [`harness`], [`logs`]: shared set-up for the AI chain tests and captured log output.
 //! - [`netcut`]: a TCP proxy a test can cut and restore (network loss mid-sync).
+//! - [`gateway`]: a stand-in for the API gateway in front of a bare Storage server (the
+//!   storage conformance test).
 //! - [`sync`]: devices (local store + sync engine) for the sync tests and benchmark.
 //! - [`keyring`]: re-running a test inside a private, unlocked gnome-keyring.
 
 pub mod desktop;
 pub mod fakes;
+pub mod gateway;
 pub mod harness;
 pub mod isolated;
 pub mod keyring;

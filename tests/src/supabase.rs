@@ -347,3 +347,51 @@ impl TestDb {
         mint_token(&self.shared.jwt_secret, &claims)
     }
 }
+
+/// Creates a signed-in user on a project database reached as its owner (not a [`TestDb`]):
+/// an `auth.users` row as Supabase Auth writes it (the profile trigger makes the profile),
+/// `role` in `app.profiles`, a live session, and an access token signed with `jwt_secret`.
+/// Used against a real Storage server (the conformance test and the storage benchmark).
+pub async fn create_project_user(
+    owner: &PgPool,
+    jwt_secret: &str,
+    email: &str,
+    role: Role,
+) -> Result<TestUser> {
+    let id = Uuid::new_v4();
+    sqlx::query(
+        "insert into auth.users (instance_id, id, aud, role, email, raw_app_meta_data, \
+         raw_user_meta_data, created_at, updated_at, email_confirmed_at) \
+         values ('00000000-0000-0000-0000-000000000000', $1, 'authenticated', 'authenticated', \
+         $2, '{\"provider\":\"email\",\"providers\":[\"email\"]}', '{}', now(), now(), now())",
+    )
+    .bind(id)
+    .bind(email)
+    .execute(owner)
+    .await
+    .context("creating the auth user")?;
+    sqlx::query("update app.profiles set role = $2 where id = $1")
+        .bind(id)
+        .bind(role.as_str())
+        .execute(owner)
+        .await
+        .context("setting the role")?;
+    let session_id = Uuid::new_v4();
+    sqlx::query(
+        "insert into auth.sessions (id, user_id, created_at, updated_at, aal) \
+         values ($1, $2, now(), now(), 'aal1')",
+    )
+    .bind(session_id)
+    .bind(id)
+    .execute(owner)
+    .await
+    .context("creating the session")?;
+    let claims = Claims::for_session(id, session_id, email);
+    Ok(TestUser {
+        id,
+        email: email.into(),
+        session_id,
+        token: mint_token(jwt_secret, &claims),
+        claims,
+    })
+}

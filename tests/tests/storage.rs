@@ -327,6 +327,15 @@ async fn upload_resumes_after_a_cut_mid_chunk_and_a_5xx() {
         env.fake.count("HEAD", "/upload/resumable/") >= 1,
         "asked the server for its offset"
     );
+    // The server kept what arrived before the cut, so the upload went on from mid-chunk.
+    let offsets: Vec<u64> = env
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH")
+        .filter_map(|r| r.header("upload-offset").and_then(|v| v.parse().ok()))
+        .collect();
+    assert!(offsets.iter().any(|o| o % CHUNK != 0), "{offsets:?}");
 }
 
 #[tokio::test]
@@ -487,7 +496,7 @@ async fn an_expired_token_is_refreshed_once_and_a_dead_one_signs_out() {
             &Transfer::default(),
         )
         .await
-        .expect("resumable upload after refresh (TUS 401)");
+        .expect("resumable upload after refresh (TUS: 400 with statusCode 403)");
     assert_eq!(
         env.fake
             .object_digest("call-recordings", "u1/l.wav")
@@ -572,6 +581,31 @@ async fn materials_are_writable_by_admins_only() {
         )
         .await
         .expect("an admin claim may write materials");
+    // A rep's delete: the server answers success and deletes nothing, which the client
+    // notices (the object is still there) and reports.
+    let err = client
+        .delete("training-materials", &["m/by-claim.txt"])
+        .await
+        .expect_err("a rep may not delete materials");
+    assert!(matches!(err, FileError::Forbidden { .. }), "{err:?}");
+    assert!(
+        env.fake
+            .object_digest("training-materials", "m/by-claim.txt")
+            .is_some()
+    );
+    client
+        .delete("training-materials", &["m/never-there.txt"])
+        .await
+        .expect("deleting what is gone is fine");
+    admin
+        .delete("training-materials", &["m/by-claim.txt"])
+        .await
+        .expect("an admin deletes");
+    assert_eq!(
+        env.fake
+            .object_digest("training-materials", "m/by-claim.txt"),
+        None
+    );
     // ...or by the team's admin list.
     env.fake.add_admin(&env.user.to_string());
     client
@@ -1230,4 +1264,220 @@ async fn a_same_size_edit_with_the_old_mtime_never_completes_the_object() {
         "the server never completed a mixed object"
     );
     assert!(pending_uploads(&env.store).await.unwrap().is_empty());
+}
+
+/// The real server builds `Location` from the headers it sees (or its configured public URL):
+/// behind a gateway that passes no prefix, or that reports another port, it names a URL the
+/// client cannot use, and the token must not go there anyway. The client keeps only the id.
+#[tokio::test]
+async fn a_location_naming_another_host_is_rebuilt_on_the_project_url() {
+    let env = Env::new().await;
+    let client = env.client();
+    // A closed port on loopback, and no /storage/v1: nothing may be sent there.
+    env.fake.set_public_url(Some("http://127.0.0.1:1"));
+    let (src, digest) = env.file("loc.wav", b"", CHUNK as usize + 100);
+    client
+        .upload(
+            "call-recordings",
+            "u1/loc.wav",
+            &src,
+            "audio/wav",
+            false,
+            &Transfer::default(),
+        )
+        .await
+        .expect("upload through the project URL");
+    assert_eq!(
+        env.fake
+            .object_digest("call-recordings", "u1/loc.wav")
+            .map(|d| d.1),
+        Some(digest)
+    );
+    assert_eq!(env.fake.count("PATCH", "/upload/resumable/"), 2);
+}
+
+/// Server-side refusals of an upload read as the file's problem: size (413), type (415), and
+/// an object that appeared while a resumable upload without upsert was under way (409
+/// "already exists" on a chunk, which is not an offset dispute).
+#[tokio::test]
+async fn server_refusals_of_an_upload_name_the_file() {
+    let env = Env::new().await;
+    let mut config = StorageConfig::new(env.fake.origin());
+    config.retry_backoff = Duration::from_millis(10);
+    // As with limits the client does not know: only the server checks.
+    config.limits.clear();
+    let http = salesdesk_core::ai::http_client_builder(Duration::from_secs(2))
+        .no_proxy()
+        .build()
+        .expect("http client");
+    let client = SupabaseStorage::new(
+        http,
+        config,
+        Arc::new(StaticToken(SecretString::new(env.token(3600)))),
+        env.store.clone(),
+    );
+    for len in [5 * MIB + 1, CHUNK as usize + 1] {
+        let (src, _) = env.file("big.png", PNG, len);
+        let err = client
+            .upload(
+                "user-avatars",
+                "u1/big.png",
+                &src,
+                "image/png",
+                false,
+                &Transfer::default(),
+            )
+            .await
+            .expect_err("over 5 MiB");
+        assert!(
+            matches!(err, FileError::RefusedTooLarge { size, .. } if size == len as u64),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("nothing was uploaded"));
+    }
+    let (txt, _) = env.file("n.txt", b"", 10);
+    let err = client
+        .upload(
+            "user-avatars",
+            "u1/n.txt",
+            &txt,
+            "text/plain",
+            false,
+            &Transfer::default(),
+        )
+        .await
+        .expect_err("not an image");
+    assert!(matches!(err, FileError::TypeNotAllowed { .. }), "{err:?}");
+
+    let (big, _) = env.file("race.wav", b"", 2 * CHUNK as usize + 10);
+    let err = client
+        .upload(
+            "call-recordings",
+            "u1/race.wav",
+            &big,
+            "audio/wav",
+            false,
+            &cancel_at(CHUNK),
+        )
+        .await
+        .expect_err("cancelled");
+    assert!(matches!(err, FileError::Cancelled), "{err:?}");
+    env.fake.put_object(
+        "call-recordings",
+        "u1/race.wav",
+        b"someone else's",
+        "audio/wav",
+    );
+    let err = client
+        .upload(
+            "call-recordings",
+            "u1/race.wav",
+            &big,
+            "audio/wav",
+            false,
+            &Transfer::default(),
+        )
+        .await
+        .expect_err("exists now");
+    assert!(matches!(err, FileError::Exists { .. }), "{err:?}");
+    assert!(pending_uploads(&env.store).await.unwrap().is_empty());
+    assert_eq!(
+        env.fake
+            .object_digest("call-recordings", "u1/race.wav")
+            .map(|d| d.0),
+        Some(14)
+    );
+}
+
+/// The real server refuses a malformed token in its JWT library's words ("Invalid Compact
+/// JWS"), as the same 403 AccessDenied as a row-level-security refusal: it is a sign-out.
+#[tokio::test]
+async fn a_malformed_token_signs_out_on_every_route() {
+    let env = Env::new().await;
+    let client = env.client_with(Arc::new(StaticToken(SecretString::new(
+        "test-not-a-jwt-key-not-real".to_owned(),
+    ))));
+    let (small, _) = env.file("s.txt", b"", 100);
+    let (large, _) = env.file("l.wav", b"", CHUNK as usize + 10);
+    for (src, mime) in [(&small, "text/plain"), (&large, "audio/wav")] {
+        let err = client
+            .upload(
+                "call-recordings",
+                "u1/x",
+                src,
+                mime,
+                false,
+                &Transfer::default(),
+            )
+            .await
+            .expect_err("refused");
+        assert!(matches!(err, FileError::SignedOut { .. }), "{err:?}");
+    }
+    env.fake
+        .put_object("call-recordings", "u1/there.txt", b"abc", "text/plain");
+    let err = client
+        .download(
+            "call-recordings",
+            "u1/there.txt",
+            &env.path("there.txt"),
+            None,
+            &Transfer::default(),
+        )
+        .await
+        .expect_err("refused");
+    assert!(matches!(err, FileError::SignedOut { .. }), "{err:?}");
+}
+
+/// The real server ignores `If-Range`: a part left from an object that was overwritten since
+/// must not be completed with the new version's tail. The ETag noted with the part tells.
+#[tokio::test]
+async fn a_part_of_an_overwritten_object_is_discarded_not_completed() {
+    let env = Env::new().await;
+    let client = env.client();
+    let (v1, _) = env.file("v1.bin", b"", 3 * MIB);
+    let (v2, d2) = env.file("v2.bin", b"v2", 3 * MIB);
+    env.fake.put_object(
+        "call-recordings",
+        "u1/over.wav",
+        &std::fs::read(&v1).unwrap(),
+        "audio/wav",
+    );
+    let dest = env.path("over.wav");
+    let err = client
+        .download(
+            "call-recordings",
+            "u1/over.wav",
+            &dest,
+            None,
+            &cancel_at(MIB as u64),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, FileError::Cancelled), "{err:?}");
+    env.fake.put_object(
+        "call-recordings",
+        "u1/over.wav",
+        &std::fs::read(&v2).unwrap(),
+        "audio/wav",
+    );
+    // No expected digest: only the ETag can tell the part is of another version.
+    let got = client
+        .download(
+            "call-recordings",
+            "u1/over.wav",
+            &dest,
+            None,
+            &Transfer::default(),
+        )
+        .await
+        .expect("download of the new version");
+    assert_eq!((got.sha256.as_str(), got.resumed_from), (d2.as_str(), 0));
+    assert_eq!(sha_file(&dest), d2);
+    let leftovers: Vec<_> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("salesdesk-part"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }

@@ -46,7 +46,8 @@ impl<'a> AsStorage<'a> {
              set_config('request.jwt.claims', $1, true), \
              set_config('request.jwt.claim.sub', $2, true), \
              set_config('request.jwt.claim.role', 'authenticated', true), \
-             set_config('request.method', 'POST', true)",
+             set_config('request.method', 'POST', true), \
+             set_config('storage.allow_delete_query', 'true', true)",
         )
         .bind(claims)
         .bind(sub)
@@ -393,4 +394,23 @@ async fn on_a_postgres_without_supabase_storage_the_step_does_nothing() {
             .unwrap();
     assert!(!has_storage, "the step must not create Supabase's schema");
     tx.rollback().await.unwrap();
+}
+
+/// As on the real server's schema (its migration 0055): a DELETE on storage.objects outside a
+/// Storage request (which sets `storage.allow_delete_query`) is refused, even for the owner.
+#[tokio::test]
+async fn direct_deletes_outside_the_storage_server_are_refused() {
+    let db = TestDb::new().await.unwrap();
+    seed(&db, "training-materials", "direct/x.pdf").await;
+    let err = sqlx::query("delete from storage.objects where name = 'direct/x.pdf'")
+        .execute(&db.admin)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Use the Storage API"), "{err}");
+    let n: i64 =
+        sqlx::query_scalar("select count(*) from storage.objects where name = 'direct/x.pdf'")
+            .fetch_one(&db.admin)
+            .await
+            .unwrap();
+    assert_eq!(n, 1, "nothing deleted");
 }

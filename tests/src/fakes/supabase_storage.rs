@@ -4,13 +4,22 @@
 //! with the real server's habits:
 //!
 //! - object routes answer errors as HTTP 400 with the real status as a string in the body
-//!   (`{"statusCode":"403","error":"Unauthorized","message":"jwt expired"}`);
-//! - TUS routes answer with real statuses (404 unknown upload, 409 offset mismatch, 410
-//!   expired, 412 wrong `Tus-Resumable`, 413, 415), and a chunk cut mid-way is discarded as a
-//!   whole (Supabase stores chunks as object-store parts), so the offset stays at the last
-//!   complete chunk;
+//!   (`{"statusCode":"403","error":"Unauthorized","message":…,"code":"AccessDenied"}`), and so
+//!   do the TUS routes when they refuse the token;
+//! - token refusals carry the real server's JWT library's words (`"exp" claim timestamp check
+//!   failed`, `signature verification failed`, `Invalid Compact JWS`), the same 403
+//!   `AccessDenied` as a row-level-security refusal;
+//! - TUS routes otherwise answer with real statuses and a text body (404 unknown or terminated
+//!   upload, 409 offset mismatch or "already exists", 410 expired, 412 wrong `Tus-Resumable`,
+//!   413, 415); a chunk cut mid-way keeps the bytes that arrived (as the real server does with
+//!   its file store, and with S3 as an "incomplete part"), so a resume can start mid-chunk;
+//! - upload ids are base64url of `bucket/object/version`, and `Location` is built from the
+//!   request's `Host` / `X-Forwarded-*` headers (or a configured public URL, see
+//!   [`StorageFake::set_public_url`]), as the real server builds it;
 //! - overwriting needs `x-upsert: true` on the creation *and* every PATCH;
 //! - access tokens are HS256 JWTs checked against the project secret (see [`crate::supabase`]).
+//!
+//! Checked against the real server by tests/tests/storage_conformance.rs.
 //!
 //! Per-bucket policies: size limit, allowed MIME types, and "writable by admins only" (for
 //! `training-materials`), an admin being a user in the configured admin list or whose token
@@ -122,6 +131,8 @@ struct State {
     secret: String,
     dir: tempfile::TempDir,
     origin: String,
+    /// What the server believes its public URL is (Location's base), when set.
+    public_url: Mutex<Option<String>>,
     buckets: Mutex<HashMap<String, BucketPolicy>>,
     admins: Mutex<HashSet<String>>,
     managers: Mutex<HashSet<String>>,
@@ -200,6 +211,7 @@ impl StorageFake {
             secret: jwt_secret.to_owned(),
             dir,
             origin: format!("http://{addr}"),
+            public_url: Mutex::new(None),
             buckets: Mutex::new(salesdesk_buckets()),
             admins: Mutex::new(HashSet::new()),
             managers: Mutex::new(HashSet::new()),
@@ -226,6 +238,15 @@ impl StorageFake {
     /// The project URL (`http://127.0.0.1:PORT`); the API is under `/storage/v1`.
     pub fn origin(&self) -> String {
         self.state.origin.clone()
+    }
+
+    /// Makes TUS `Location`s start with `url` instead of what the request's headers say (the
+    /// real server's `STORAGE_PUBLIC_URL`, or a gateway that reports another host, port or
+    /// no prefix). `None`: back to the headers.
+    pub fn set_public_url(&self, url: Option<&str>) {
+        if let Ok(mut p) = self.state.public_url.lock() {
+            *p = url.map(str::to_owned);
+        }
     }
 
     pub fn set_bucket(&self, name: &str, policy: BucketPolicy) {
@@ -376,10 +397,36 @@ impl State {
 /// Storage's error body on object routes: HTTP 400, the real status as a string.
 fn storage_error(status: u16, error: &str, message: &str) -> Response<Body> {
     let http = if status >= 500 { status } else { 400 };
+    let code = match status {
+        403 => "AccessDenied",
+        404 => "NoSuchKey",
+        409 => "KeyAlreadyExists",
+        413 => "EntityTooLarge",
+        416 => "InvalidRange",
+        415 => "InvalidMimeType",
+        s if s >= 500 => "InternalError",
+        _ => "InvalidRequest",
+    };
     json_response(
         http,
-        json!({"statusCode": status.to_string(), "error": error, "message": message}),
+        json!({"statusCode": status.to_string(), "error": error, "message": message, "code": code}),
     )
+}
+
+/// The base of a TUS `Location`, as the real server builds it: a configured public URL, else
+/// the forwarded host and prefix a gateway passed, else the request's `Host`.
+fn location_base(state: &State, headers: &hyper::HeaderMap) -> String {
+    if let Some(url) = state.public_url.lock().ok().and_then(|p| p.clone()) {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let proto = header(headers, "x-forwarded-proto").unwrap_or("http");
+    let host = header(headers, "x-forwarded-host")
+        .or_else(|| header(headers, "host"))
+        .map(str::to_owned)
+        .unwrap_or_else(|| state.origin.trim_start_matches("http://").to_owned());
+    // This fake serves the gateway's paths itself: its prefix is /storage/v1.
+    let prefix = header(headers, "x-forwarded-prefix").unwrap_or("/storage/v1");
+    format!("{proto}://{host}{}", prefix.trim_end_matches('/'))
 }
 
 /// A TUS answer: real status, text body, `Tus-Resumable` header.
@@ -406,6 +453,16 @@ enum AuthError {
     Invalid(String),
 }
 
+impl AuthError {
+    /// The real server's words (its JWT library's message).
+    fn message(&self) -> &str {
+        match self {
+            AuthError::Expired => "\"exp\" claim timestamp check failed",
+            AuthError::Invalid(m) => m,
+        }
+    }
+}
+
 fn check_jwt(state: &State, headers: &hyper::HeaderMap) -> Result<Claims, AuthError> {
     let token = headers
         .get("authorization")
@@ -423,10 +480,13 @@ fn check_jwt(state: &State, headers: &hyper::HeaderMap) -> Result<Claims, AuthEr
         &validation,
     ) {
         Ok(data) if data.claims.role == "authenticated" => Ok(data.claims),
-        Ok(_) => Err(AuthError::Invalid("role not allowed".into())),
+        Ok(_) => Err(AuthError::Invalid("Access denied: Invalid role".into())),
         Err(e) => match e.kind() {
             jsonwebtoken::errors::ErrorKind::ExpiredSignature => Err(AuthError::Expired),
-            _ => Err(AuthError::Invalid("invalid signature".into())),
+            jsonwebtoken::errors::ErrorKind::InvalidSignature => {
+                Err(AuthError::Invalid("signature verification failed".into()))
+            }
+            _ => Err(AuthError::Invalid("Invalid Compact JWS".into())),
         },
     }
 }
@@ -646,8 +706,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         }
         let claims = match check_jwt(&state, &headers) {
             Ok(c) => c,
-            Err(AuthError::Expired) => return Ok(tus_response(401, "jwt expired")),
-            Err(AuthError::Invalid(m)) => return Ok(tus_response(401, &m)),
+            Err(e) => return Ok(storage_error(403, "Unauthorized", e.message())),
         };
         let upsert = header(&headers, "x-upsert") == Some("true");
         if kind == On::Create {
@@ -676,7 +735,8 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
             {
                 return Ok(tus_response(s, &m));
             }
-            let id = uuid::Uuid::new_v4().simple().to_string();
+            let id = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(format!("{bucket}/{path}/{}", uuid::Uuid::new_v4()));
             let file = state.new_file();
             if std::fs::write(&file, b"").is_err() {
                 return Ok(tus_response(500, "storage error"));
@@ -697,7 +757,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
             let mut r = tus_response(201, "");
             r.headers_mut().insert(
                 "location",
-                format!("{}/storage/v1/upload/resumable/{id}", state.origin)
+                format!("{}/upload/resumable/{id}", location_base(&state, &headers))
                     .parse()
                     .expect("h"),
             );
@@ -760,8 +820,15 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
             Ok(n) => n,
             Err(n) => {
                 set_len(n);
+                // What arrived before the cut is kept and counts in the offset, as the real
+                // server keeps it; then the connection goes.
+                if n > 0 && offset + n < length && append(&file, &chunk).await.is_ok() {
+                    let mut uploads = state.uploads.lock().expect("lock");
+                    if let Some(u) = uploads.get_mut(&id) {
+                        u.offset = offset + n;
+                    }
+                }
                 let _ = tokio::fs::remove_file(&chunk).await;
-                // A part that did not arrive whole is dropped, and so is the connection.
                 return Err(ScriptedCut);
             }
         };
@@ -833,8 +900,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
     }
     let claims = match check_jwt(&state, &headers) {
         Ok(c) => c,
-        Err(AuthError::Expired) => return Ok(storage_error(403, "Unauthorized", "jwt expired")),
-        Err(AuthError::Invalid(m)) => return Ok(storage_error(403, "Unauthorized", &m)),
+        Err(e) => return Ok(storage_error(403, "Unauthorized", e.message())),
     };
     let split = |p: &str| -> Option<(String, String)> {
         let p = decode_path(p);
@@ -947,7 +1013,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         }
         return Ok(json_response(200, Value::Array(deleted)));
     }
-    if method == "GET"
+    if (method == "GET" || method == "HEAD")
         && let Some(p) = rest.strip_prefix("/object/authenticated/")
     {
         let Some((bucket, path)) = split(p) else {
@@ -965,6 +1031,12 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         let Some(obj) = obj else {
             return Ok(storage_error(404, "not_found", "Object not found"));
         };
+        if method == "HEAD" {
+            // hyper sends no body for HEAD; the headers say what a GET would send.
+            let mut r = serve_object(&obj, None, false, None).await;
+            *r.body_mut() = full_body("");
+            return Ok(r);
+        }
         let cut = matches!(fault, Some(StorageFault::CutMidBody));
         return Ok(serve_object(&obj, header(&headers, "range"), cut, slow).await);
     }
@@ -1144,12 +1216,9 @@ async fn serve_object(
                 .unwrap_or(size.saturating_sub(1))
                 .min(size.saturating_sub(1));
             if s >= size {
-                let mut r = storage_error(416, "InvalidRange", "Range Not Satisfiable");
+                // The real server: a real 416, its JSON error, no Content-Range.
+                let mut r = storage_error(416, "invalid_range", "invalid range provided");
                 *r.status_mut() = StatusCode::RANGE_NOT_SATISFIABLE;
-                r.headers_mut().insert(
-                    "content-range",
-                    format!("bytes */{size}").parse().expect("h"),
-                );
                 return r;
             }
             (s, e)

@@ -4,6 +4,11 @@
 //! SHA-256 match (hashed as the bytes arrive when one answer carries the whole object; a
 //! resumed part is read again). A failed or cancelled download never leaves a half file at `dest`, and an
 //! existing file at `dest` is untouched until the verified one replaces it.
+//!
+//! The real server ignores `If-Range` (and `If-Match`) on ranged requests, so a part whose
+//! object was overwritten since would be completed with the new version's tail. The `ETag` of
+//! the answer that started the part is kept beside it (`….salesdesk-part.etag`) and compared
+//! with the resumed answer's: a different one discards the part and starts over.
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +19,19 @@ use super::names::{check_object_path, encode_path};
 use super::progress::Meter;
 use super::supabase::{Reply, SupabaseStorage};
 use super::{FileError, Transfer, hash_file};
+
+/// Where the ETag of the object version a part file holds is kept.
+fn etag_path(part: &Path) -> PathBuf {
+    let mut name = part.as_os_str().to_owned();
+    name.push(".etag");
+    PathBuf::from(name)
+}
+
+/// Removes a part file and its ETag note.
+async fn discard_part(part: &Path) {
+    let _ = tokio::fs::remove_file(part).await;
+    let _ = tokio::fs::remove_file(etag_path(part)).await;
+}
 
 /// Bytes gathered before each write to the part file.
 const WRITE_BUFFER: usize = 1024 * 1024;
@@ -60,7 +78,10 @@ impl SupabaseStorage {
                 Ok(m) => m.len(),
                 Err(_) => 0,
             };
-            resumed_from.get_or_insert(have);
+            // A part discarded on the way (changed on the server) was not reused after all.
+            if resumed_from.is_none() || have == 0 {
+                resumed_from = Some(have);
+            }
             match self
                 .fetch(&url, bucket, object_path, &part, have, transfer)
                 .await
@@ -87,6 +108,7 @@ impl SupabaseStorage {
             .await
             .map_err(|e| FileError::io(&part, e))?
             .len();
+        let _ = tokio::fs::remove_file(etag_path(&part)).await;
         if size != total {
             let _ = tokio::fs::remove_file(&part).await;
             return Err(FileError::Integrity {
@@ -137,7 +159,7 @@ impl SupabaseStorage {
             Reply::Ok(r) => r,
             // The part is already whole (or longer than the object): start clean.
             Reply::Failed(e) if e.status == 416 => {
-                let _ = tokio::fs::remove_file(part).await;
+                discard_part(part).await;
                 return Err(FileError::Network {
                     message: "the partial download did not fit the object; restarting".into(),
                 });
@@ -154,10 +176,38 @@ impl SupabaseStorage {
             (0, resp.content_length().unwrap_or(0))
         };
         if start != have && start != 0 {
-            let _ = tokio::fs::remove_file(part).await;
+            discard_part(part).await;
             return Err(FileError::Network {
                 message: "the server resumed at the wrong offset; restarting".into(),
             });
+        }
+        let etag = resp
+            .headers()
+            .get("etag")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        if start > 0 {
+            let started_with = tokio::fs::read_to_string(etag_path(part)).await.ok();
+            if let (Some(was), Some(now)) = (started_with.as_deref(), etag.as_deref())
+                && was != now
+            {
+                discard_part(part).await;
+                return Err(FileError::Network {
+                    message: "the file changed on the server since the download began; \
+                              starting over"
+                        .into(),
+                });
+            }
+        } else {
+            let note = etag_path(part);
+            match &etag {
+                Some(tag) => tokio::fs::write(&note, tag)
+                    .await
+                    .map_err(|e| FileError::io(&note, e))?,
+                None => {
+                    let _ = tokio::fs::remove_file(&note).await;
+                }
+            }
         }
         let file = tokio::fs::OpenOptions::new()
             .create(true)

@@ -30,6 +30,17 @@ pub enum FileError {
         bucket: String,
     },
 
+    #[error(
+        "{name:?} ({size} bytes) is larger than file storage accepts in {bucket:?} (the bucket's \
+         or the project's upload limit). Pick a smaller file, or ask an admin to raise the \
+         limit; nothing was uploaded"
+    )]
+    RefusedTooLarge {
+        name: String,
+        size: u64,
+        bucket: String,
+    },
+
     #[error("{bucket:?} does not accept {mime} files; nothing was uploaded")]
     TypeNotAllowed { bucket: String, mime: String },
 
@@ -111,6 +122,7 @@ impl FileError {
             FileError::InvalidName { .. }
             | FileError::ContentMismatch { .. }
             | FileError::TooLarge { .. }
+            | FileError::RefusedTooLarge { .. }
             | FileError::TypeNotAllowed { .. }
             | FileError::Empty { .. }
             | FileError::Exists { .. }

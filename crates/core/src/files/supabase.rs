@@ -1,9 +1,13 @@
 //! The Supabase Storage client (`/storage/v1`), as the signed-in user.
 //!
-//! The real server's habits shape this code: most errors arrive as HTTP 400 with the real
-//! status as a *string* in the body (`{"statusCode":"403","error":…,"message":…}`), while the
-//! resumable-upload endpoints answer with real statuses; so every error goes through
-//! [`ApiError`], which takes the body's status over the HTTP one. An access token can expire
+//! The real server's habits shape this code (checked against it: tests/tests/
+//! storage_conformance.rs): most errors arrive as HTTP 400 with the real status as a *string*
+//! in the body (`{"statusCode":"403","error":…,"message":…,"code":…}`), including the resumable
+//! endpoints' token refusals, while their other answers carry real statuses and a plain-text
+//! body; so every error goes through [`ApiError`], which takes the body's status over the HTTP
+//! one. A refused token and a row-level-security refusal are both 403 `AccessDenied`; only the
+//! message (the JWT library's: `"exp" claim timestamp check failed`, `signature verification
+//! failed`, `Invalid Compact JWS`, …) tells them apart. An access token can expire
 //! mid-transfer: on a 401/403 the [`TokenSource`] is asked for a fresh one, once per request.
 //!
 //! Files up to [`StorageConfig::standard_max`] go in one request; larger ones through
@@ -133,6 +137,8 @@ pub(crate) struct ApiError {
     pub status: u16,
     pub error: String,
     pub message: String,
+    /// Storage's error code (`AccessDenied`, `KeyAlreadyExists`, `InvalidJWT`, …), if any.
+    pub code: String,
 }
 
 impl ApiError {
@@ -163,6 +169,7 @@ impl ApiError {
             status: body_status.unwrap_or(http),
             error: text("error"),
             message,
+            code: text("code"),
         }
     }
 
@@ -177,10 +184,45 @@ impl ApiError {
     }
 
     fn mentions_token(&self) -> bool {
+        if self.code == "InvalidJWT" {
+            return true;
+        }
         let m = format!("{} {}", self.error, self.message).to_ascii_lowercase();
-        ["jwt", "token", "exp", "signature", "invalidjwt"]
+        // The words of the JWT library's refusals (jose): expired, bad signature, malformed.
+        ["jwt", "jws", "token", "exp", "claim", "signature"]
             .iter()
             .any(|w| m.contains(w))
+    }
+
+    /// The answer to an upload, in the terms of the file being uploaded: the server's size and
+    /// type refusals (413 / 415, which the bucket's or the project's limits cause) name the
+    /// file and what to do.
+    pub(crate) fn into_upload_error(
+        self,
+        bucket: &str,
+        path: &str,
+        size: u64,
+        content_type: &str,
+    ) -> FileError {
+        match self.status {
+            413 => FileError::RefusedTooLarge {
+                name: path.to_owned(),
+                size,
+                bucket: bucket.to_owned(),
+            },
+            415 => FileError::TypeNotAllowed {
+                bucket: bucket.to_owned(),
+                mime: content_type.to_owned(),
+            },
+            _ => self.into_file_error(bucket, path),
+        }
+    }
+
+    /// A 409 that says the object exists (rather than that the offsets disagree).
+    pub(crate) fn is_duplicate(&self) -> bool {
+        self.status == 409
+            && (self.code == "KeyAlreadyExists"
+                || self.message.to_ascii_lowercase().contains("already exists"))
     }
 
     pub(crate) fn into_file_error(self, bucket: &str, path: &str) -> FileError {
@@ -475,7 +517,7 @@ impl SupabaseStorage {
             let err = match reply {
                 Ok(Reply::Ok(_)) => break,
                 Ok(Reply::Failed(e)) if !e.is_transient() => {
-                    return Err(e.into_file_error(bucket, object_path));
+                    return Err(e.into_upload_error(bucket, object_path, facts.size, content_type));
                 }
                 Ok(Reply::Failed(e)) => e.into_file_error(bucket, object_path),
                 Err(e @ FileError::Network { .. }) => e,
@@ -540,20 +582,57 @@ impl SupabaseStorage {
         }
     }
 
-    /// Deletes objects; objects already gone are not an error.
+    /// Deletes objects; objects already gone are not an error. The server answers a delete
+    /// its policies forbid with success and an empty list, so an object missing from the
+    /// answer is looked at again: still there means [`FileError::Forbidden`].
     pub async fn delete(&self, bucket: &str, object_paths: &[&str]) -> Result<(), FileError> {
         for p in object_paths {
             check_object_path(p)?;
         }
         let url = self.config.api(&format!("/object/{bucket}"));
         let body = json!({ "prefixes": object_paths });
-        match self
+        let resp = match self
             .send_authed(|_| Ok(json_body(self.http.delete(&url), &body)))
             .await?
         {
-            Reply::Ok(_) => Ok(()),
-            Reply::Failed(e) => Err(e.into_file_error(bucket, &object_paths.join(","))),
+            Reply::Ok(resp) => resp,
+            Reply::Failed(e) => return Err(e.into_file_error(bucket, &object_paths.join(","))),
+        };
+        let answer: Value = resp
+            .bytes()
+            .await
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or(Value::Null);
+        let deleted: Vec<&str> = answer
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|o| o.get("name").and_then(Value::as_str))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for p in object_paths {
+            if !deleted.contains(p) && self.still_there(bucket, p).await? {
+                return Err(FileError::Forbidden {
+                    bucket: bucket.to_owned(),
+                    message: format!("{p} was not deleted: the team's storage rules keep it"),
+                });
+            }
         }
+        Ok(())
+    }
+
+    /// Whether the caller can still see `bucket/path` (`HEAD` on the authenticated route).
+    async fn still_there(&self, bucket: &str, path: &str) -> Result<bool, FileError> {
+        let url = self.config.api(&format!(
+            "/object/authenticated/{bucket}/{}",
+            encode_path(path)
+        ));
+        Ok(matches!(
+            self.send_authed(|_| Ok(self.http.head(&url))).await?,
+            Reply::Ok(_)
+        ))
     }
 }
 
@@ -695,9 +774,19 @@ mod tests {
             status,
             error: error.into(),
             message: message.into(),
+            code: "AccessDenied".into(),
         };
         assert!(answer(401, "Unauthorized", "").is_auth());
         assert!(answer(403, "Unauthorized", "jwt expired").is_auth());
+        // The real server's refusals of a token (its JWT library's words).
+        for m in [
+            "\"exp\" claim timestamp check failed",
+            "signature verification failed",
+            "Invalid Compact JWS",
+            "JWS Protected Header is invalid",
+        ] {
+            assert!(answer(403, "Unauthorized", m).is_auth(), "{m}");
+        }
         let rls = answer(
             403,
             "Unauthorized",

@@ -7,8 +7,18 @@
 //! What each answer means here:
 //! - transport error or 5xx: wait, `HEAD` for the offset, continue (up to `max_attempts` in a
 //!   row without progress; the row is kept, so a later call resumes);
-//! - 409: our offset is not the server's: `HEAD` and continue from its offset;
-//! - 404 / 410: the upload is unknown or expired: start over with a new one;
+//! - 409 "Upload-Offset conflict": our offset is not the server's: `HEAD` and continue from
+//!   its offset; 409 "already exists" (the object appeared meanwhile, no upsert): stop, the
+//!   upload can never complete;
+//! - 404 / 410: the upload is unknown, terminated or expired (the real server says 404 for all
+//!   three with its file store, 410 for an expired one with S3): start over with a new one;
+//! - 413 / 415 at creation: the bucket's (or the project's) size or type limit.
+//!
+//! The upload URL is rebuilt on the configured project URL from the upload id, the last
+//! segment of the creation's `Location`: the server builds that URL from the forwarded
+//! headers it sees, so behind a gateway that does not pass `X-Forwarded-Prefix` it lacks
+//! `/storage/v1`, and behind a port-mapping proxy it names the wrong port; and the user's
+//! token goes to the project, never to a host a response named.
 //! - 401 / 403: refresh the token once ([`super::supabase::SupabaseStorage::send_authed`]).
 //!
 //! Before the last chunk the content is checked against the SHA-256 taken when the upload
@@ -225,6 +235,14 @@ async fn send_chunks(
             Ok(Patched::Gone) => {
                 restart(storage, job, tracked, restarts).await?;
             }
+            Ok(Patched::Exists) => {
+                // Someone stored the object meanwhile: this upload can never complete.
+                delete_row(storage, job).await?;
+                return Err(FileError::Exists {
+                    bucket: job.bucket.to_owned(),
+                    path: job.object_path.to_owned(),
+                });
+            }
             Err(e @ FileError::Network { .. }) => {
                 failures += 1;
                 if failures >= storage.config.max_attempts {
@@ -340,28 +358,41 @@ async fn create(storage: &SupabaseStorage, job: &Job<'_>) -> Result<Tracked, Fil
         .await?;
     let resp = match reply {
         Reply::Ok(r) => r,
-        Reply::Failed(e) => return Err(e.into_file_error(job.bucket, job.object_path)),
+        Reply::Failed(e) => {
+            return Err(e.into_upload_error(
+                job.bucket,
+                job.object_path,
+                job.facts.size,
+                job.content_type,
+            ));
+        }
     };
     let location = resp
         .headers()
         .get("location")
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| FileError::Rejected {
-            status: resp.status().as_u16(),
-            message: "the server created an upload without saying where (no Location)".into(),
-        })?;
-    let url = absolute(&storage.config.project_url, location);
+        .unwrap_or("");
+    let id = upload_id(location).ok_or_else(|| FileError::Rejected {
+        status: resp.status().as_u16(),
+        message: "the server created an upload without a usable Location".into(),
+    })?;
+    let url = storage.config.api(&format!("/upload/resumable/{id}"));
     let tracked = Tracked { url, confirmed: 0 };
     save_new(storage, job, &tracked).await?;
     Ok(tracked)
 }
 
-fn absolute(project_url: &str, location: &str) -> String {
-    if location.starts_with("http://") || location.starts_with("https://") {
-        location.to_owned()
-    } else {
-        format!("{}{}", project_url.trim_end_matches('/'), location)
-    }
+/// The upload id in a `Location` (absolute or not): its last path segment, if it is one the
+/// server could have made (base64url or a plain token).
+fn upload_id(location: &str) -> Option<&str> {
+    let path = location.split(['?', '#']).next().unwrap_or("");
+    let id = path.trim_end_matches('/').rsplit('/').next()?;
+    let plausible = !id.is_empty()
+        && id.len() <= 2048
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'=' | b'.' | b'~'));
+    plausible.then_some(id)
 }
 
 /// `HEAD`: the server's offset, `None` if the upload is unknown or expired.
@@ -397,6 +428,8 @@ enum Patched {
     Offset(u64),
     Conflict,
     Gone,
+    /// The object now exists and this upload may not overwrite it.
+    Exists,
 }
 
 /// `PATCH` one chunk, streamed from the file.
@@ -440,10 +473,16 @@ async fn patch(
         .await?;
     match reply {
         Reply::Ok(resp) => Ok(Patched::Offset(offset_header(&resp)?)),
+        Reply::Failed(e) if e.is_duplicate() => Ok(Patched::Exists),
         Reply::Failed(e) => match e.status {
             409 => Ok(Patched::Conflict),
             404 | 410 => Ok(Patched::Gone),
-            _ => Err(e.into_file_error(job.bucket, job.object_path)),
+            _ => Err(e.into_upload_error(
+                job.bucket,
+                job.object_path,
+                job.facts.size,
+                job.content_type,
+            )),
         },
     }
 }
@@ -614,4 +653,24 @@ pub async fn pending_uploads(
             size: r.get::<i64, _>("size") as u64,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::upload_id;
+
+    #[test]
+    fn the_upload_id_is_the_last_segment_of_any_location() {
+        let id = "Y2FsbC1yZWNvcmRpbmdzL3UvYS53YXYvNjYyOThjNzQ";
+        for loc in [
+            format!("https://ref.supabase.co/storage/v1/upload/resumable/{id}"),
+            // A server without X-Forwarded-Prefix, or reporting the wrong port.
+            format!("http://127.0.0.1:8000/upload/resumable/{id}"),
+            format!("/storage/v1/upload/resumable/{id}/"),
+        ] {
+            assert_eq!(upload_id(&loc), Some(id), "{loc}");
+        }
+        assert_eq!(upload_id(""), None);
+        assert_eq!(upload_id("http://x/a b"), None);
+    }
 }
