@@ -1,6 +1,7 @@
 //! `salesdesk materials add` killed with SIGKILL in the middle of a resumable upload, then
 //! `salesdesk materials resume`: the upload goes on from the server's offset (no new upload,
-//! confirmed bytes not sent again), the object is whole, and the material is recorded once.
+//! bytes the server kept not sent again), the object is whole, and the material is recorded
+//! once.
 //! Runs in a private D-Bus session with gnome-keyring, where the saved session lives.
 
 mod common;
@@ -132,12 +133,21 @@ fn child() {
     std::thread::sleep(Duration::from_millis(500));
     process.kill().expect("kill -9");
     process.wait().unwrap();
-    let uploads = fake.uploads();
+    // The fake notices the dropped connection on its own threads: wait until its offset holds.
+    let mut uploads = fake.uploads();
+    loop {
+        std::thread::sleep(Duration::from_millis(300));
+        let now = fake.uploads();
+        if now == uploads {
+            break;
+        }
+        uploads = now;
+    }
     assert_eq!(uploads.len(), 1, "{uploads:?}");
-    assert_eq!(
-        uploads[0].1, CHUNK,
-        "the server kept exactly the first chunk"
-    );
+    // The first chunk, and (as the real server does) whatever of the second arrived before
+    // the connection dropped.
+    let kept = uploads[0].1;
+    assert!((CHUNK..2 * CHUNK).contains(&kept), "{uploads:?}");
     let sent_before = fake.requests().len();
 
     // Nothing was recorded as a material yet: the row waits for the file.
@@ -187,7 +197,11 @@ fn child() {
         .filter(|r| r.method == "PATCH")
         .map(|r| r.body_len)
         .sum();
-    assert_eq!(resent, size - CHUNK, "confirmed bytes are not sent again");
+    assert_eq!(
+        resent,
+        size - kept,
+        "bytes the server kept are not sent again"
+    );
 
     println!("materials kill child ok");
 }
