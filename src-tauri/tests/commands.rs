@@ -3,45 +3,10 @@
 
 use salesdesk_core::data::analyses::NewAnalysis;
 use salesdesk_core::{DataPaths, Salesdesk};
-use serde_json::{Value, json};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
-use tauri::webview::InvokeRequest;
+use serde_json::json;
 
-struct TestApp {
-    _app: tauri::App<MockRuntime>,
-    webview: tauri::WebviewWindow<MockRuntime>,
-}
-
-fn app_with(dir: &std::path::Path) -> TestApp {
-    let state = salesdesk_desktop::DesktopState::open(DataPaths::at(dir));
-    // The real config, so the real capabilities apply to these calls.
-    let app = salesdesk_desktop::app_builder(mock_builder(), state)
-        .build(tauri::generate_context!("tauri.conf.json", test = true))
-        .expect("build app");
-    // Labelled "main", so the "main-window" capability is the one checked.
-    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .unwrap();
-    TestApp { _app: app, webview }
-}
-
-fn invoke(app: &TestApp, cmd: &str, args: Value) -> Result<Value, Value> {
-    let webview = &app.webview;
-    let res = get_ipc_response(
-        webview,
-        InvokeRequest {
-            cmd: cmd.into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            url: "tauri://localhost".parse().unwrap(),
-            body: InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        },
-    );
-    res.map(|body| body.deserialize::<Value>().unwrap())
-}
+mod common;
+use common::{TestApp, app, app_at, invoke};
 
 #[test]
 fn list_get_and_health_go_through_to_the_store() {
@@ -62,7 +27,7 @@ fn list_get_and_health_go_through_to_the_store() {
         saved
     });
 
-    let app = app_with(dir.path());
+    let app = app_at(dir.path());
     let list = invoke(&app, "list_analyses", json!({})).unwrap();
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["title"], "Discovery call with Acme");
@@ -80,7 +45,7 @@ fn list_get_and_health_go_through_to_the_store() {
 #[test]
 fn errors_reach_the_ui_as_kind_and_message() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app_with(dir.path());
+    let app = app_at(dir.path());
     let err = invoke(
         &app,
         "get_analysis",
@@ -104,7 +69,7 @@ fn a_corrupt_store_still_opens_the_app_and_health_says_why() {
     let dir = tempfile::tempdir().unwrap();
     let store = DataPaths::at(dir.path()).store_file();
     std::fs::write(&store, vec![0x42u8; 8192]).unwrap();
-    let app = app_with(dir.path());
+    let app = app_at(dir.path());
 
     let health = invoke(&app, "health", json!({})).unwrap();
     assert_eq!(health["store"]["ok"], false);
@@ -122,7 +87,7 @@ fn a_corrupt_store_still_opens_the_app_and_health_says_why() {
 #[test]
 fn the_window_may_call_nothing_beyond_salesdesks_commands() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app_with(dir.path());
+    let app = app_at(dir.path());
     // Core plugins (events, paths, windows) are not granted to the main window.
     for cmd in [
         "plugin:event|listen",
@@ -144,9 +109,8 @@ mod account {
     use salesdesk_core::team::TeamSetup;
     use salesdesk_testkit::fakes::supabase_auth::SupabaseAuthFake;
     use serde_json::{Value, json};
-    use tauri::test::mock_builder;
 
-    use super::{TestApp, invoke};
+    use super::{TestApp, app, invoke};
 
     const ANON: &str = "test-anon-key-not-real";
     const SECRET: &str = "fake-auth-jwt-secret-at-least-32-characters";
@@ -174,17 +138,11 @@ mod account {
             let setup = TeamSetup::with_vaults(session.clone(), Arc::new(MemoryVault::default()));
             let state =
                 salesdesk_desktop::DesktopState::open_with_team(DataPaths::at(dir.path()), setup);
-            let app = salesdesk_desktop::app_builder(mock_builder(), state)
-                .build(tauri::generate_context!("tauri.conf.json", test = true))
-                .expect("build app");
-            let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-                .build()
-                .unwrap();
             Self {
                 rt,
                 fake,
                 session,
-                app: TestApp { _app: app, webview },
+                app: app(state),
                 _dir: dir,
             }
         }
@@ -358,7 +316,7 @@ mod account {
 #[test]
 fn import_reads_only_a_granted_export_and_reports_counts() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app_with(dir.path());
+    let app = app_at(dir.path());
     let export = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/browser-export-v1.json"
@@ -374,11 +332,7 @@ fn import_reads_only_a_granted_export_and_reports_counts() {
     );
 
     // As if the user had chosen it in the dialog (or dropped it on the window).
-    use tauri::Manager;
-    app._app
-        .state::<salesdesk_desktop::DesktopState>()
-        .grants
-        .grant([std::path::PathBuf::from(export)]);
+    app.state().grants.grant([std::path::PathBuf::from(export)]);
     let report = invoke(&app, "import_browser_export", json!({"path": export})).unwrap();
     let clients = report["sections"]
         .as_array()
@@ -416,7 +370,7 @@ fn sync_status_shows_queued_local_work_and_discard_refuses_unknown_tables() {
         .unwrap();
         core.close().await;
     });
-    let app = app_with(dir.path());
+    let app = app_at(dir.path());
     let status = invoke(&app, "sync_status", json!({})).unwrap();
     assert_eq!(status["queued"], 1, "{status}");
     assert_eq!(status["state"], "signed_out");
@@ -462,9 +416,8 @@ mod team_sync {
     use salesdesk_testkit::fakes::supabase_auth::SupabaseAuthFake;
     use salesdesk_testkit::supabase::TestDb;
     use serde_json::{Value, json};
-    use tauri::test::mock_builder;
 
-    use super::{TestApp, invoke};
+    use super::{app, invoke};
 
     const ANON: &str = "test-anon-key-not-real";
     const PASSWORD: &str = "correct horse battery";
@@ -490,13 +443,7 @@ mod team_sync {
         );
         let state =
             salesdesk_desktop::DesktopState::open_with_team(DataPaths::at(dir.path()), setup);
-        let app = salesdesk_desktop::app_builder(mock_builder(), state)
-            .build(tauri::generate_context!("tauri.conf.json", test = true))
-            .expect("build app");
-        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-            .build()
-            .unwrap();
-        let app = TestApp { _app: app, webview };
+        let app = app(state);
         let url = db.app_url();
         let db_password = url
             .split_once("://")
@@ -564,7 +511,7 @@ mod team_sync {
 #[test]
 fn ai_settings_round_trip_and_bad_input_is_refused_without_loss() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app_with(dir.path());
+    let app = app_at(dir.path());
     let view = invoke(&app, "get_ai_settings", json!({})).unwrap();
     assert_eq!(view["settings"], view["defaults"], "nothing saved yet");
     assert_eq!(view["defaults"]["openai"]["model"], "gpt-5-mini");

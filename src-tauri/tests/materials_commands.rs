@@ -9,48 +9,16 @@ use salesdesk_core::files::{FileStore, LocalFileStore, Transfer};
 use salesdesk_core::team::{TeamSettingsInput, TeamSetup};
 use salesdesk_core::{DataPaths, Salesdesk};
 use serde_json::{Value, json};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
-use tauri::webview::InvokeRequest;
 
-struct TestApp {
-    _app: tauri::App<MockRuntime>,
-    webview: tauri::WebviewWindow<MockRuntime>,
-}
-
-fn app_with(dir: &std::path::Path) -> TestApp {
-    let state = salesdesk_desktop::DesktopState::open(DataPaths::at(dir));
-    let app = salesdesk_desktop::app_builder(mock_builder(), state)
-        .build(tauri::generate_context!("tauri.conf.json", test = true))
-        .expect("build app");
-    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .unwrap();
-    TestApp { _app: app, webview }
-}
-
-fn invoke(app: &TestApp, cmd: &str, args: Value) -> Result<Value, Value> {
-    let res = get_ipc_response(
-        &app.webview,
-        InvokeRequest {
-            cmd: cmd.into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            url: "tauri://localhost".parse().unwrap(),
-            body: InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        },
-    );
-    res.map(|body| body.deserialize::<Value>().unwrap())
-}
+mod common;
+use common::{app, app_at, invoke};
 
 #[test]
 fn a_file_not_dropped_or_picked_is_refused_and_nothing_is_queued() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("secret.txt");
     std::fs::write(&file, "not for the webview").unwrap();
-    let app = app_with(&dir.path().join("data"));
+    let app = app_at(&dir.path().join("data"));
     let err = invoke(
         &app,
         "queue_material",
@@ -85,7 +53,7 @@ fn list_edit_delete_restore_go_through_to_the_store() {
         core.close().await;
         m.id
     });
-    let app = app_with(&data);
+    let app = app_at(&data);
     let listed = invoke(
         &app,
         "list_materials",
@@ -126,7 +94,7 @@ fn list_edit_delete_restore_go_through_to_the_store() {
 #[test]
 fn open_material_takes_an_id_never_a_path() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app_with(&dir.path().join("data"));
+    let app = app_at(&dir.path().join("data"));
     // A path where the id goes is refused as an id; nothing is opened or created.
     let outside = dir.path().join("outside.txt");
     std::fs::write(&outside, "not a material").unwrap();
@@ -212,13 +180,7 @@ fn signed_out_in_team_mode_the_library_lists_and_opens_what_is_cached() {
         (ids[0].clone(), ids[1].clone())
     });
     let state = salesdesk_desktop::DesktopState::open_with_team(DataPaths::at(&data), vaults());
-    let app = salesdesk_desktop::app_builder(mock_builder(), state)
-        .build(tauri::generate_context!("tauri.conf.json", test = true))
-        .expect("build app");
-    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .unwrap();
-    let app = TestApp { _app: app, webview };
+    let app = app(state);
 
     let listed = invoke(&app, "list_materials", json!({"query": {}})).unwrap();
     let state_of = |listed: &Value, id: &str| {
@@ -271,4 +233,39 @@ fn signed_out_in_team_mode_the_library_lists_and_opens_what_is_cached() {
         invoke(&app, "material_file_transfers", json!({})).unwrap(),
         json!([])
     );
+}
+
+#[test]
+fn offline_files_settings_and_share_links_over_ipc() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = app_at(&dir.path().join("data"));
+    let mib: u64 = 1024 * 1024;
+
+    let files = invoke(&app, "get_offline_files", json!({})).unwrap();
+    assert_eq!(files["budget_bytes"], 2048 * mib, "{files}");
+    assert_eq!(files["used_bytes"], 0, "{files}");
+    let set = invoke(&app, "set_offline_budget", json!({"mib": 512})).unwrap();
+    assert_eq!(set["budget_bytes"], 512 * mib, "{set}");
+    // Refused, and the saved budget stays.
+    let err = invoke(&app, "set_offline_budget", json!({"mib": 10})).unwrap_err();
+    assert_eq!(err["kind"], "invalid_input", "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("256 MiB"),
+        "{err}"
+    );
+    let files = invoke(&app, "get_offline_files", json!({})).unwrap();
+    assert_eq!(files["budget_bytes"], 512 * mib, "{files}");
+    let cleared = invoke(&app, "clear_offline_files", json!({})).unwrap();
+    assert_eq!(cleared["files"], 0, "{cleared}");
+
+    // Local mode: nothing to link to, and the reason says what to do instead.
+    let err = invoke(
+        &app,
+        "share_material",
+        json!({"id": "0192f0c1-7d3e-7a4b-9c1d-2e3f4a5b6c7d", "hours": 24}),
+    )
+    .unwrap_err();
+    assert_eq!(err["kind"], "not_found", "{err}");
+    let err = invoke(&app, "share_material", json!({"id": "x", "hours": 0})).unwrap_err();
+    assert_eq!(err["kind"], "invalid_input", "{err}");
 }

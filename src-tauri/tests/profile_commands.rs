@@ -3,45 +3,10 @@
 //! the user dropped or picked are accepted; a granted PNG becomes the avatar and its preview;
 //! a file that is not an image is refused and the avatar is kept; remove clears it.
 
-use salesdesk_core::DataPaths;
 use serde_json::{Value, json};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
-use tauri::webview::InvokeRequest;
 
-struct TestApp {
-    _app: tauri::App<MockRuntime>,
-    webview: tauri::WebviewWindow<MockRuntime>,
-}
-
-fn app_with(dir: &std::path::Path, granted: &[std::path::PathBuf]) -> TestApp {
-    let state = salesdesk_desktop::DesktopState::open(DataPaths::at(dir));
-    // What a drop on the window does before the page sees the paths.
-    state.grants.grant(granted.iter().cloned());
-    let app = salesdesk_desktop::app_builder(mock_builder(), state)
-        .build(tauri::generate_context!("tauri.conf.json", test = true))
-        .expect("build app");
-    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .unwrap();
-    TestApp { _app: app, webview }
-}
-
-fn invoke(app: &TestApp, cmd: &str, args: Value) -> Result<Value, Value> {
-    let res = get_ipc_response(
-        &app.webview,
-        InvokeRequest {
-            cmd: cmd.into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            url: "tauri://localhost".parse().unwrap(),
-            body: InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        },
-    );
-    res.map(|body| body.deserialize::<Value>().unwrap())
-}
+mod common;
+use common::{app_with, invoke};
 
 fn png() -> Vec<u8> {
     let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".to_vec();

@@ -8,15 +8,11 @@
 use salesdesk_core::data::analyses::NewAnalysis;
 use salesdesk_core::{DataPaths, Salesdesk};
 use serde_json::{Value, json};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
-use tauri::webview::InvokeRequest;
 
-struct TestApp {
-    _app: tauri::App<MockRuntime>,
-    webview: tauri::WebviewWindow<MockRuntime>,
-}
+mod common;
+use common::{TestApp, app, invoke};
 
+/// The app with `granted` as if dropped on the window, and a "save" dialog the user cancels.
 fn app_with(dir: &std::path::Path, granted: &[std::path::PathBuf]) -> TestApp {
     app_saving_to(dir, granted, None)
 }
@@ -34,29 +30,7 @@ fn app_saving_to(
         assert!(!name.is_empty(), "the dialog suggests the file's name");
         save_to.clone()
     }));
-    let app = salesdesk_desktop::app_builder(mock_builder(), state)
-        .build(tauri::generate_context!("tauri.conf.json", test = true))
-        .expect("build app");
-    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .unwrap();
-    TestApp { _app: app, webview }
-}
-
-fn invoke(app: &TestApp, cmd: &str, args: Value) -> Result<Value, Value> {
-    let res = get_ipc_response(
-        &app.webview,
-        InvokeRequest {
-            cmd: cmd.into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            url: "tauri://localhost".parse().unwrap(),
-            body: InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        },
-    );
-    res.map(|body| body.deserialize::<Value>().unwrap())
+    app(state)
 }
 
 fn wav() -> Vec<u8> {

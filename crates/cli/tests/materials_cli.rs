@@ -5,13 +5,13 @@
 //! it is not installed).
 
 use std::path::{Path, PathBuf};
-use std::process::Command as StdCommand;
 
 use assert_cmd::Command;
 use serde_json::Value;
 
 mod common;
-use common::{json_of, on_path, salesdesk};
+use common::{json_of, salesdesk, save_session};
+use salesdesk_testkit::keyring::rerun_in_private_keyring;
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let p = dir.join(name);
@@ -190,39 +190,11 @@ fn team_mode_uploads_to_storage_with_the_saved_session() {
     if std::env::var(CHILD_ENV).is_ok() {
         return team_child();
     }
-    if !on_path("gnome-keyring-daemon") || !on_path("dbus-run-session") {
-        println!("SKIPPED: gnome-keyring-daemon or dbus-run-session is not installed");
-        return;
-    }
-    let home = tempfile::tempdir().expect("temp home");
-    let exe = std::env::current_exe().expect("test binary");
-    let script = format!(
-        "echo -n salesdesk-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
-         exec \"$0\" --exact {TEAM_TEST} --nocapture --test-threads=1"
-    );
-    let out = StdCommand::new("dbus-run-session")
-        .args(["--", "sh", "-c", &script])
-        .arg(exe)
-        .env(CHILD_ENV, "1")
-        .env("HOME", home.path())
-        .env("XDG_DATA_HOME", home.path().join("data"))
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .env("XDG_CACHE_HOME", home.path().join("cache"))
-        .output()
-        .expect("run the test binary again");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("materials cli team child ok"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    rerun_in_private_keyring(TEAM_TEST, CHILD_ENV, "materials cli team child ok");
 }
 
 fn team_child() {
-    use salesdesk_core::auth::{Session, SessionStore, SessionUser};
-    use salesdesk_core::secrets::SecretString;
     use salesdesk_testkit::fakes::supabase_storage::StorageFake;
-    use salesdesk_testkit::supabase::{Claims, mint_token, unix_now};
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -267,21 +239,7 @@ fn team_child() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("salesdesk auth signin"));
 
         // A session as `salesdesk auth signin` saves it, for a user the fake treats as admin.
-        let user = uuid::Uuid::new_v4();
-        let mut claims = Claims::for_session(user, uuid::Uuid::new_v4(), "admin@example.com");
-        claims.exp = unix_now() + 3600;
-        let session = Session {
-            access_token: SecretString::new(mint_token(SECRET, &claims)),
-            refresh_token: SecretString::new("test-refresh-token-not-real"),
-            expires_at: chrono::Utc::now() + chrono::Duration::hours(1),
-            user: SessionUser {
-                id: user.to_string(),
-                email: Some("admin@example.com".into()),
-                role: Some("authenticated".into()),
-                email_confirmed_at: None,
-            },
-        };
-        SessionStore::keyring().save(&session).await.expect("save");
+        let (user, token) = save_session(SECRET, "admin@example.com");
 
         // A rep (not admin in the bucket's policy) is refused; nothing recorded.
         let out = run(add()).await.unwrap();
@@ -316,7 +274,7 @@ fn team_child() {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(!all.contains(session.access_token.expose()));
+        assert!(!all.contains(&token));
 
         let id = m["id"].as_str().unwrap().to_owned();
         let dest = dir.path().join("back.pdf");

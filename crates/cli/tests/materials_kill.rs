@@ -7,11 +7,12 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command as StdCommand, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{json_of, on_path, salesdesk};
+use common::{json_of, salesdesk, save_session};
 use salesdesk_testkit::fakes::supabase_storage::{On, StorageFake, StorageFault};
+use salesdesk_testkit::keyring::rerun_in_private_keyring;
 use sha2::Digest as _;
 
 const CHILD_ENV: &str = "SALESDESK_MATERIALS_KILL_CHILD";
@@ -24,61 +25,7 @@ fn an_add_killed_mid_upload_resumes_from_the_servers_offset() {
     if std::env::var(CHILD_ENV).is_ok() {
         return child();
     }
-    if !on_path("gnome-keyring-daemon") || !on_path("dbus-run-session") {
-        println!("SKIPPED: gnome-keyring-daemon or dbus-run-session is not installed");
-        return;
-    }
-    let home = tempfile::tempdir().expect("temp home");
-    let exe = std::env::current_exe().expect("test binary");
-    let script = format!(
-        "echo -n salesdesk-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
-         exec \"$0\" --exact {TEST} --nocapture --test-threads=1"
-    );
-    let out = StdCommand::new("dbus-run-session")
-        .args(["--", "sh", "-c", &script])
-        .arg(exe)
-        .env(CHILD_ENV, "1")
-        .env("HOME", home.path())
-        .env("XDG_DATA_HOME", home.path().join("data"))
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .env("XDG_CACHE_HOME", home.path().join("cache"))
-        .output()
-        .expect("run the test binary again");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("materials kill child ok"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn save_admin_session(fake: &StorageFake) {
-    use salesdesk_core::auth::{Session, SessionStore, SessionUser};
-    use salesdesk_core::secrets::SecretString;
-    use salesdesk_testkit::supabase::{Claims, mint_token, unix_now};
-
-    let user = uuid::Uuid::new_v4();
-    let mut claims = Claims::for_session(user, uuid::Uuid::new_v4(), "admin@example.com");
-    claims.exp = unix_now() + 3600;
-    let session = Session {
-        access_token: SecretString::new(mint_token(SECRET, &claims)),
-        refresh_token: SecretString::new("test-refresh-token-not-real"),
-        expires_at: chrono::Utc::now() + chrono::Duration::hours(1),
-        user: SessionUser {
-            id: user.to_string(),
-            email: Some("admin@example.com".into()),
-            role: Some("authenticated".into()),
-            email_confirmed_at: None,
-        },
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime
-        .block_on(SessionStore::keyring().save(&session))
-        .expect("save the session");
-    fake.add_admin(&user.to_string());
+    rerun_in_private_keyring(TEST, CHILD_ENV, "materials kill child ok");
 }
 
 fn team_cli(data: &Path, fake: &StorageFake) -> assert_cmd::Command {
@@ -97,7 +44,8 @@ fn child() {
         .expect("runtime");
     // The fake serves from the runtime's threads while this thread drives the processes.
     let fake = runtime.block_on(StorageFake::start(SECRET));
-    save_admin_session(&fake);
+    let (admin, _) = save_session(SECRET, "admin@example.com");
+    fake.add_admin(&admin.to_string());
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let src = dir.path().join("Onboarding deck.pdf");

@@ -48,3 +48,41 @@ pub fn on_path(bin: &str) -> bool {
         .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(bin).is_file()))
         .unwrap_or(false)
 }
+
+/// Saves, in the keyring this process sees (a private one: run inside
+/// `salesdesk_testkit::keyring::rerun_in_private_keyring`), the session `salesdesk auth signin`
+/// would save for a new user, with an access token signed with `jwt_secret` for an hour.
+/// Returns the user's id and the access token (to check it is never printed).
+pub fn save_session(jwt_secret: &str, email: &str) -> (uuid::Uuid, String) {
+    use salesdesk_core::auth::{Session, SessionStore, SessionUser};
+    use salesdesk_core::secrets::SecretString;
+    use salesdesk_testkit::supabase::{Claims, mint_token, unix_now};
+
+    let user = uuid::Uuid::new_v4();
+    let mut claims = Claims::for_session(user, uuid::Uuid::new_v4(), email);
+    claims.exp = unix_now() + 3600;
+    let token = mint_token(jwt_secret, &claims);
+    let session = Session {
+        access_token: SecretString::new(token.clone()),
+        refresh_token: SecretString::new("test-refresh-token-not-real"),
+        expires_at: chrono::Utc::now() + chrono::Duration::hours(1),
+        user: SessionUser {
+            id: user.to_string(),
+            email: Some(email.into()),
+            role: Some("authenticated".into()),
+            email_confirmed_at: None,
+        },
+    };
+    // The keyring's D-Bus calls block: keep them off any async runtime's threads.
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(SessionStore::keyring().save(&session))
+            .expect("save the session")
+    })
+    .join()
+    .expect("keyring thread");
+    (user, token)
+}
