@@ -33,6 +33,25 @@ fn app_saving_to(
     app(state)
 }
 
+/// An analysis saved in the data directory `data`, as the Analyze page leaves it; its id.
+fn saved_analysis(data: &std::path::Path, title: &str) -> String {
+    tauri::async_runtime::block_on(async {
+        let core = Salesdesk::open(DataPaths::at(data)).await.unwrap();
+        let record = core
+            .save_analysis(NewAnalysis {
+                title: title.into(),
+                transcript: "Rep: hello\nClient: hi".into(),
+                analysis: json!({}),
+                provider: "offline".into(),
+                model: None,
+            })
+            .await
+            .unwrap();
+        core.close().await;
+        record.id
+    })
+}
+
 fn wav() -> Vec<u8> {
     let data = vec![128u8; 4000];
     let mut b = b"RIFF".to_vec();
@@ -55,21 +74,7 @@ fn wav() -> Vec<u8> {
 fn recordings_are_stored_with_their_analysis_from_granted_files_only() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let id = tauri::async_runtime::block_on(async {
-        let core = Salesdesk::open(DataPaths::at(&data)).await.unwrap();
-        let record = core
-            .save_analysis(NewAnalysis {
-                title: "Discovery call".into(),
-                transcript: "Rep: hello\nClient: hi".into(),
-                analysis: json!({}),
-                provider: "offline".into(),
-                model: None,
-            })
-            .await
-            .unwrap();
-        core.close().await;
-        record.id
-    });
+    let id = saved_analysis(&data, "Discovery call");
     let call = dir.path().join("call.wav");
     std::fs::write(&call, wav()).unwrap();
     let transcript = dir.path().join("call.txt");
@@ -113,21 +118,7 @@ fn recordings_are_stored_with_their_analysis_from_granted_files_only() {
 fn a_recording_plays_from_the_previews_folder_and_saves_where_the_user_says() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let id = tauri::async_runtime::block_on(async {
-        let core = Salesdesk::open(DataPaths::at(&data)).await.unwrap();
-        let record = core
-            .save_analysis(NewAnalysis {
-                title: "Demo call".into(),
-                transcript: "Rep: hello\nClient: hi".into(),
-                analysis: json!({}),
-                provider: "offline".into(),
-                model: None,
-            })
-            .await
-            .unwrap();
-        core.close().await;
-        record.id
-    });
+    let id = saved_analysis(&data, "Demo call");
     let call = dir.path().join("Demo call.wav");
     std::fs::write(&call, wav()).unwrap();
     let saved = dir.path().join("chosen").join("kept.wav");
