@@ -20,7 +20,26 @@ export type UploadItem = {
 	done: number;
 	state: UploadState | 'done' | 'refused';
 	error: string | null;
+	/** Bytes per second and seconds left, from the latest progress event while it moves. */
+	rate?: number | null;
+	eta?: number | null;
 };
+
+/** `4.1 MB/s, 12 s left`; empty until a rate is known. */
+export function speedLabel(
+	bytesPerSec: number | null | undefined,
+	etaSecs: number | null | undefined
+): string {
+	if (!bytesPerSec || bytesPerSec <= 0) return '';
+	const mib = 1024 * 1024;
+	const rate =
+		bytesPerSec >= mib ? `${(bytesPerSec / mib).toFixed(1)} MB/s` : `${Math.max(1, Math.round(bytesPerSec / 1024))} KB/s`;
+	if (etaSecs === null || etaSecs === undefined) return rate;
+	const secs = Math.ceil(etaSecs);
+	const left =
+		secs < 60 ? `${secs} s` : secs < 3600 ? `${Math.ceil(secs / 60)} min` : `${(secs / 3600).toFixed(1)} h`;
+	return `${rate}, ${left} left`;
+}
 
 export const KIND_LABELS: Record<MaterialKind, string> = {
 	pdf: 'PDF',

@@ -15,6 +15,7 @@ import {
 	canRetry,
 	parseTags,
 	percentOf,
+	speedLabel,
 	totalProgress,
 	transferPercent,
 	watchTransfers,
@@ -198,6 +199,11 @@ describe('Training library page', () => {
 			expect(within(rows[0]).getByTestId('upload-percent')).toHaveTextContent('50%')
 		);
 		expect(screen.getByTestId('upload-total-percent')).toHaveTextContent('12%');
+		// Rate and time left, as the core measures them.
+		uploadCalls[0].channel.onmessage({ done: 600, total: 1000, bytes_per_sec: 3 * 1024 * 1024, eta_secs: 75 });
+		await waitFor(() =>
+			expect(within(rows[0]).getByTestId('upload-speed')).toHaveTextContent('3.0 MB/s, 2 min left')
+		);
 		uploadCalls[0].resolve(material({ id: 'id-a' }));
 
 		await waitFor(() => expect(uploadCalls).toHaveLength(2));
@@ -543,6 +549,14 @@ describe('materials helpers', () => {
 		expect(canRetry(problem())).toBe(true);
 		expect(canRetry(problem({ reason: 'forbidden' }))).toBe(false);
 		expect(canRetry(problem({ reason: 'signed_out' }))).toBe(false);
+	});
+
+	it('says the speed and the time left once a rate is known', () => {
+		expect(speedLabel(0, null)).toBe('');
+		expect(speedLabel(null, 5)).toBe('');
+		expect(speedLabel(512 * 1024, null)).toBe('512 KB/s');
+		expect(speedLabel(2.5 * 1024 * 1024, 12.2)).toBe('2.5 MB/s, 13 s left');
+		expect(speedLabel(100, 2 * 3600)).toBe('1 KB/s, 2.0 h left');
 	});
 
 	it('parses tags without empties or repeats', () => {
