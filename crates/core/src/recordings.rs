@@ -23,6 +23,7 @@ use crate::data::analyses;
 use crate::data::local::{LocalStore, RowOp};
 use crate::error::{CoreError, Result};
 use crate::files::names::key_slug;
+use crate::files::queue::{self, QueuedFile, UploadQueue};
 use crate::files::{
     BucketStore, CachedStore, FileError, FileStore, LocalFileStore, SupabaseStorage, Transfer,
     digest_of_key, hash_file, preflight,
@@ -35,6 +36,13 @@ pub const BUCKET: &str = "call-recordings";
 
 /// The synced table.
 pub const TABLE: &str = "call_recordings";
+
+/// The attaches' queue: `recording_uploads`, bound for the recordings' bucket.
+const QUEUE: UploadQueue = UploadQueue {
+    table: "recording_uploads",
+    bucket: BUCKET,
+    not_found,
+};
 
 /// A stored recording, as the analysis detail lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -236,7 +244,9 @@ impl RecordingLibrary {
         // Signed out is no failure of this upload: it stays as it was, and resumes once the
         // user is back (a start while signed out must not turn it into a failed one).
         self.team_or_err()?;
-        self.set_state(id, UploadState::Uploading, None).await?;
+        QUEUE
+            .set_state(&self.store, id, UploadState::Uploading, None)
+            .await?;
         match self.store_file(&job, transfer).await {
             Ok((store, file)) => {
                 let now = now_rfc3339();
@@ -246,11 +256,11 @@ impl RecordingLibrary {
                      file_size, file_sha256, mime_type, created_at, owner_id, updated_at, \
                      deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL)",
                 )
-                .bind(&job.id)
+                .bind(&job.file.id)
                 .bind(&job.analysis_id)
                 .bind(store)
                 .bind(&file.key)
-                .bind(&job.name)
+                .bind(&job.file.name)
                 .bind(i64::try_from(file.size).unwrap_or(i64::MAX))
                 .bind(&file.sha256)
                 .bind(&file.mime)
@@ -262,26 +272,14 @@ impl RecordingLibrary {
                 // Only team files are synced (see the module docs): a local-store row stays on
                 // this device and so has no outbox entry.
                 if store == "team" {
-                    tx.record(TABLE, job.id.clone(), RowOp::Upsert);
+                    tx.record(TABLE, job.file.id.clone(), RowOp::Upsert);
                 }
-                sqlx::query("DELETE FROM recording_uploads WHERE id = ?")
-                    .bind(id)
-                    .execute(tx.conn())
-                    .await
-                    .map_err(|e| tx.err(e))?;
+                QUEUE.finish(&mut tx, id).await?;
                 tx.commit().await?;
                 self.get(id).await
             }
             Err(e) => {
-                if matches!(
-                    e.kind(),
-                    crate::ErrorKind::InvalidInput | crate::ErrorKind::Forbidden
-                ) {
-                    self.discard(id).await?;
-                } else {
-                    self.set_state(id, UploadState::Failed, Some(&e.to_string()))
-                        .await?;
-                }
+                QUEUE.fail(&self.store, id, &e).await?;
                 Err(e)
             }
         }
@@ -306,86 +304,32 @@ impl RecordingLibrary {
         let Some((storage, user_id)) = self.team_or_err()? else {
             let stored = self
                 .local
-                .put(&job.src, &job.name, Some(&job.mime), transfer)
+                .put(&job.file.src, &job.file.name, Some(&job.mime), transfer)
                 .await?;
             return Ok(("local", stored));
         };
-        let (name, mime, facts) = preflight(&job.src, &job.name, Some(&job.mime))?;
-        storage.check_limits(BUCKET, &name, facts.size, &mime)?;
-        let sha256 = hash_file(&job.src).await?;
-        facts.still_matches(&job.src)?;
-        let size = facts.size;
         // The bucket's policies give the owner the folder named by their id; the content's
         // digest in the key makes a repeated upload of the same file land on the same object.
-        let key = format!("{user_id}/{sha256}/{}", key_slug(&name));
-        // Recorded before the first byte, so the pending list can show the resumable
-        // upload's confirmed offset.
-        sqlx::query("UPDATE recording_uploads SET object_path = ? WHERE id = ?")
-            .bind(&key)
-            .bind(&job.id)
-            .execute(self.store.pool())
-            .await
-            .map_err(|e| self.store.err(e))?;
-        let uploaded = storage
-            .upload_checked(
-                BUCKET,
-                &key,
-                &job.src,
-                &mime,
-                false,
-                facts,
-                sha256.clone(),
+        let stored = QUEUE
+            .upload_to_bucket(
+                &self.store,
+                storage,
+                &job.file,
+                Some(&job.mime),
+                |sha256, name| format!("{user_id}/{sha256}/{}", key_slug(name)),
                 transfer,
             )
-            .await;
-        match uploaded {
-            // The key names the content: an object already there is this file (an earlier
-            // attempt finished on the server before this device recorded it).
-            Ok(_) | Err(FileError::Exists { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
+            .await?;
         if let Files::Team(team) = &self.files {
             // The rep is likely to play it next: keep a copy (best effort).
-            team.cache.remember(&job.src).await;
+            team.cache.remember(&job.file.src).await;
         }
-        Ok((
-            "team",
-            crate::files::StoredFile {
-                key,
-                size,
-                sha256,
-                mime,
-            },
-        ))
+        Ok(("team", stored))
     }
 
     /// Drops a pending attach (and its resumable-upload record). The source file is untouched.
     pub async fn discard(&self, id: &str) -> Result<()> {
-        let mut tx = self.store.begin_write().await?;
-        let object: Option<Option<String>> =
-            sqlx::query_scalar("SELECT object_path FROM recording_uploads WHERE id = ?")
-                .bind(id)
-                .fetch_optional(tx.conn())
-                .await
-                .map_err(|e| tx.err(e))?;
-        let Some(object) = object else {
-            return Err(not_found(id));
-        };
-        if let Some(object) = object {
-            sqlx::query("DELETE FROM file_uploads WHERE bucket = ? AND object_path = ?")
-                .bind(BUCKET)
-                .bind(object)
-                .execute(tx.conn())
-                .await
-                .map_err(|e| tx.err(e))?;
-        }
-        sqlx::query("DELETE FROM recording_uploads WHERE id = ?")
-            .bind(id)
-            .execute(tx.conn())
-            .await
-            .map_err(|e| tx.err(e))?;
-        tx.commit().await?;
-        Ok(())
+        QUEUE.discard(&self.store, id).await
     }
 
     /// Resumes the attaches an exit or a crash interrupted (queued or uploading), oldest
@@ -394,28 +338,24 @@ impl RecordingLibrary {
         &self,
         transfer_for: impl Fn(&PendingRecording) -> Transfer,
     ) -> Result<Vec<ResumedRecording>> {
-        let mut out = Vec::new();
-        for p in self.pending(None).await? {
-            if p.state == UploadState::Failed {
-                continue;
-            }
-            let transfer = transfer_for(&p);
-            let result = self.upload(&p.id, &transfer).await;
-            out.push(ResumedRecording { id: p.id, result });
-        }
-        Ok(out)
+        let pending = self.pending(None).await?;
+        let resumed = queue::resume(
+            pending,
+            |p| (&p.id, p.state),
+            transfer_for,
+            async |id, transfer| self.upload(id, transfer).await,
+        )
+        .await;
+        Ok(resumed
+            .into_iter()
+            .map(|(id, result)| ResumedRecording { id, result })
+            .collect())
     }
 
     /// Attaches not finished yet (of one analysis, or all), oldest first.
     pub async fn pending(&self, analysis_id: Option<&str>) -> Result<Vec<PendingRecording>> {
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM recording_uploads WHERE ?1 IS NULL OR analysis_id = ?1 \
-             ORDER BY created_at, id",
-        )
-        .bind(analysis_id)
-        .fetch_all(self.store.pool())
-        .await
-        .map_err(|e| self.store.err(e))?;
+        let scope = analysis_id.map(|a| ("analysis_id", a));
+        let ids = QUEUE.ids(&self.store, scope).await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             out.push(self.pending_one(&id).await?);
@@ -424,70 +364,28 @@ impl RecordingLibrary {
     }
 
     async fn pending_one(&self, id: &str) -> Result<PendingRecording> {
-        let row = sqlx::query(
-            "SELECT u.id, u.analysis_id, u.file_name, u.file_size, u.state, u.error, \
-             u.created_at, COALESCE(f.confirmed, 0) AS confirmed \
-             FROM recording_uploads u LEFT JOIN file_uploads f \
-             ON f.bucket = ? AND f.object_path = u.object_path WHERE u.id = ?",
-        )
-        .bind(BUCKET)
-        .bind(id)
-        .fetch_optional(self.store.pool())
-        .await
-        .map_err(|e| self.store.err(e))?
-        .ok_or_else(|| not_found(id))?;
+        let (entry, row) = QUEUE.entry(&self.store, id, ", u.analysis_id").await?;
         Ok(PendingRecording {
-            id: row.get("id"),
+            id: entry.id,
             analysis_id: row.get("analysis_id"),
-            file_name: row.get("file_name"),
-            file_size: u64::try_from(row.get::<i64, _>("file_size")).unwrap_or(0),
-            uploaded: u64::try_from(row.get::<i64, _>("confirmed")).unwrap_or(0),
-            state: match row.get::<&str, _>("state") {
-                "queued" => UploadState::Queued,
-                "uploading" => UploadState::Uploading,
-                _ => UploadState::Failed,
-            },
-            error: row.get("error"),
-            created_at: row.get("created_at"),
+            file_name: entry.file_name,
+            file_size: entry.file_size,
+            uploaded: entry.uploaded,
+            state: entry.state,
+            error: entry.error,
+            created_at: entry.created_at,
         })
     }
 
     async fn job(&self, id: &str) -> Result<Job> {
-        let row = sqlx::query(
-            "SELECT analysis_id, source_path, file_name, mime_type FROM recording_uploads \
-             WHERE id = ?",
-        )
-        .bind(id)
-        .fetch_optional(self.store.pool())
-        .await
-        .map_err(|e| self.store.err(e))?
-        .ok_or_else(|| not_found(id))?;
+        let (file, row) = QUEUE
+            .file(&self.store, id, ", analysis_id, mime_type")
+            .await?;
         Ok(Job {
-            id: id.to_owned(),
             analysis_id: row.get("analysis_id"),
-            src: PathBuf::from(row.get::<String, _>("source_path")),
-            name: row.get("file_name"),
             mime: row.get("mime_type"),
+            file,
         })
-    }
-
-    async fn set_state(&self, id: &str, state: UploadState, error: Option<&str>) -> Result<()> {
-        let state = match state {
-            UploadState::Queued => "queued",
-            UploadState::Uploading => "uploading",
-            UploadState::Failed => "failed",
-        };
-        sqlx::query(
-            "UPDATE recording_uploads SET state = ?, error = ?, updated_at = ? WHERE id = ?",
-        )
-        .bind(state)
-        .bind(error)
-        .bind(now_rfc3339())
-        .bind(id)
-        .execute(self.store.pool())
-        .await
-        .map_err(|e| self.store.err(e))?;
-        Ok(())
     }
 
     /// The live recordings of an analysis, whoever attached them, oldest first.
@@ -639,10 +537,8 @@ impl RecordingLibrary {
 }
 
 struct Job {
-    id: String,
+    file: QueuedFile,
     analysis_id: String,
-    src: PathBuf,
-    name: String,
     mime: String,
 }
 
