@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 use uuid::Uuid;
 
-use crate::data::local::LocalStore;
+use crate::data::local::{LocalStore, WriteTx};
 use crate::data::materials::{
     self as meta_rows, Material, MaterialFile, MaterialKind, MaterialMeta, MaterialQuery,
     MaterialUpdate, check_meta,
@@ -265,24 +265,12 @@ impl MaterialLibrary {
             // Kept queued as it is: it goes after sign-in.
             return Err(CoreError::SignInTo(format!("upload “{}”", job.meta.title)));
         }
-        QUEUE
-            .set_state(&self.store, id, UploadState::Uploading, None)
-            .await?;
-        match self.store_file(&job, transfer).await {
-            Ok(file) => {
-                let mut tx = self.store.begin_write().await?;
-                let uuid = meta_rows::parse_id(id)?;
-                let material =
-                    meta_rows::insert_with_id(&mut tx, uuid, &job.meta, Some(&file)).await?;
-                QUEUE.finish(&mut tx, id).await?;
-                tx.commit().await?;
-                Ok(material)
-            }
-            Err(e) => {
-                QUEUE.fail(&self.store, id, &e).await?;
-                Err(e)
-            }
-        }
+        let stored = self.store_file(&job, transfer);
+        let record = async |tx: &mut WriteTx, file: MaterialFile| {
+            let uuid = meta_rows::parse_id(id)?;
+            meta_rows::insert_with_id(tx, uuid, &job.meta, Some(&file)).await
+        };
+        QUEUE.complete(&self.store, id, stored, record).await
     }
 
     /// [`Self::queue`] then [`Self::upload`].

@@ -20,13 +20,13 @@ use sqlx::Row as _;
 use uuid::Uuid;
 
 use crate::data::analyses;
-use crate::data::local::{LocalStore, RowOp};
+use crate::data::local::{LocalStore, RowOp, WriteTx};
 use crate::error::{CoreError, Result};
 use crate::files::names::key_slug;
 use crate::files::queue::{self, QueuedFile, UploadQueue};
 use crate::files::{
-    BucketStore, CachedStore, FileError, FileStore, LocalFileStore, SupabaseStorage, Transfer,
-    digest_of_key, hash_file, preflight,
+    BucketStore, CachedStore, FileError, FileStore, LocalFileStore, StoredFile, SupabaseStorage,
+    Transfer, digest_of_key, hash_file, preflight,
 };
 use crate::materials::{FileState, UploadState};
 use crate::time::now_rfc3339;
@@ -244,45 +244,36 @@ impl RecordingLibrary {
         // Signed out is no failure of this upload: it stays as it was, and resumes once the
         // user is back (a start while signed out must not turn it into a failed one).
         self.team_or_err()?;
-        QUEUE
-            .set_state(&self.store, id, UploadState::Uploading, None)
-            .await?;
-        match self.store_file(&job, transfer).await {
-            Ok((store, file)) => {
-                let now = now_rfc3339();
-                let mut tx = self.store.begin_write().await?;
-                sqlx::query(
-                    "INSERT INTO call_recordings (id, analysis_id, store, file_key, file_name, \
-                     file_size, file_sha256, mime_type, created_at, owner_id, updated_at, \
-                     deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL)",
-                )
-                .bind(&job.file.id)
-                .bind(&job.analysis_id)
-                .bind(store)
-                .bind(&file.key)
-                .bind(&job.file.name)
-                .bind(i64::try_from(file.size).unwrap_or(i64::MAX))
-                .bind(&file.sha256)
-                .bind(&file.mime)
-                .bind(&now)
-                .bind(&now)
-                .execute(tx.conn())
-                .await
-                .map_err(|e| tx.err(e))?;
-                // Only team files are synced (see the module docs): a local-store row stays on
-                // this device and so has no outbox entry.
-                if store == "team" {
-                    tx.record(TABLE, job.file.id.clone(), RowOp::Upsert);
-                }
-                QUEUE.finish(&mut tx, id).await?;
-                tx.commit().await?;
-                self.get(id).await
+        let stored = self.store_file(&job, transfer);
+        let record = async |tx: &mut WriteTx, (store, file): (&str, StoredFile)| {
+            let now = now_rfc3339();
+            sqlx::query(
+                "INSERT INTO call_recordings (id, analysis_id, store, file_key, file_name, \
+                 file_size, file_sha256, mime_type, created_at, owner_id, updated_at, \
+                 deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL)",
+            )
+            .bind(&job.file.id)
+            .bind(&job.analysis_id)
+            .bind(store)
+            .bind(&file.key)
+            .bind(&job.file.name)
+            .bind(i64::try_from(file.size).unwrap_or(i64::MAX))
+            .bind(&file.sha256)
+            .bind(&file.mime)
+            .bind(&now)
+            .bind(&now)
+            .execute(tx.conn())
+            .await
+            .map_err(|e| tx.err(e))?;
+            // Only team files are synced (see the module docs): a local-store row stays on
+            // this device and so has no outbox entry.
+            if store == "team" {
+                tx.record(TABLE, job.file.id.clone(), RowOp::Upsert);
             }
-            Err(e) => {
-                QUEUE.fail(&self.store, id, &e).await?;
-                Err(e)
-            }
-        }
+            Ok(())
+        };
+        QUEUE.complete(&self.store, id, stored, record).await?;
+        self.get(id).await
     }
 
     /// [`Self::queue`] then [`Self::upload`].
@@ -300,7 +291,7 @@ impl RecordingLibrary {
         &self,
         job: &Job,
         transfer: &Transfer,
-    ) -> Result<(&'static str, crate::files::StoredFile)> {
+    ) -> Result<(&'static str, StoredFile)> {
         let Some((storage, user_id)) = self.team_or_err()? else {
             let stored = self
                 .local

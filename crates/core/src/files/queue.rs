@@ -198,8 +198,35 @@ impl UploadQueue {
         }
     }
 
+    /// One upload of entry `id`: marks it uploading, awaits `stored` (the file being stored),
+    /// then writes the synced row with `record` and forgets the entry in one transaction, so
+    /// the row and the entry never both exist nor both vanish. A failed store is settled as
+    /// [`Self::fail`] says and returned.
+    pub async fn complete<F, T>(
+        &self,
+        store: &LocalStore,
+        id: &str,
+        stored: impl Future<Output = Result<F>>,
+        record: impl AsyncFnOnce(&mut WriteTx, F) -> Result<T>,
+    ) -> Result<T> {
+        self.set_state(store, id, UploadState::Uploading, None)
+            .await?;
+        let file = match stored.await {
+            Ok(file) => file,
+            Err(e) => {
+                self.fail(store, id, &e).await?;
+                return Err(e);
+            }
+        };
+        let mut tx = store.begin_write().await?;
+        let out = record(&mut tx, file).await?;
+        self.finish(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
     /// Forgets an entry whose synced row `tx` writes: both land together or neither does.
-    pub async fn finish(&self, tx: &mut WriteTx, id: &str) -> Result<()> {
+    async fn finish(&self, tx: &mut WriteTx, id: &str) -> Result<()> {
         let sql = format!("DELETE FROM {} WHERE id = ?", self.table);
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
