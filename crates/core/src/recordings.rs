@@ -2,11 +2,11 @@
 //! (local mode) or the user's own folder of the `call-recordings` bucket (team mode), listed
 //! with the analysis whoever owns it, and copied back to disk for playback, saving or opening.
 //!
-//! Attaching follows the materials' pattern (`crate::materials`): the recording waits in the
-//! local-only `recording_uploads` queue until its file is stored, and only then is the synced
-//! `call_recordings` row written (with its outbox entry, in one transaction), so an exit, a
-//! crash or a cut never leaves a row without a file and the upload resumes at the next start
-//! ([`RecordingLibrary::resume_pending`]; the TUS offset is kept by `files::tus`).
+//! Attaching uses the upload queue materials use too (`crate::files::queue`): the recording
+//! waits in the local-only `recording_uploads` queue until its file is stored, and only then
+//! is the synced `call_recordings` row written (with its outbox entry, in one transaction), so
+//! an exit, a crash or a cut never leaves a row without a file and the upload resumes at the
+//! next start ([`RecordingLibrary::resume_pending`]; the TUS offset is kept by `files::tus`).
 //!
 //! Only team-stored rows are synced: a file in one device's local store is of no use to a
 //! teammate (the remote table refuses such rows). Team files are fetched on demand into a cache
@@ -82,7 +82,8 @@ pub struct RecordingPreview {
     pub kind: RecordingKind,
 }
 
-/// A recording whose file is not stored yet.
+/// A recording whose file is not stored yet. Its own type, though it mostly repeats
+/// `PendingMaterial`: each reaches the UI as a generated type with its kind's fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(specta::Type))]
 pub struct PendingRecording {
@@ -633,6 +634,21 @@ mod tests {
         (dir, store, lib, record.id)
     }
 
+    /// Writes `bytes` as `dir/name` and attaches it to `analysis`, which must be refused.
+    async fn refused(
+        lib: &RecordingLibrary,
+        analysis: &str,
+        dir: &Path,
+        name: &str,
+        bytes: &[u8],
+    ) -> CoreError {
+        let src = dir.join(name);
+        std::fs::write(&src, bytes).unwrap();
+        lib.attach(analysis, &src, &Transfer::default())
+            .await
+            .unwrap_err()
+    }
+
     async fn outbox_rows(store: &LocalStore) -> i64 {
         sqlx::query_scalar("SELECT COUNT(*) FROM sync_outbox WHERE table_name = 'call_recordings'")
             .fetch_one(store.pool())
@@ -697,45 +713,21 @@ mod tests {
     #[tokio::test]
     async fn refusals_record_nothing() {
         let (dir, _store, lib, id) = setup().await;
+        let dir_path = dir.path();
         // A transcript dropped on the recording box: says where it goes instead.
-        let text = dir.path().join("call.txt");
-        std::fs::write(&text, "Rep: hello\n").unwrap();
-        let err = lib
-            .attach(&id, &text, &Transfer::default())
-            .await
-            .unwrap_err();
+        let err = refused(&lib, &id, dir_path, "call.txt", b"Rep: hello\n").await;
         assert!(err.to_string().contains("transcript box"), "{err}");
         // Content that does not match the extension.
-        let fake = dir.path().join("fake.wav");
-        std::fs::write(&fake, "not audio at all").unwrap();
-        let err = lib
-            .attach(&id, &fake, &Transfer::default())
-            .await
-            .unwrap_err();
+        let err = refused(&lib, &id, dir_path, "fake.wav", b"not audio at all").await;
         assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{err}");
         // Empty.
-        let empty = dir.path().join("empty.wav");
-        std::fs::write(&empty, b"").unwrap();
-        assert!(lib.attach(&id, &empty, &Transfer::default()).await.is_err());
+        refused(&lib, &id, dir_path, "empty.wav", b"").await;
         // A hostile name.
-        let con = dir.path().join("CON.wav");
-        std::fs::write(&con, wav(1)).unwrap();
-        let err = lib
-            .attach(&id, &con, &Transfer::default())
-            .await
-            .unwrap_err();
+        let err = refused(&lib, &id, dir_path, "CON.wav", &wav(1)).await;
         assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{err}");
         // No such analysis.
-        let ok = dir.path().join("ok.wav");
-        std::fs::write(&ok, wav(1)).unwrap();
-        let err = lib
-            .attach(
-                "0192f0c1-7d3e-7a4b-9c1d-2e3f4a5b6c7d",
-                &ok,
-                &Transfer::default(),
-            )
-            .await
-            .unwrap_err();
+        let no_analysis = "0192f0c1-7d3e-7a4b-9c1d-2e3f4a5b6c7d";
+        let err = refused(&lib, no_analysis, dir_path, "ok.wav", &wav(1)).await;
         assert_eq!(err.kind(), crate::ErrorKind::NotFound, "{err}");
         assert!(lib.list(&id).await.unwrap().is_empty());
         assert!(lib.pending(None).await.unwrap().is_empty());
@@ -832,13 +824,9 @@ mod tests {
         assert_eq!(err.kind(), crate::ErrorKind::SignedOut, "{err}");
         assert!(err.to_string().contains("call.mp4"), "{err}");
         assert!(err.to_string().contains("sign"), "{err}");
-        let src = dir.path().join("new.wav");
-        std::fs::write(&src, wav(1)).unwrap();
-        let err = lib
-            .attach(&id, &src, &Transfer::default())
-            .await
-            .unwrap_err();
+        let err = refused(&lib, &id, dir.path(), "new.wav", &wav(1)).await;
         assert_eq!(err.kind(), crate::ErrorKind::SignedOut, "{err}");
+        let src = dir.path().join("new.wav");
         assert!(lib.pending(None).await.unwrap().is_empty());
 
         // An attach cut by quitting, and the next start happens signed out: it waits, still
