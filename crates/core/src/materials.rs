@@ -300,17 +300,9 @@ impl MaterialLibrary {
             return Ok(Vec::new());
         }
         let pending = self.pending().await?;
-        let resumed = queue::resume(
-            pending,
-            |p| (&p.id, p.state),
-            transfer_for,
-            async |id, transfer| self.upload(id, transfer).await,
-        )
-        .await;
-        Ok(resumed
-            .into_iter()
-            .map(|(id, result)| Resumed { id, result })
-            .collect())
+        let upload = async |id: &str, transfer: &Transfer| self.upload(id, transfer).await;
+        let outcome = |id, result| Resumed { id, result };
+        Ok(queue::resume(pending, |p| (&p.id, p.state), transfer_for, upload, outcome).await)
     }
 
     /// Additions not finished yet, oldest first.

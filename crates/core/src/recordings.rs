@@ -331,17 +331,9 @@ impl RecordingLibrary {
         transfer_for: impl Fn(&PendingRecording) -> Transfer,
     ) -> Result<Vec<ResumedRecording>> {
         let pending = self.pending(None).await?;
-        let resumed = queue::resume(
-            pending,
-            |p| (&p.id, p.state),
-            transfer_for,
-            async |id, transfer| self.upload(id, transfer).await,
-        )
-        .await;
-        Ok(resumed
-            .into_iter()
-            .map(|(id, result)| ResumedRecording { id, result })
-            .collect())
+        let upload = async |id: &str, transfer: &Transfer| self.upload(id, transfer).await;
+        let outcome = |id, result| ResumedRecording { id, result };
+        Ok(queue::resume(pending, |p| (&p.id, p.state), transfer_for, upload, outcome).await)
     }
 
     /// Attaches not finished yet (of one analysis, or all), oldest first.

@@ -331,13 +331,15 @@ pub(crate) async fn put_content_keyed(
 }
 
 /// Resumes the entries an exit or a crash interrupted (queued or uploading), in the order
-/// given (oldest first); failed ones wait for an explicit retry. Returns each id's outcome.
-pub(crate) async fn resume<P, T>(
+/// given (oldest first); failed ones wait for an explicit retry. `outcome` pairs each id with
+/// its result.
+pub(crate) async fn resume<P, T, R>(
     pending: Vec<P>,
     entry: impl Fn(&P) -> (&str, UploadState),
     transfer_for: impl Fn(&P) -> Transfer,
     upload: impl AsyncFn(&str, &Transfer) -> Result<T>,
-) -> Vec<(String, Result<T>)> {
+    outcome: impl Fn(String, Result<T>) -> R,
+) -> Vec<R> {
     let mut out = Vec::new();
     for p in pending {
         let (id, state) = entry(&p);
@@ -345,7 +347,7 @@ pub(crate) async fn resume<P, T>(
             continue;
         }
         let transfer = transfer_for(&p);
-        out.push((id.to_owned(), upload(id, &transfer).await));
+        out.push(outcome(id.to_owned(), upload(id, &transfer).await));
     }
     out
 }
