@@ -299,10 +299,12 @@ impl MaterialLibrary {
         if self.is_signed_out() {
             return Ok(Vec::new());
         }
-        let pending = self.pending().await?;
-        let upload = async |id: &str, transfer: &Transfer| self.upload(id, transfer).await;
-        let outcome = |id, result| Resumed { id, result };
-        Ok(queue::resume(pending, |p| (&p.id, p.state), transfer_for, upload, outcome).await)
+        let mut out = Vec::new();
+        for p in queue::to_resume(self.pending().await?, |p| p.state) {
+            let result = self.upload(&p.id, &transfer_for(&p)).await;
+            out.push(Resumed { id: p.id, result });
+        }
+        Ok(out)
     }
 
     /// Additions not finished yet, oldest first.

@@ -82,8 +82,9 @@ pub struct RecordingPreview {
     pub kind: RecordingKind,
 }
 
-/// A recording whose file is not stored yet. Its own type, though it mostly repeats
-/// `PendingMaterial`: each reaches the UI as a generated type with its kind's fields.
+// Its own type though it mostly repeats `PendingMaterial`: each reaches the UI as a generated
+// type with its kind's fields (so `files::queue::QueuedEntry` is copied into it, not shared).
+/// A recording whose file is not stored yet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(specta::Type))]
 pub struct PendingRecording {
@@ -330,10 +331,12 @@ impl RecordingLibrary {
         &self,
         transfer_for: impl Fn(&PendingRecording) -> Transfer,
     ) -> Result<Vec<ResumedRecording>> {
-        let pending = self.pending(None).await?;
-        let upload = async |id: &str, transfer: &Transfer| self.upload(id, transfer).await;
-        let outcome = |id, result| ResumedRecording { id, result };
-        Ok(queue::resume(pending, |p| (&p.id, p.state), transfer_for, upload, outcome).await)
+        let mut out = Vec::new();
+        for p in queue::to_resume(self.pending(None).await?, |p| p.state) {
+            let result = self.upload(&p.id, &transfer_for(&p)).await;
+            out.push(ResumedRecording { id: p.id, result });
+        }
+        Ok(out)
     }
 
     /// Attaches not finished yet (of one analysis, or all), oldest first.

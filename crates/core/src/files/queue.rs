@@ -101,12 +101,12 @@ impl UploadQueue {
     }
 
     /// One entry with its confirmed upload offset; `extra` names more of its own columns
-    /// (`, u.meta`), read from the returned row.
+    /// (`, u.meta`; ours, as it goes into the SQL), read from the returned row.
     pub async fn entry(
         &self,
         store: &LocalStore,
         id: &str,
-        extra: &str,
+        extra: &'static str,
     ) -> Result<(QueuedEntry, SqliteRow)> {
         let sql = format!(
             "SELECT u.id, u.file_name, u.file_size, u.state, u.error, u.created_at, \
@@ -139,7 +139,7 @@ impl UploadQueue {
         &self,
         store: &LocalStore,
         id: &str,
-        extra: &str,
+        extra: &'static str,
     ) -> Result<(QueuedFile, SqliteRow)> {
         let sql = format!(
             "SELECT source_path, file_name{extra} FROM {} WHERE id = ?",
@@ -330,24 +330,13 @@ pub(crate) async fn put_content_keyed(
     }
 }
 
-/// Resumes the entries an exit or a crash interrupted (queued or uploading), in the order
-/// given (oldest first); failed ones wait for an explicit retry. `outcome` pairs each id with
-/// its result.
-pub(crate) async fn resume<P, T, R>(
+/// The entries to resume after an exit or a crash (queued or uploading), in the order given
+/// (oldest first): failed ones wait for an explicit retry.
+pub(crate) fn to_resume<P>(
     pending: Vec<P>,
-    entry: impl Fn(&P) -> (&str, UploadState),
-    transfer_for: impl Fn(&P) -> Transfer,
-    upload: impl AsyncFn(&str, &Transfer) -> Result<T>,
-    outcome: impl Fn(String, Result<T>) -> R,
-) -> Vec<R> {
-    let mut out = Vec::new();
-    for p in pending {
-        let (id, state) = entry(&p);
-        if state == UploadState::Failed {
-            continue;
-        }
-        let transfer = transfer_for(&p);
-        out.push(outcome(id.to_owned(), upload(id, &transfer).await));
-    }
-    out
+    state: impl Fn(&P) -> UploadState,
+) -> impl Iterator<Item = P> {
+    pending
+        .into_iter()
+        .filter(move |p| state(p) != UploadState::Failed)
 }
