@@ -5,8 +5,9 @@
 //! Local mode keeps files in the data directory's content-addressed store; team mode uploads
 //! them to the `training-materials` bucket under `{material id}/{sha256}/{slug of the name}`
 //! and caches what is opened or pinned. A material being added lives in the local-only
-//! `material_uploads` table until its file is stored, so a crash, a cut or a cancel never
-//! leaves a row without a file, nor loses the upload (see [`MaterialLibrary::resume_pending`]).
+//! `material_uploads` table (`crate::files::queue`) until its file is stored, so a crash, a
+//! cut or a cancel never leaves a row without a file, nor loses the upload (see
+//! [`MaterialLibrary::resume_pending`]).
 //! Signed out in team mode, the library still lists the rows and opens what is cached here;
 //! what needs the server says "sign in to …". Pins wait for the network ([`pins`]), and a
 //! library built in local mode goes up when the data directory joins a team ([`joining`]).

@@ -159,7 +159,8 @@ impl UploadQueue {
         Ok((file, row))
     }
 
-    pub async fn set_state(
+    /// `error` is the reason the pending list shows, for a failed entry.
+    async fn set_state(
         &self,
         store: &LocalStore,
         id: &str,
