@@ -5,8 +5,9 @@
 //! Local mode keeps files in the data directory's content-addressed store; team mode uploads
 //! them to the `training-materials` bucket under `{material id}/{sha256}/{slug of the name}`
 //! and caches what is opened or pinned. A material being added lives in the local-only
-//! `material_uploads` table until its file is stored, so a crash, a cut or a cancel never
-//! leaves a row without a file, nor loses the upload (see [`MaterialLibrary::resume_pending`]).
+//! `material_uploads` table (`crate::files::queue`) until its file is stored, so a crash, a
+//! cut or a cancel never leaves a row without a file, nor loses the upload (see
+//! [`MaterialLibrary::resume_pending`]).
 //! Signed out in team mode, the library still lists the rows and opens what is cached here;
 //! what needs the server says "sign in to …". Pins wait for the network ([`pins`]), and a
 //! library built in local mode goes up when the data directory joins a team ([`joining`]).
@@ -23,13 +24,14 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 use uuid::Uuid;
 
-use crate::data::local::LocalStore;
+use crate::data::local::{LocalStore, WriteTx};
 use crate::data::materials::{
     self as meta_rows, Material, MaterialFile, MaterialKind, MaterialMeta, MaterialQuery,
     MaterialUpdate, check_meta,
 };
 use crate::error::{CoreError, Result};
 use crate::files::names::key_slug;
+use crate::files::queue::{self, QueuedFile, UploadQueue};
 use crate::files::{
     BucketStore, CachedStore, FileError, FileStore, LocalFileStore, SupabaseStorage, Transfer,
     hash_file, preflight,
@@ -99,18 +101,14 @@ pub struct MaterialPreview {
     pub kind: MaterialKind,
 }
 
-/// Where an addition stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "typescript", derive(specta::Type))]
-#[serde(rename_all = "snake_case")]
-pub enum UploadState {
-    /// Waiting for its turn (or for the next start, if the app closed first).
-    Queued,
-    /// Being stored now, or interrupted mid-way (a crash): resumes at the next start.
-    Uploading,
-    /// Stopped with a reason (cancelled, offline, signed out): retry or discard it.
-    Failed,
-}
+pub use crate::files::queue::UploadState;
+
+/// The additions' queue: `material_uploads`, bound for the team's bucket.
+const QUEUE: UploadQueue = UploadQueue {
+    table: "material_uploads",
+    bucket: BUCKET,
+    not_found: |id| CoreError::MaterialNotFound { id: id.to_owned() },
+};
 
 /// A material whose file is not stored yet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -268,35 +266,12 @@ impl MaterialLibrary {
             // Kept queued as it is: it goes after sign-in.
             return Err(CoreError::SignInTo(format!("upload “{}”", job.meta.title)));
         }
-        self.set_state(id, UploadState::Uploading, None).await?;
-        match self.store_file(&job, transfer).await {
-            Ok(file) => {
-                let mut tx = self.store.begin_write().await?;
-                let uuid = meta_rows::parse_id(id)?;
-                let material =
-                    meta_rows::insert_with_id(&mut tx, uuid, &job.meta, Some(&file)).await?;
-                sqlx::query("DELETE FROM material_uploads WHERE id = ?")
-                    .bind(id)
-                    .execute(tx.conn())
-                    .await
-                    .map_err(|e| tx.err(e))?;
-                tx.commit().await?;
-                Ok(material)
-            }
-            Err(e) => {
-                let kind = e.kind();
-                if matches!(
-                    kind,
-                    crate::ErrorKind::InvalidInput | crate::ErrorKind::Forbidden
-                ) {
-                    self.discard(id).await?;
-                } else {
-                    self.set_state(id, UploadState::Failed, Some(&e.to_string()))
-                        .await?;
-                }
-                Err(e)
-            }
-        }
+        let stored = self.store_file(&job, transfer);
+        let record = async |tx: &mut WriteTx, file: MaterialFile| {
+            let uuid = meta_rows::parse_id(id)?;
+            meta_rows::insert_with_id(tx, uuid, &job.meta, Some(&file)).await
+        };
+        QUEUE.complete(&self.store, id, stored, record).await
     }
 
     /// [`Self::queue`] then [`Self::upload`].
@@ -312,31 +287,7 @@ impl MaterialLibrary {
 
     /// Drops a pending addition (and its resumable-upload record). The source file is untouched.
     pub async fn discard(&self, id: &str) -> Result<()> {
-        let mut tx = self.store.begin_write().await?;
-        let object: Option<Option<String>> =
-            sqlx::query_scalar("SELECT object_path FROM material_uploads WHERE id = ?")
-                .bind(id)
-                .fetch_optional(tx.conn())
-                .await
-                .map_err(|e| tx.err(e))?;
-        let Some(object) = object else {
-            return Err(CoreError::MaterialNotFound { id: id.to_owned() });
-        };
-        if let Some(object) = object {
-            sqlx::query("DELETE FROM file_uploads WHERE bucket = ? AND object_path = ?")
-                .bind(BUCKET)
-                .bind(object)
-                .execute(tx.conn())
-                .await
-                .map_err(|e| tx.err(e))?;
-        }
-        sqlx::query("DELETE FROM material_uploads WHERE id = ?")
-            .bind(id)
-            .execute(tx.conn())
-            .await
-            .map_err(|e| tx.err(e))?;
-        tx.commit().await?;
-        Ok(())
+        QUEUE.discard(&self.store, id).await
     }
 
     /// Resumes the additions interrupted by an exit or a crash (queued or uploading), oldest
@@ -346,16 +297,12 @@ impl MaterialLibrary {
         &self,
         transfer_for: impl Fn(&PendingMaterial) -> Transfer,
     ) -> Result<Vec<Resumed>> {
-        let mut out = Vec::new();
         if self.is_signed_out() {
-            return Ok(out);
+            return Ok(Vec::new());
         }
-        for p in self.pending().await? {
-            if p.state == UploadState::Failed {
-                continue;
-            }
-            let transfer = transfer_for(&p);
-            let result = self.upload(&p.id, &transfer).await;
+        let mut out = Vec::new();
+        for p in queue::to_resume(self.pending().await?, |p| p.state) {
+            let result = self.upload(&p.id, &transfer_for(&p)).await;
             out.push(Resumed { id: p.id, result });
         }
         Ok(out)
@@ -363,11 +310,7 @@ impl MaterialLibrary {
 
     /// Additions not finished yet, oldest first.
     pub async fn pending(&self) -> Result<Vec<PendingMaterial>> {
-        let ids: Vec<String> =
-            sqlx::query_scalar("SELECT id FROM material_uploads ORDER BY created_at, id")
-                .fetch_all(self.store.pool())
-                .await
-                .map_err(|e| self.store.err(e))?;
+        let ids = QUEUE.ids(&self.store, None).await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             out.push(self.pending_one(&id).await?);
@@ -376,139 +319,67 @@ impl MaterialLibrary {
     }
 
     async fn pending_one(&self, id: &str) -> Result<PendingMaterial> {
-        let row = sqlx::query(
-            "SELECT u.id, u.file_name, u.file_size, u.meta, u.state, u.error, u.created_at, \
-             COALESCE(f.confirmed, 0) AS confirmed \
-             FROM material_uploads u LEFT JOIN file_uploads f \
-             ON f.bucket = ? AND f.object_path = u.object_path WHERE u.id = ?",
-        )
-        .bind(BUCKET)
-        .bind(id)
-        .fetch_optional(self.store.pool())
-        .await
-        .map_err(|e| self.store.err(e))?
-        .ok_or_else(|| CoreError::MaterialNotFound { id: id.to_owned() })?;
-        let meta: MaterialMeta = serde_json::from_str(row.get::<&str, _>("meta"))
-            .map_err(|e| CoreError::Store(format!("pending material {id} is unreadable: {e}")))?;
-        let state = match row.get::<&str, _>("state") {
-            "queued" => UploadState::Queued,
-            "uploading" => UploadState::Uploading,
-            _ => UploadState::Failed,
-        };
+        let (entry, row) = QUEUE.entry(&self.store, id, ", u.meta").await?;
+        let meta = meta_of(id, &row)?;
         Ok(PendingMaterial {
-            id: row.get("id"),
+            id: entry.id,
             title: meta.title,
-            file_name: row.get("file_name"),
-            file_size: u64::try_from(row.get::<i64, _>("file_size")).unwrap_or(0),
-            uploaded: u64::try_from(row.get::<i64, _>("confirmed")).unwrap_or(0),
-            state,
-            error: row.get("error"),
-            created_at: row.get("created_at"),
+            file_name: entry.file_name,
+            file_size: entry.file_size,
+            uploaded: entry.uploaded,
+            state: entry.state,
+            error: entry.error,
+            created_at: entry.created_at,
         })
     }
 
     async fn job(&self, id: &str) -> Result<Job> {
-        let row =
-            sqlx::query("SELECT source_path, file_name, meta FROM material_uploads WHERE id = ?")
-                .bind(id)
-                .fetch_optional(self.store.pool())
-                .await
-                .map_err(|e| self.store.err(e))?
-                .ok_or_else(|| CoreError::MaterialNotFound { id: id.to_owned() })?;
-        let meta: MaterialMeta = serde_json::from_str(row.get::<&str, _>("meta"))
-            .map_err(|e| CoreError::Store(format!("pending material {id} is unreadable: {e}")))?;
+        let (file, row) = QUEUE.file(&self.store, id, ", meta").await?;
         Ok(Job {
-            id: id.to_owned(),
-            src: PathBuf::from(row.get::<String, _>("source_path")),
-            name: row.get("file_name"),
-            meta,
+            meta: meta_of(id, &row)?,
+            file,
         })
     }
 
-    async fn set_state(&self, id: &str, state: UploadState, error: Option<&str>) -> Result<()> {
-        let state = match state {
-            UploadState::Queued => "queued",
-            UploadState::Uploading => "uploading",
-            UploadState::Failed => "failed",
-        };
-        let mut tx = self.store.begin_write().await?;
-        sqlx::query(
-            "UPDATE material_uploads SET state = ?, error = ?, updated_at = ? WHERE id = ?",
-        )
-        .bind(state)
-        .bind(error)
-        .bind(now_rfc3339())
-        .bind(id)
-        .execute(tx.conn())
-        .await
-        .map_err(|e| tx.err(e))?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     async fn store_file(&self, job: &Job, transfer: &Transfer) -> Result<MaterialFile> {
-        match &self.files {
-            Files::SignedOut(_) => Err(CoreError::SignInTo(format!("upload “{}”", job.meta.title))),
-            Files::Local(files) => {
-                let stored = files.put(&job.src, &job.name, None, transfer).await?;
-                Ok(MaterialFile {
-                    path: stored.key,
-                    size: stored.size,
-                    sha256: stored.sha256,
-                    mime: stored.mime,
-                })
+        let file = &job.file;
+        let stored = match &self.files {
+            Files::SignedOut(_) => {
+                return Err(CoreError::SignInTo(format!("upload “{}”", job.meta.title)));
             }
+            Files::Local(files) => files.put(&file.src, &file.name, None, transfer).await?,
             Files::Team(team) => {
                 let TeamStores {
                     storage,
                     cache,
                     budget,
                 } = team.as_ref();
-                let (name, mime, facts) = preflight(&job.src, &job.name, None)?;
-                storage.check_limits(BUCKET, &name, facts.size, &mime)?;
-                let sha256 = hash_file(&job.src).await?;
-                facts.still_matches(&job.src)?;
-                let size = facts.size;
-                let key = format!("{}/{}/{}", job.id, sha256, key_slug(&name));
-                // Recorded before the first byte, so the library can show the confirmed
-                // offset of this material's resumable upload.
-                sqlx::query("UPDATE material_uploads SET object_path = ? WHERE id = ?")
-                    .bind(&key)
-                    .bind(&job.id)
-                    .execute(self.store.pool())
-                    .await
-                    .map_err(|e| self.store.err(e))?;
-                let uploaded = storage
-                    .upload_checked(
-                        BUCKET,
-                        &key,
-                        &job.src,
-                        &mime,
-                        false,
-                        facts,
-                        sha256.clone(),
+                let stored = QUEUE
+                    .upload_to_bucket(
+                        &self.store,
+                        storage,
+                        file,
+                        None,
+                        |sha256, name| format!("{}/{sha256}/{}", file.id, key_slug(name)),
                         transfer,
                     )
-                    .await;
-                match uploaded {
-                    // The key names the content: an existing object there is this file.
-                    Ok(_) | Err(FileError::Exists { .. }) => {}
-                    Err(e) => return Err(e.into()),
-                }
-                // The uploader is likely to open it next; too big for the cache, skip it.
-                if size <= *budget / 4 {
+                    .await?;
+                // The uploader is likely to open it next; too big for the cache, skip it. (Not
+                // as recordings do: this cache holds pins, which keeping a copy must not evict.)
+                if stored.size <= *budget / 4 {
                     // Pins first: keeping this copy may evict others, never a pinned one.
                     self.load_pins_into(cache).await?;
-                    cache.remember(&job.src).await;
+                    cache.remember(&file.src).await;
                 }
-                Ok(MaterialFile {
-                    path: key,
-                    size,
-                    sha256,
-                    mime,
-                })
+                stored
             }
-        }
+        };
+        Ok(MaterialFile {
+            path: stored.key,
+            size: stored.size,
+            sha256: stored.sha256,
+            mime: stored.mime,
+        })
     }
 
     /// The library, newest first, with each file's state and pin.
@@ -783,10 +654,14 @@ pub struct ShareLink {
 }
 
 struct Job {
-    id: String,
-    src: PathBuf,
-    name: String,
+    file: QueuedFile,
     meta: MaterialMeta,
+}
+
+/// A queue entry's metadata (title, description, tags as given), kept as JSON.
+fn meta_of(id: &str, row: &sqlx::sqlite::SqliteRow) -> Result<MaterialMeta> {
+    serde_json::from_str(row.get::<&str, _>("meta"))
+        .map_err(|e| CoreError::Store(format!("pending material {id} is unreadable: {e}")))
 }
 
 fn file_name_of(src: &Path) -> Result<String> {

@@ -2,11 +2,11 @@
 //! (local mode) or the user's own folder of the `call-recordings` bucket (team mode), listed
 //! with the analysis whoever owns it, and copied back to disk for playback, saving or opening.
 //!
-//! Attaching follows the materials' pattern (`crate::materials`): the recording waits in the
-//! local-only `recording_uploads` queue until its file is stored, and only then is the synced
-//! `call_recordings` row written (with its outbox entry, in one transaction), so an exit, a
-//! crash or a cut never leaves a row without a file and the upload resumes at the next start
-//! ([`RecordingLibrary::resume_pending`]; the TUS offset is kept by `files::tus`).
+//! Attaching uses the upload queue materials use too (`crate::files::queue`): the recording
+//! waits in the local-only `recording_uploads` queue until its file is stored, and only then
+//! is the synced `call_recordings` row written (with its outbox entry, in one transaction), so
+//! an exit, a crash or a cut never leaves a row without a file and the upload resumes at the
+//! next start ([`RecordingLibrary::resume_pending`]; the TUS offset is kept by `files::tus`).
 //!
 //! Only team-stored rows are synced: a file in one device's local store is of no use to a
 //! teammate (the remote table refuses such rows). Team files are fetched on demand into a cache
@@ -20,12 +20,13 @@ use sqlx::Row as _;
 use uuid::Uuid;
 
 use crate::data::analyses;
-use crate::data::local::{LocalStore, RowOp};
+use crate::data::local::{LocalStore, RowOp, WriteTx};
 use crate::error::{CoreError, Result};
 use crate::files::names::key_slug;
+use crate::files::queue::{self, QueuedFile, UploadQueue};
 use crate::files::{
-    BucketStore, CachedStore, FileError, FileStore, LocalFileStore, SupabaseStorage, Transfer,
-    digest_of_key, hash_file, preflight,
+    BucketStore, CachedStore, FileError, FileStore, LocalFileStore, StoredFile, SupabaseStorage,
+    Transfer, digest_of_key, hash_file, preflight,
 };
 use crate::materials::{FileState, UploadState};
 use crate::time::now_rfc3339;
@@ -35,6 +36,13 @@ pub const BUCKET: &str = "call-recordings";
 
 /// The synced table.
 pub const TABLE: &str = "call_recordings";
+
+/// The attaches' queue: `recording_uploads`, bound for the recordings' bucket.
+const QUEUE: UploadQueue = UploadQueue {
+    table: "recording_uploads",
+    bucket: BUCKET,
+    not_found,
+};
 
 /// A stored recording, as the analysis detail lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +82,8 @@ pub struct RecordingPreview {
     pub kind: RecordingKind,
 }
 
+// Its own type though it mostly repeats `PendingMaterial`: each reaches the UI as a generated
+// type with its kind's fields (so `files::queue::QueuedEntry` is copied into it, not shared).
 /// A recording whose file is not stored yet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "typescript", derive(specta::Type))]
@@ -236,55 +246,36 @@ impl RecordingLibrary {
         // Signed out is no failure of this upload: it stays as it was, and resumes once the
         // user is back (a start while signed out must not turn it into a failed one).
         self.team_or_err()?;
-        self.set_state(id, UploadState::Uploading, None).await?;
-        match self.store_file(&job, transfer).await {
-            Ok((store, file)) => {
-                let now = now_rfc3339();
-                let mut tx = self.store.begin_write().await?;
-                sqlx::query(
-                    "INSERT INTO call_recordings (id, analysis_id, store, file_key, file_name, \
-                     file_size, file_sha256, mime_type, created_at, owner_id, updated_at, \
-                     deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL)",
-                )
-                .bind(&job.id)
-                .bind(&job.analysis_id)
-                .bind(store)
-                .bind(&file.key)
-                .bind(&job.name)
-                .bind(i64::try_from(file.size).unwrap_or(i64::MAX))
-                .bind(&file.sha256)
-                .bind(&file.mime)
-                .bind(&now)
-                .bind(&now)
-                .execute(tx.conn())
-                .await
-                .map_err(|e| tx.err(e))?;
-                // Only team files are synced (see the module docs): a local-store row stays on
-                // this device and so has no outbox entry.
-                if store == "team" {
-                    tx.record(TABLE, job.id.clone(), RowOp::Upsert);
-                }
-                sqlx::query("DELETE FROM recording_uploads WHERE id = ?")
-                    .bind(id)
-                    .execute(tx.conn())
-                    .await
-                    .map_err(|e| tx.err(e))?;
-                tx.commit().await?;
-                self.get(id).await
+        let stored = self.store_file(&job, transfer);
+        let record = async |tx: &mut WriteTx, (store, file): (&str, StoredFile)| {
+            let now = now_rfc3339();
+            sqlx::query(
+                "INSERT INTO call_recordings (id, analysis_id, store, file_key, file_name, \
+                 file_size, file_sha256, mime_type, created_at, owner_id, updated_at, \
+                 deleted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL)",
+            )
+            .bind(&job.file.id)
+            .bind(&job.analysis_id)
+            .bind(store)
+            .bind(&file.key)
+            .bind(&job.file.name)
+            .bind(i64::try_from(file.size).unwrap_or(i64::MAX))
+            .bind(&file.sha256)
+            .bind(&file.mime)
+            .bind(&now)
+            .bind(&now)
+            .execute(tx.conn())
+            .await
+            .map_err(|e| tx.err(e))?;
+            // Only team files are synced (see the module docs): a local-store row stays on
+            // this device and so has no outbox entry.
+            if store == "team" {
+                tx.record(TABLE, job.file.id.clone(), RowOp::Upsert);
             }
-            Err(e) => {
-                if matches!(
-                    e.kind(),
-                    crate::ErrorKind::InvalidInput | crate::ErrorKind::Forbidden
-                ) {
-                    self.discard(id).await?;
-                } else {
-                    self.set_state(id, UploadState::Failed, Some(&e.to_string()))
-                        .await?;
-                }
-                Err(e)
-            }
-        }
+            Ok(())
+        };
+        QUEUE.complete(&self.store, id, stored, record).await?;
+        self.get(id).await
     }
 
     /// [`Self::queue`] then [`Self::upload`].
@@ -302,90 +293,36 @@ impl RecordingLibrary {
         &self,
         job: &Job,
         transfer: &Transfer,
-    ) -> Result<(&'static str, crate::files::StoredFile)> {
+    ) -> Result<(&'static str, StoredFile)> {
         let Some((storage, user_id)) = self.team_or_err()? else {
             let stored = self
                 .local
-                .put(&job.src, &job.name, Some(&job.mime), transfer)
+                .put(&job.file.src, &job.file.name, Some(&job.mime), transfer)
                 .await?;
             return Ok(("local", stored));
         };
-        let (name, mime, facts) = preflight(&job.src, &job.name, Some(&job.mime))?;
-        storage.check_limits(BUCKET, &name, facts.size, &mime)?;
-        let sha256 = hash_file(&job.src).await?;
-        facts.still_matches(&job.src)?;
-        let size = facts.size;
         // The bucket's policies give the owner the folder named by their id; the content's
         // digest in the key makes a repeated upload of the same file land on the same object.
-        let key = format!("{user_id}/{sha256}/{}", key_slug(&name));
-        // Recorded before the first byte, so the pending list can show the resumable
-        // upload's confirmed offset.
-        sqlx::query("UPDATE recording_uploads SET object_path = ? WHERE id = ?")
-            .bind(&key)
-            .bind(&job.id)
-            .execute(self.store.pool())
-            .await
-            .map_err(|e| self.store.err(e))?;
-        let uploaded = storage
-            .upload_checked(
-                BUCKET,
-                &key,
-                &job.src,
-                &mime,
-                false,
-                facts,
-                sha256.clone(),
+        let stored = QUEUE
+            .upload_to_bucket(
+                &self.store,
+                storage,
+                &job.file,
+                Some(&job.mime),
+                |sha256, name| format!("{user_id}/{sha256}/{}", key_slug(name)),
                 transfer,
             )
-            .await;
-        match uploaded {
-            // The key names the content: an object already there is this file (an earlier
-            // attempt finished on the server before this device recorded it).
-            Ok(_) | Err(FileError::Exists { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
+            .await?;
         if let Files::Team(team) = &self.files {
             // The rep is likely to play it next: keep a copy (best effort).
-            team.cache.remember(&job.src).await;
+            team.cache.remember(&job.file.src).await;
         }
-        Ok((
-            "team",
-            crate::files::StoredFile {
-                key,
-                size,
-                sha256,
-                mime,
-            },
-        ))
+        Ok(("team", stored))
     }
 
     /// Drops a pending attach (and its resumable-upload record). The source file is untouched.
     pub async fn discard(&self, id: &str) -> Result<()> {
-        let mut tx = self.store.begin_write().await?;
-        let object: Option<Option<String>> =
-            sqlx::query_scalar("SELECT object_path FROM recording_uploads WHERE id = ?")
-                .bind(id)
-                .fetch_optional(tx.conn())
-                .await
-                .map_err(|e| tx.err(e))?;
-        let Some(object) = object else {
-            return Err(not_found(id));
-        };
-        if let Some(object) = object {
-            sqlx::query("DELETE FROM file_uploads WHERE bucket = ? AND object_path = ?")
-                .bind(BUCKET)
-                .bind(object)
-                .execute(tx.conn())
-                .await
-                .map_err(|e| tx.err(e))?;
-        }
-        sqlx::query("DELETE FROM recording_uploads WHERE id = ?")
-            .bind(id)
-            .execute(tx.conn())
-            .await
-            .map_err(|e| tx.err(e))?;
-        tx.commit().await?;
-        Ok(())
+        QUEUE.discard(&self.store, id).await
     }
 
     /// Resumes the attaches an exit or a crash interrupted (queued or uploading), oldest
@@ -395,12 +332,8 @@ impl RecordingLibrary {
         transfer_for: impl Fn(&PendingRecording) -> Transfer,
     ) -> Result<Vec<ResumedRecording>> {
         let mut out = Vec::new();
-        for p in self.pending(None).await? {
-            if p.state == UploadState::Failed {
-                continue;
-            }
-            let transfer = transfer_for(&p);
-            let result = self.upload(&p.id, &transfer).await;
+        for p in queue::to_resume(self.pending(None).await?, |p| p.state) {
+            let result = self.upload(&p.id, &transfer_for(&p)).await;
             out.push(ResumedRecording { id: p.id, result });
         }
         Ok(out)
@@ -408,14 +341,8 @@ impl RecordingLibrary {
 
     /// Attaches not finished yet (of one analysis, or all), oldest first.
     pub async fn pending(&self, analysis_id: Option<&str>) -> Result<Vec<PendingRecording>> {
-        let ids: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM recording_uploads WHERE ?1 IS NULL OR analysis_id = ?1 \
-             ORDER BY created_at, id",
-        )
-        .bind(analysis_id)
-        .fetch_all(self.store.pool())
-        .await
-        .map_err(|e| self.store.err(e))?;
+        let scope = analysis_id.map(|a| ("analysis_id", a));
+        let ids = QUEUE.ids(&self.store, scope).await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             out.push(self.pending_one(&id).await?);
@@ -424,70 +351,28 @@ impl RecordingLibrary {
     }
 
     async fn pending_one(&self, id: &str) -> Result<PendingRecording> {
-        let row = sqlx::query(
-            "SELECT u.id, u.analysis_id, u.file_name, u.file_size, u.state, u.error, \
-             u.created_at, COALESCE(f.confirmed, 0) AS confirmed \
-             FROM recording_uploads u LEFT JOIN file_uploads f \
-             ON f.bucket = ? AND f.object_path = u.object_path WHERE u.id = ?",
-        )
-        .bind(BUCKET)
-        .bind(id)
-        .fetch_optional(self.store.pool())
-        .await
-        .map_err(|e| self.store.err(e))?
-        .ok_or_else(|| not_found(id))?;
+        let (entry, row) = QUEUE.entry(&self.store, id, ", u.analysis_id").await?;
         Ok(PendingRecording {
-            id: row.get("id"),
+            id: entry.id,
             analysis_id: row.get("analysis_id"),
-            file_name: row.get("file_name"),
-            file_size: u64::try_from(row.get::<i64, _>("file_size")).unwrap_or(0),
-            uploaded: u64::try_from(row.get::<i64, _>("confirmed")).unwrap_or(0),
-            state: match row.get::<&str, _>("state") {
-                "queued" => UploadState::Queued,
-                "uploading" => UploadState::Uploading,
-                _ => UploadState::Failed,
-            },
-            error: row.get("error"),
-            created_at: row.get("created_at"),
+            file_name: entry.file_name,
+            file_size: entry.file_size,
+            uploaded: entry.uploaded,
+            state: entry.state,
+            error: entry.error,
+            created_at: entry.created_at,
         })
     }
 
     async fn job(&self, id: &str) -> Result<Job> {
-        let row = sqlx::query(
-            "SELECT analysis_id, source_path, file_name, mime_type FROM recording_uploads \
-             WHERE id = ?",
-        )
-        .bind(id)
-        .fetch_optional(self.store.pool())
-        .await
-        .map_err(|e| self.store.err(e))?
-        .ok_or_else(|| not_found(id))?;
+        let (file, row) = QUEUE
+            .file(&self.store, id, ", analysis_id, mime_type")
+            .await?;
         Ok(Job {
-            id: id.to_owned(),
             analysis_id: row.get("analysis_id"),
-            src: PathBuf::from(row.get::<String, _>("source_path")),
-            name: row.get("file_name"),
             mime: row.get("mime_type"),
+            file,
         })
-    }
-
-    async fn set_state(&self, id: &str, state: UploadState, error: Option<&str>) -> Result<()> {
-        let state = match state {
-            UploadState::Queued => "queued",
-            UploadState::Uploading => "uploading",
-            UploadState::Failed => "failed",
-        };
-        sqlx::query(
-            "UPDATE recording_uploads SET state = ?, error = ?, updated_at = ? WHERE id = ?",
-        )
-        .bind(state)
-        .bind(error)
-        .bind(now_rfc3339())
-        .bind(id)
-        .execute(self.store.pool())
-        .await
-        .map_err(|e| self.store.err(e))?;
-        Ok(())
     }
 
     /// The live recordings of an analysis, whoever attached them, oldest first.
@@ -639,10 +524,8 @@ impl RecordingLibrary {
 }
 
 struct Job {
-    id: String,
+    file: QueuedFile,
     analysis_id: String,
-    src: PathBuf,
-    name: String,
     mime: String,
 }
 
@@ -746,6 +629,21 @@ mod tests {
         (dir, store, lib, record.id)
     }
 
+    /// Writes `bytes` as `dir/name` and attaches it to `analysis`, which must be refused.
+    async fn refused(
+        lib: &RecordingLibrary,
+        analysis: &str,
+        dir: &Path,
+        name: &str,
+        bytes: &[u8],
+    ) -> CoreError {
+        let src = dir.join(name);
+        std::fs::write(&src, bytes).unwrap();
+        lib.attach(analysis, &src, &Transfer::default())
+            .await
+            .unwrap_err()
+    }
+
     async fn outbox_rows(store: &LocalStore) -> i64 {
         sqlx::query_scalar("SELECT COUNT(*) FROM sync_outbox WHERE table_name = 'call_recordings'")
             .fetch_one(store.pool())
@@ -810,45 +708,21 @@ mod tests {
     #[tokio::test]
     async fn refusals_record_nothing() {
         let (dir, _store, lib, id) = setup().await;
+        let dir_path = dir.path();
         // A transcript dropped on the recording box: says where it goes instead.
-        let text = dir.path().join("call.txt");
-        std::fs::write(&text, "Rep: hello\n").unwrap();
-        let err = lib
-            .attach(&id, &text, &Transfer::default())
-            .await
-            .unwrap_err();
+        let err = refused(&lib, &id, dir_path, "call.txt", b"Rep: hello\n").await;
         assert!(err.to_string().contains("transcript box"), "{err}");
         // Content that does not match the extension.
-        let fake = dir.path().join("fake.wav");
-        std::fs::write(&fake, "not audio at all").unwrap();
-        let err = lib
-            .attach(&id, &fake, &Transfer::default())
-            .await
-            .unwrap_err();
+        let err = refused(&lib, &id, dir_path, "fake.wav", b"not audio at all").await;
         assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{err}");
         // Empty.
-        let empty = dir.path().join("empty.wav");
-        std::fs::write(&empty, b"").unwrap();
-        assert!(lib.attach(&id, &empty, &Transfer::default()).await.is_err());
+        refused(&lib, &id, dir_path, "empty.wav", b"").await;
         // A hostile name.
-        let con = dir.path().join("CON.wav");
-        std::fs::write(&con, wav(1)).unwrap();
-        let err = lib
-            .attach(&id, &con, &Transfer::default())
-            .await
-            .unwrap_err();
+        let err = refused(&lib, &id, dir_path, "CON.wav", &wav(1)).await;
         assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{err}");
         // No such analysis.
-        let ok = dir.path().join("ok.wav");
-        std::fs::write(&ok, wav(1)).unwrap();
-        let err = lib
-            .attach(
-                "0192f0c1-7d3e-7a4b-9c1d-2e3f4a5b6c7d",
-                &ok,
-                &Transfer::default(),
-            )
-            .await
-            .unwrap_err();
+        let no_analysis = "0192f0c1-7d3e-7a4b-9c1d-2e3f4a5b6c7d";
+        let err = refused(&lib, no_analysis, dir_path, "ok.wav", &wav(1)).await;
         assert_eq!(err.kind(), crate::ErrorKind::NotFound, "{err}");
         assert!(lib.list(&id).await.unwrap().is_empty());
         assert!(lib.pending(None).await.unwrap().is_empty());
@@ -945,13 +819,9 @@ mod tests {
         assert_eq!(err.kind(), crate::ErrorKind::SignedOut, "{err}");
         assert!(err.to_string().contains("call.mp4"), "{err}");
         assert!(err.to_string().contains("sign"), "{err}");
-        let src = dir.path().join("new.wav");
-        std::fs::write(&src, wav(1)).unwrap();
-        let err = lib
-            .attach(&id, &src, &Transfer::default())
-            .await
-            .unwrap_err();
+        let err = refused(&lib, &id, dir.path(), "new.wav", &wav(1)).await;
         assert_eq!(err.kind(), crate::ErrorKind::SignedOut, "{err}");
+        let src = dir.path().join("new.wav");
         assert!(lib.pending(None).await.unwrap().is_empty());
 
         // An attach cut by quitting, and the next start happens signed out: it waits, still

@@ -11,6 +11,7 @@
 //!
 //! - [`cache`]: a size-budgeted LRU cache of team files in front of any store; [`offline`]:
 //!   its budget setting, usage and clearing.
+//! - `queue`: the local upload queue materials and recordings wait in until stored.
 //!
 //! Left out on purpose: bucket administration (buckets and their policies belong to the
 //! project's set-up), public URLs and image transforms.
@@ -22,6 +23,7 @@ pub mod local;
 pub mod names;
 pub mod offline;
 pub mod progress;
+pub(crate) mod queue;
 pub mod session_tokens;
 pub mod sniff;
 pub mod supabase;

@@ -7,13 +7,12 @@
 //! not write the bucket (a rep) leaves the files local, with the reason recorded; nothing is
 //! deleted either way.
 
-use super::pins::{
-    FilePassReport, FileProblemReason, TransferDirection, clear_problem, record_problem,
-};
+use super::pins::{FilePassReport, FileProblemReason, TransferDirection, clear_problem};
 use super::{BUCKET, Files, MaterialLibrary, file_name_for};
 use crate::data::materials::{self as meta_rows, Material};
 use crate::error::{CoreError, Result};
 use crate::files::names::key_slug;
+use crate::files::queue::put_content_keyed;
 use crate::files::{FileError, SourceFacts, Transfer};
 
 /// Team roles allowed to write the `training-materials` bucket (the storage policy's rule).
@@ -71,15 +70,11 @@ impl MaterialLibrary {
                      library (your role is {role}). Nothing is lost; ask an admin to add it",
                     m.title
                 );
-                let problem = record_problem(
-                    &self.store,
-                    &m.id,
-                    TransferDirection::Upload,
-                    FileProblemReason::Forbidden,
-                    &message,
-                )
-                .await?;
-                report.failed.push((m.id, problem));
+                // Forbidden never stops the pass: the next material is tried all the same.
+                let (direction, reason) = (TransferDirection::Upload, FileProblemReason::Forbidden);
+                report
+                    .fail(&self.store, m.id, direction, reason, &message, 0)
+                    .await?;
                 continue;
             }
             let transfer = transfer_for(&m);
@@ -89,7 +84,7 @@ impl MaterialLibrary {
                     report.done.push(m.id);
                 }
                 Err(CoreError::Files(FileError::Cancelled)) => {
-                    report.waiting += u32::try_from(total - i).unwrap_or(u32::MAX);
+                    report.wait(total - i);
                     break;
                 }
                 Err(e) => {
@@ -114,17 +109,12 @@ impl MaterialLibrary {
                         ),
                     };
                     tracing::info!(material = %m.id, error = %e, "local file not uploaded");
-                    let problem = record_problem(
-                        &self.store,
-                        &m.id,
-                        TransferDirection::Upload,
-                        reason,
-                        &message,
-                    )
-                    .await?;
-                    report.failed.push((m.id, problem));
-                    if reason.stops_the_pass() {
-                        report.waiting += u32::try_from(total - i - 1).unwrap_or(u32::MAX);
+                    let direction = TransferDirection::Upload;
+                    let left = total - i - 1;
+                    let stop = report
+                        .fail(&self.store, m.id, direction, reason, &message, left)
+                        .await?;
+                    if stop {
                         break;
                     }
                 }
@@ -152,25 +142,18 @@ impl MaterialLibrary {
         // Same shape as a team-mode addition: the id and content name the object.
         let key = format!("{}/{digest}/{}", m.id, key_slug(&name));
         let size = facts.size;
-        let uploaded = team
-            .storage
-            .upload_checked(
-                BUCKET,
-                &key,
-                src,
-                &mime,
-                false,
-                facts,
-                digest.to_owned(),
-                transfer,
-            )
-            .await;
-        match uploaded {
-            // The key names the content: an object already there (an earlier attempt that
-            // stopped before the row moved) is this file.
-            Ok(_) | Err(FileError::Exists { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
+        // An object already there is an earlier attempt that stopped before the row moved.
+        put_content_keyed(
+            &team.storage,
+            BUCKET,
+            &key,
+            src,
+            &mime,
+            facts,
+            digest.to_owned(),
+            transfer,
+        )
+        .await?;
         // The file stays on this device through the cache, where team keys are looked for.
         if size <= team.budget / 4 {
             self.load_pins_into(&team.cache).await?;

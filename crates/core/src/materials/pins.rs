@@ -127,6 +127,32 @@ impl FilePassReport {
         self.failed.extend(other.failed);
         self.waiting += other.waiting;
     }
+
+    /// `left` files wait for a later pass.
+    pub(super) fn wait(&mut self, left: usize) {
+        self.waiting += u32::try_from(left).unwrap_or(u32::MAX);
+    }
+
+    /// Records why material `id`'s file did not move (for the library and the next pass) and
+    /// whether the pass stops there: offline or signed out, the `left` after it would fail too,
+    /// so they wait instead.
+    pub(super) async fn fail(
+        &mut self,
+        store: &LocalStore,
+        id: String,
+        direction: TransferDirection,
+        reason: FileProblemReason,
+        message: &str,
+        left: usize,
+    ) -> Result<bool> {
+        let problem = record_problem(store, &id, direction, reason, message).await?;
+        self.failed.push((id, problem));
+        let stop = reason.stops_the_pass();
+        if stop {
+            self.wait(left);
+        }
+        Ok(stop)
+    }
 }
 
 /// The recorded problems, by material id.
@@ -332,7 +358,7 @@ impl MaterialLibrary {
                     report.done.push(m.id);
                 }
                 Err(FileError::Cancelled) => {
-                    report.waiting += u32::try_from(total - i).unwrap_or(u32::MAX);
+                    report.wait(total - i);
                     break;
                 }
                 Err(e) => {
@@ -340,17 +366,12 @@ impl MaterialLibrary {
                     let reason = FileProblemReason::of(&e);
                     let message = download_message(&m, reason, &e);
                     tracing::info!(material = %m.id, reason = reason.as_str(), "pinned file not downloaded");
-                    let problem = record_problem(
-                        &self.store,
-                        &m.id,
-                        TransferDirection::Download,
-                        reason,
-                        &message,
-                    )
-                    .await?;
-                    report.failed.push((m.id, problem));
-                    if reason.stops_the_pass() {
-                        report.waiting += u32::try_from(total - i - 1).unwrap_or(u32::MAX);
+                    let direction = TransferDirection::Download;
+                    let left = total - i - 1;
+                    let stop = report
+                        .fail(&self.store, m.id, direction, reason, &message, left)
+                        .await?;
+                    if stop {
                         break;
                     }
                 }
