@@ -18,6 +18,7 @@
 //!   storage conformance test).
 //! - [`sync`]: devices (local store + sync engine) for the sync tests and benchmark.
 //! - [`keyring`]: re-running a test inside a private, unlocked gnome-keyring.
+//! - [`storage`]: test files, digests and clients shared by the storage-client tests.
 
 pub mod desktop;
 pub mod fakes;
@@ -28,5 +29,6 @@ pub mod keyring;
 pub mod logs;
 pub mod netcut;
 pub mod pg;
+pub mod storage;
 pub mod supabase;
 pub mod sync;
