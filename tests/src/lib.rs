@@ -18,6 +18,7 @@
 //!   storage conformance test).
 //! - [`sync`]: devices (local store + sync engine) for the sync tests and benchmark.
 //! - [`keyring`]: re-running a test inside a private, unlocked gnome-keyring.
+//! - [`rls`]: acting as a signed-in user on the app role's connection (row-level security).
 //! - [`storage`]: test files, digests and clients shared by the storage-client tests.
 
 pub mod desktop;
@@ -29,6 +30,7 @@ pub mod keyring;
 pub mod logs;
 pub mod netcut;
 pub mod pg;
+pub mod rls;
 pub mod storage;
 pub mod supabase;
 pub mod sync;

@@ -310,6 +310,13 @@ impl TestDb {
         self.sign_in(id, email).await
     }
 
+    /// [`TestDb::create_user`] for a test's set-up: panics, naming the user, when it fails.
+    pub async fn user(&self, email: &str, role: Role) -> TestUser {
+        self.create_user(email, role)
+            .await
+            .unwrap_or_else(|e| panic!("create {email}: {e:#}"))
+    }
+
     /// A new session for an existing user, with its access token.
     pub async fn sign_in(&self, user: Uuid, email: &str) -> Result<TestUser> {
         let session_id = Uuid::new_v4();

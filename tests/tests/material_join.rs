@@ -23,18 +23,11 @@ use salesdesk_core::{DataPaths, ErrorKind, Salesdesk};
 use salesdesk_testkit::fakes::supabase_auth::SupabaseAuthFake;
 use salesdesk_testkit::fakes::supabase_storage::StorageFake;
 use salesdesk_testkit::isolated::IsolatedEnv;
+use salesdesk_testkit::storage::{cancel_at, sha};
 use salesdesk_testkit::supabase::TestDb;
-use sha2::{Digest, Sha256};
 
 const ANON: &str = "test-anon-key-not-real";
 const PASSWORD: &str = "correct horse battery";
-
-fn digest(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 fn pdf(dir: &Path, name: &str, len: usize, seed: u8) -> (std::path::PathBuf, Vec<u8>) {
     let mut bytes = b"%PDF-1.7\n".to_vec();
@@ -150,7 +143,7 @@ async fn an_admins_local_library_goes_up_and_other_devices_never_see_a_broken_fi
         .add_material(&notes_src, &meta("Call notes"), &Transfer::default())
         .await
         .unwrap();
-    assert_eq!(m_deck.file_path.as_deref(), Some(digest(&deck).as_str()));
+    assert_eq!(m_deck.file_path.as_deref(), Some(sha(&deck).as_str()));
     let face = env.root().join("Ada.png");
     std::fs::write(&face, png()).unwrap();
     ada.set_avatar(&face, &Transfer::default()).await.unwrap();
@@ -161,7 +154,7 @@ async fn an_admins_local_library_goes_up_and_other_devices_never_see_a_broken_fi
     ada.sync_now().await.expect("first sync");
     assert_eq!(
         team.remote_file_path(&m_deck.id).await.as_deref(),
-        Some(digest(&deck).as_str())
+        Some(sha(&deck).as_str())
     );
     let library = ada.materials().await.unwrap();
     let entry = library.get(&m_deck.id).await.unwrap();
@@ -213,12 +206,12 @@ async fn an_admins_local_library_goes_up_and_other_devices_never_see_a_broken_fi
         let moved = library.get(&m.id).await.unwrap();
         let key = moved.material.file_path.clone().unwrap();
         assert!(
-            key.starts_with(&format!("{}/{}/", m.id, digest(bytes))),
+            key.starts_with(&format!("{}/{}/", m.id, sha(bytes))),
             "{key}"
         );
         assert_eq!(
             team.storage.object_digest(BUCKET, &key),
-            Some((bytes.len() as u64, digest(bytes)))
+            Some((bytes.len() as u64, sha(bytes)))
         );
         // Still on this device: it opens offline.
         assert_eq!(moved.file_state, FileState::Cached);
@@ -231,7 +224,7 @@ async fn an_admins_local_library_goes_up_and_other_devices_never_see_a_broken_fi
     assert!(avatar.starts_with(&format!("{ada_id}/avatar-")), "{avatar}");
     assert_eq!(
         team.storage.object_digest("user-avatars", &avatar),
-        Some((png().len() as u64, digest(&png())))
+        Some((png().len() as u64, sha(&png())))
     );
     // A second pass has nothing left to do.
     let again = ada.run_file_jobs().await.unwrap();
@@ -359,7 +352,7 @@ async fn a_reps_local_materials_stay_on_the_device_with_the_reason() {
     // Nothing lost: the row keeps its local key and the file opens.
     assert_eq!(
         entry.material.file_path.as_deref(),
-        Some(digest(&bytes).as_str())
+        Some(sha(&bytes).as_str())
     );
     let out = env.root().join("out.pdf");
     rep.get_material_file(&m.id, &out, &Transfer::default())
@@ -391,18 +384,7 @@ async fn a_large_local_file_cut_short_resumes_from_the_servers_offset() {
     // The app stops mid-upload (a cancel at the first confirmed chunk stands in for the
     // exit): the file waits, nothing is recorded as failed, the row keeps its local key.
     let stopped = library
-        .upload_local_files(None, |_| {
-            let transfer = Transfer::default();
-            let flag = transfer.cancel.clone();
-            Transfer {
-                on_progress: Some(Arc::new(move |p| {
-                    if p.done >= CHUNK {
-                        flag.cancel();
-                    }
-                })),
-                ..transfer
-            }
-        })
+        .upload_local_files(None, |_| cancel_at(CHUNK))
         .await
         .unwrap();
     assert_eq!(stopped.waiting, 1, "{stopped:?}");
@@ -411,7 +393,7 @@ async fn a_large_local_file_cut_short_resumes_from_the_servers_offset() {
     assert_eq!(entry.file_state, FileState::QueuedUpload);
     assert_eq!(
         entry.material.file_path.as_deref(),
-        Some(digest(&bytes).as_str())
+        Some(sha(&bytes).as_str())
     );
     let patches_before = team.storage.count("PATCH", "/upload/resumable");
     assert!(patches_before >= 1);
@@ -430,7 +412,7 @@ async fn a_large_local_file_cut_short_resumes_from_the_servers_offset() {
         .unwrap();
     assert_eq!(
         team.storage.object_digest(BUCKET, &key),
-        Some((bytes.len() as u64, digest(&bytes)))
+        Some((bytes.len() as u64, sha(&bytes)))
     );
     core.close().await;
 }

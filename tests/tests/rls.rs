@@ -7,9 +7,9 @@
 use salesdesk_core::data::remote::{
     PoolerMode, PushStatus, RemoteConfig, RemoteError, RemoteStore, SyncedTable,
 };
+use salesdesk_testkit::rls::{authenticate, db_code, exec_as};
 use salesdesk_testkit::supabase::{Role, TestDb, TestUser, mint_token, unix_now};
 use serde_json::{Value, json};
-use sqlx::postgres::PgPool;
 use sqlx::{Executor, Row};
 use uuid::Uuid;
 
@@ -48,13 +48,6 @@ fn row(table: SyncedTable, id: Uuid, updated_at: &str) -> Value {
     row["updated_at"] = json!(updated_at);
     row["created_at"] = json!("2026-11-01T09:00:00Z");
     row
-}
-
-fn db_code(err: &sqlx::Error) -> Option<String> {
-    match err {
-        sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
-        _ => None,
-    }
 }
 
 async fn store(db: &TestDb) -> RemoteStore {
@@ -132,32 +125,13 @@ fn ids(rows: &[Value]) -> Vec<String> {
         .collect()
 }
 
-/// Runs `sql` (with `$1` bound to `id`) in a transaction authenticated as `user`; returns the
-/// affected row count or the error.
-async fn exec_as(pool: &PgPool, user: &TestUser, sql: &str, id: Uuid) -> Result<u64, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("select app.authenticate($1)")
-        .bind(&user.token)
-        .execute(&mut *tx)
-        .await?;
-    let result = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(result.rows_affected())
-}
-
 #[tokio::test]
 async fn reps_cannot_see_or_change_each_others_rows_in_any_owned_table() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
     let pool = store.pool().clone();
-    let alice = db
-        .create_user("alice@example.test", Role::Rep)
-        .await
-        .unwrap();
-    let bob = db.create_user("bob@example.test", Role::Rep).await.unwrap();
+    let alice = db.user("alice@example.test", Role::Rep).await;
+    let bob = db.user("bob@example.test", Role::Rep).await;
 
     for table in OWNED {
         let t = table.as_str();
@@ -225,11 +199,7 @@ async fn reps_cannot_see_or_change_each_others_rows_in_any_owned_table() {
             r
         };
         let mut tx = pool.begin().await.unwrap();
-        sqlx::query("select app.authenticate($1)")
-            .bind(&alice.token)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
+        authenticate(&mut *tx, &alice).await.unwrap();
         let err = sqlx::query(sqlx::AssertSqlSafe(format!(
             "insert into app.{t} select * from jsonb_populate_record(null::app.{t}, $1)"
         )))
@@ -265,11 +235,8 @@ async fn reps_cannot_see_or_change_each_others_rows_in_any_owned_table() {
 async fn owner_id_cannot_be_changed_or_chosen() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
-    let alice = db
-        .create_user("alice@example.test", Role::Rep)
-        .await
-        .unwrap();
-    let bob = db.create_user("bob@example.test", Role::Rep).await.unwrap();
+    let alice = db.user("alice@example.test", Role::Rep).await;
+    let bob = db.user("bob@example.test", Role::Rep).await;
     let id = Uuid::now_v7();
 
     // A pushed owner_id is ignored: the row belongs to the pusher.
@@ -308,15 +275,9 @@ async fn owner_id_cannot_be_changed_or_chosen() {
 async fn managers_and_admins_read_everyones_rows_but_write_only_their_own() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
-    let rep = db.create_user("rep@example.test", Role::Rep).await.unwrap();
-    let manager = db
-        .create_user("manager@example.test", Role::Manager)
-        .await
-        .unwrap();
-    let admin = db
-        .create_user("admin@example.test", Role::Admin)
-        .await
-        .unwrap();
+    let rep = db.user("rep@example.test", Role::Rep).await;
+    let manager = db.user("manager@example.test", Role::Manager).await;
+    let admin = db.user("admin@example.test", Role::Admin).await;
 
     for table in OWNED {
         let reps = Uuid::now_v7();
@@ -350,19 +311,10 @@ async fn managers_and_admins_read_everyones_rows_but_write_only_their_own() {
 async fn training_materials_are_read_by_everyone_and_written_by_admins_only() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
-    let rep = db.create_user("rep@example.test", Role::Rep).await.unwrap();
-    let manager = db
-        .create_user("manager@example.test", Role::Manager)
-        .await
-        .unwrap();
-    let admin = db
-        .create_user("admin@example.test", Role::Admin)
-        .await
-        .unwrap();
-    let other_admin = db
-        .create_user("admin2@example.test", Role::Admin)
-        .await
-        .unwrap();
+    let rep = db.user("rep@example.test", Role::Rep).await;
+    let manager = db.user("manager@example.test", Role::Manager).await;
+    let admin = db.user("admin@example.test", Role::Admin).await;
+    let other_admin = db.user("admin2@example.test", Role::Admin).await;
     let t = SyncedTable::TrainingMaterials;
 
     let doc = Uuid::now_v7();
@@ -410,15 +362,9 @@ async fn training_materials_are_read_by_everyone_and_written_by_admins_only() {
 async fn campaigns_are_run_by_managers_and_seen_by_all_signups_belong_to_their_rep() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
-    let rep = db.create_user("rep@example.test", Role::Rep).await.unwrap();
-    let rep2 = db
-        .create_user("rep2@example.test", Role::Rep)
-        .await
-        .unwrap();
-    let manager = db
-        .create_user("manager@example.test", Role::Manager)
-        .await
-        .unwrap();
+    let rep = db.user("rep@example.test", Role::Rep).await;
+    let rep2 = db.user("rep2@example.test", Role::Rep).await;
+    let manager = db.user("manager@example.test", Role::Manager).await;
     let c = SyncedTable::Campaigns;
 
     assert_eq!(
@@ -456,14 +402,8 @@ async fn forged_claims_session_settings_and_roles_gain_nothing() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
     let pool = store.pool().clone();
-    let alice = db
-        .create_user("alice@example.test", Role::Rep)
-        .await
-        .unwrap();
-    let bob = db
-        .create_user("bob@example.test", Role::Admin)
-        .await
-        .unwrap();
+    let alice = db.user("alice@example.test", Role::Rep).await;
+    let bob = db.user("bob@example.test", Role::Admin).await;
     let bobs = Uuid::now_v7();
     push_applied(&store, &bob, SyncedTable::Clients, bobs).await;
 
@@ -511,11 +451,7 @@ async fn forged_claims_session_settings_and_roles_gain_nothing() {
         assert_eq!(db_code(&err).as_deref(), Some("28000"), "{forgery}: {err}");
         // And with Alice's real token, the forgery changes nothing: she is still Alice.
         let mut tx = sqlx::Connection::begin(&mut *conn).await.unwrap();
-        sqlx::query("select app.authenticate($1)")
-            .bind(&alice.token)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
+        authenticate(&mut *tx, &alice).await.unwrap();
         let (uid, role): (Uuid, String) =
             sqlx::query_as("select app.current_user_id(), app.current_user_role()")
                 .fetch_one(&mut *tx)
@@ -537,11 +473,7 @@ async fn forged_claims_session_settings_and_roles_gain_nothing() {
     // pooled connection with SET), and cannot be re-pointed at another user.
     let mut conn = pool.acquire().await.unwrap();
     let mut tx = sqlx::Connection::begin(&mut *conn).await.unwrap();
-    sqlx::query("select app.authenticate($1)")
-        .bind(&alice.token)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    authenticate(&mut *tx, &alice).await.unwrap();
     let sealed: String = sqlx::query_scalar("select current_setting('app.identity')")
         .fetch_one(&mut *tx)
         .await
@@ -610,14 +542,8 @@ async fn forged_claims_session_settings_and_roles_gain_nothing() {
 async fn forged_expired_and_foreign_tokens_are_refused() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
-    let alice = db
-        .create_user("alice@example.test", Role::Rep)
-        .await
-        .unwrap();
-    let bob = db
-        .create_user("bob@example.test", Role::Admin)
-        .await
-        .unwrap();
+    let alice = db.user("alice@example.test", Role::Rep).await;
+    let bob = db.user("bob@example.test", Role::Admin).await;
 
     let (header, payload, signature) = {
         let parts: Vec<&str> = alice.token.split('.').collect();
@@ -739,10 +665,7 @@ async fn forged_expired_and_foreign_tokens_are_refused() {
 async fn signing_out_revokes_access_at_the_next_statement() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
-    let alice = db
-        .create_user("alice@example.test", Role::Rep)
-        .await
-        .unwrap();
+    let alice = db.user("alice@example.test", Role::Rep).await;
     let mine = Uuid::now_v7();
     push_applied(&store, &alice, SyncedTable::Clients, mine).await;
 
@@ -789,11 +712,8 @@ async fn a_rep_cannot_promote_themselves() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
     let pool = store.pool().clone();
-    let rep = db.create_user("rep@example.test", Role::Rep).await.unwrap();
-    let admin = db
-        .create_user("admin@example.test", Role::Admin)
-        .await
-        .unwrap();
+    let rep = db.user("rep@example.test", Role::Rep).await;
+    let admin = db.user("admin@example.test", Role::Admin).await;
 
     // Direct update of the role column: no privilege.
     let err = exec_as(
@@ -898,10 +818,7 @@ async fn the_app_role_cannot_read_secrets_or_auth_tables_and_owns_nothing() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
     let pool = store.pool().clone();
-    let alice = db
-        .create_user("alice@example.test", Role::Admin)
-        .await
-        .unwrap();
+    let alice = db.user("alice@example.test", Role::Admin).await;
 
     for query in [
         "select * from app_private.jwt_secrets",
@@ -944,10 +861,7 @@ async fn the_app_role_cannot_read_secrets_or_auth_tables_and_owns_nothing() {
 async fn pulls_miss_no_row_when_transactions_commit_out_of_order() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
-    let alice = db
-        .create_user("alice@example.test", Role::Rep)
-        .await
-        .unwrap();
+    let alice = db.user("alice@example.test", Role::Rep).await;
     let t = SyncedTable::Clients;
 
     // T1 writes first but commits last.
@@ -1021,10 +935,7 @@ async fn pulls_miss_no_row_when_transactions_commit_out_of_order() {
 async fn push_is_idempotent_last_writer_wins_and_carries_tombstones() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
-    let alice = db
-        .create_user("alice@example.test", Role::Rep)
-        .await
-        .unwrap();
+    let alice = db.user("alice@example.test", Role::Rep).await;
     let t = SyncedTable::CallAnalyses;
     let id = Uuid::now_v7();
 
@@ -1119,14 +1030,8 @@ async fn push_is_idempotent_last_writer_wins_and_carries_tombstones() {
 async fn ten_thousand_rows_push_and_pull_in_pages() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
-    let alice = db
-        .create_user("alice@example.test", Role::Rep)
-        .await
-        .unwrap();
-    let manager = db
-        .create_user("manager@example.test", Role::Manager)
-        .await
-        .unwrap();
+    let alice = db.user("alice@example.test", Role::Rep).await;
+    let manager = db.user("manager@example.test", Role::Manager).await;
     let t = SyncedTable::Clients;
 
     let rows: Vec<Value> = (0..10_000)
@@ -1178,10 +1083,7 @@ async fn works_through_a_transaction_mode_pooler_configuration() {
         .unwrap()
         .with_pooler(PoolerMode::Transaction);
     let store = RemoteStore::connect(&config).await.unwrap();
-    let alice = db
-        .create_user("alice@example.test", Role::Rep)
-        .await
-        .unwrap();
+    let alice = db.user("alice@example.test", Role::Rep).await;
     let id = Uuid::now_v7();
     for _ in 0..3 {
         store

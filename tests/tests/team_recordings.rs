@@ -23,8 +23,8 @@ use salesdesk_core::{DataPaths, ErrorKind, Salesdesk};
 use salesdesk_testkit::fakes::supabase_auth::SupabaseAuthFake;
 use salesdesk_testkit::fakes::supabase_storage::{On, StorageFake, StorageFault};
 use salesdesk_testkit::isolated::IsolatedEnv;
+use salesdesk_testkit::storage::{seeded_bytes, sha};
 use salesdesk_testkit::supabase::TestDb;
-use sha2::{Digest, Sha256};
 
 const ANON: &str = "test-anon-key-not-real";
 const PASSWORD: &str = "correct horse battery";
@@ -33,25 +33,9 @@ const CHUNK: usize = 6 * 1024 * 1024;
 
 /// A WAV header then `len` pseudo-random bytes (a recording the sniffer accepts).
 fn wav(len: usize) -> Vec<u8> {
-    let mut b = b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\
-\x40\x1f\x00\x00\x01\x00\x08\x00data"
-        .to_vec();
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ len as u64;
-    while b.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        b.extend_from_slice(&x.to_le_bytes());
-    }
-    b.truncate(len);
-    b
-}
-
-fn sha(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let head = b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\
+\x40\x1f\x00\x00\x01\x00\x08\x00data";
+    seeded_bytes(head, len, 0)
 }
 
 /// One device: its own data directory and session vaults (kept across a restart).
