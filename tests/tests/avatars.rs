@@ -32,7 +32,7 @@ async fn a_team_avatar_lands_in_the_users_folder_and_their_profile() {
     let env = IsolatedEnv::new();
     let core = project.open(&env.data_dir(), memory_vaults()).await;
     let user = project.sign_in(&core, "zoe@example.test", true).await;
-    assert_eq!(remote_avatar(&db, &user).await, None);
+    assert_eq!(remote_avatar(db, &user).await, None);
 
     let src = env.root().join("Zoë.png");
     std::fs::write(&src, png()).unwrap();
@@ -48,7 +48,7 @@ async fn a_team_avatar_lands_in_the_users_folder_and_their_profile() {
         Some("image/png")
     );
     assert_eq!(
-        remote_avatar(&db, &user).await.as_deref(),
+        remote_avatar(db, &user).await.as_deref(),
         Some(path.as_str())
     );
     assert_eq!(
@@ -75,13 +75,13 @@ async fn a_team_avatar_lands_in_the_users_folder_and_their_profile() {
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
     assert!(storage.requests().is_empty(), "refused before any upload");
     assert_eq!(
-        remote_avatar(&db, &user).await.as_deref(),
+        remote_avatar(db, &user).await.as_deref(),
         Some(path.as_str())
     );
 
     // Remove clears the profile (server and mirror) and deletes the object.
     assert!(core.remove_avatar().await.unwrap());
-    assert_eq!(remote_avatar(&db, &user).await, None);
+    assert_eq!(remote_avatar(db, &user).await, None);
     assert_eq!(storage.object_digest("user-avatars", &path), None);
     assert!(core.avatar_preview(&previews).await.unwrap().is_none());
 

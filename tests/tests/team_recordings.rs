@@ -144,7 +144,7 @@ async fn a_managers_device_pulls_downloads_and_plays_a_reps_recording_another_re
         "the uploader keeps a copy"
     );
     sync_until(&zoe, "the recording to reach the team", || async {
-        remote_rows(&db, &rec.id).await == 1
+        remote_rows(db, &rec.id).await == 1
     })
     .await;
 
@@ -236,7 +236,7 @@ async fn a_managers_device_pulls_downloads_and_plays_a_reps_recording_another_re
         .await
         .unwrap();
     sync_until(&zoe, "the second recording to reach the team", || async {
-        remote_rows(&db, &rec2.id).await == 1
+        remote_rows(db, &rec2.id).await == 1
     })
     .await;
     sync_until(&max, "the manager to pull the second recording", || async {
@@ -343,7 +343,7 @@ async fn an_attach_cut_by_quitting_resumes_at_the_next_start_exactly_once() {
             .is_empty()
     );
     sync_until(&core, "the recording to reach the team", || async {
-        remote_rows(&db, &rec.id).await == 1
+        remote_rows(db, &rec.id).await == 1
     })
     .await;
     let all: i64 = sqlx::query_scalar("select count(*) from app.call_recordings")
