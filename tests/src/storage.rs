@@ -95,6 +95,8 @@ pub fn storage_client(
 /// Uploads and downloads with a default [`Transfer`] (no progress, no cancel): what most
 /// storage tests do, without repeating the argument.
 pub trait PlainTransfers {
+    fn storage(&self) -> &SupabaseStorage;
+
     /// [`SupabaseStorage::upload`] with a default transfer.
     fn upload_file(
         &self,
@@ -103,7 +105,13 @@ pub trait PlainTransfers {
         src: &Path,
         content_type: &str,
         upsert: bool,
-    ) -> impl Future<Output = Result<Uploaded, FileError>>;
+    ) -> impl Future<Output = Result<Uploaded, FileError>> {
+        async move {
+            self.storage()
+                .upload(bucket, key, src, content_type, upsert, &Transfer::default())
+                .await
+        }
+    }
 
     /// [`SupabaseStorage::download`] with a default transfer.
     fn download_file(
@@ -112,30 +120,35 @@ pub trait PlainTransfers {
         key: &str,
         dest: &Path,
         expected_sha256: Option<&str>,
-    ) -> impl Future<Output = Result<Downloaded, FileError>>;
+    ) -> impl Future<Output = Result<Downloaded, FileError>> {
+        async move {
+            self.storage()
+                .download(bucket, key, dest, expected_sha256, &Transfer::default())
+                .await
+        }
+    }
 }
 
 impl PlainTransfers for SupabaseStorage {
-    async fn upload_file(
-        &self,
-        bucket: &str,
-        key: &str,
-        src: &Path,
-        content_type: &str,
-        upsert: bool,
-    ) -> Result<Uploaded, FileError> {
-        self.upload(bucket, key, src, content_type, upsert, &Transfer::default())
-            .await
+    fn storage(&self) -> &SupabaseStorage {
+        self
     }
+}
 
-    async fn download_file(
-        &self,
-        bucket: &str,
-        key: &str,
-        dest: &Path,
-        expected_sha256: Option<&str>,
-    ) -> Result<Downloaded, FileError> {
-        self.download(bucket, key, dest, expected_sha256, &Transfer::default())
-            .await
-    }
+/// An 8 kHz 8-bit mono PCM WAV file holding `samples` (one a byte).
+pub fn wav_8khz_mono(samples: Vec<u8>) -> Vec<u8> {
+    let mut b = b"RIFF".to_vec();
+    b.extend(u32::try_from(36 + samples.len()).unwrap().to_le_bytes());
+    b.extend(b"WAVEfmt ");
+    b.extend(16u32.to_le_bytes());
+    b.extend(1u16.to_le_bytes());
+    b.extend(1u16.to_le_bytes());
+    b.extend(8000u32.to_le_bytes());
+    b.extend(8000u32.to_le_bytes());
+    b.extend(1u16.to_le_bytes());
+    b.extend(8u16.to_le_bytes());
+    b.extend(b"data");
+    b.extend(u32::try_from(samples.len()).unwrap().to_le_bytes());
+    b.extend(samples);
+    b
 }

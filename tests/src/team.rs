@@ -36,19 +36,9 @@ impl TeamProject {
         Self { db, auth, storage }
     }
 
-    /// The app on `dir` in team mode with `setup`'s vaults, its Storage pointed at the fake
-    /// (on Supabase, Auth and Storage share one project URL; the fakes listen apart).
+    /// The app on `dir` in team mode with `setup`'s vaults, its Storage on this project's fake.
     pub async fn open(&self, dir: &Path, setup: TeamSetup) -> Salesdesk {
-        let origin = self.storage.origin();
-        Salesdesk::open(DataPaths::at(dir))
-            .await
-            .unwrap()
-            .with_team(setup)
-            .with_storage_config(move |c| {
-                c.project_url = origin.clone();
-                c.retry_backoff = Duration::from_millis(10);
-                c.request_timeout = Duration::from_secs(5);
-            })
+        open_device(dir, setup, &self.storage).await
     }
 
     /// Points `core` at the project, signs `email` up (when `new`) and in with [`PASSWORD`];
@@ -73,6 +63,21 @@ impl TeamProject {
             .unwrap();
         status.user_id.expect("user id")
     }
+}
+
+/// The app on `dir` in team mode with `setup`'s vaults, its Storage client pointed at
+/// `storage` (on Supabase, Auth and Storage share one project URL; the fakes listen apart).
+pub async fn open_device(dir: &Path, setup: TeamSetup, storage: &StorageFake) -> Salesdesk {
+    let origin = storage.origin();
+    Salesdesk::open(DataPaths::at(dir))
+        .await
+        .unwrap()
+        .with_team(setup)
+        .with_storage_config(move |c| {
+            c.project_url = origin.clone();
+            c.retry_backoff = Duration::from_millis(10);
+            c.request_timeout = Duration::from_secs(5);
+        })
 }
 
 /// Team mode with fresh in-memory vaults (a device that keeps nothing across processes).

@@ -15,25 +15,12 @@ use salesdesk_core::files::Transfer;
 use salesdesk_core::{DataPaths, Salesdesk};
 use salesdesk_testkit::desktop::TauriDriver;
 use salesdesk_testkit::isolated::IsolatedEnv;
+use salesdesk_testkit::storage::wav_8khz_mono;
 use salesdesk_testkit::webdriver::{WAIT, click, screenshot, session, should_skip, text_of};
 
 /// One second of 8 kHz 8-bit mono WAV (a rising tone, so the bytes are not all alike).
 fn wav() -> Vec<u8> {
-    let data: Vec<u8> = (0..8000u32).map(|i| ((i * 7) % 256) as u8).collect();
-    let mut b = b"RIFF".to_vec();
-    b.extend(u32::try_from(36 + data.len()).unwrap().to_le_bytes());
-    b.extend(b"WAVEfmt ");
-    b.extend(16u32.to_le_bytes());
-    b.extend(1u16.to_le_bytes());
-    b.extend(1u16.to_le_bytes());
-    b.extend(8000u32.to_le_bytes());
-    b.extend(8000u32.to_le_bytes());
-    b.extend(1u16.to_le_bytes());
-    b.extend(8u16.to_le_bytes());
-    b.extend(b"data");
-    b.extend(u32::try_from(data.len()).unwrap().to_le_bytes());
-    b.extend(data);
-    b
+    wav_8khz_mono((0..8000u32).map(|i| ((i * 7) % 256) as u8).collect())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
