@@ -127,6 +127,25 @@ pub trait PlainTransfers {
                 .await
         }
     }
+
+    /// Downloads `bucket/key` to `dest` expecting `digest`, and checks the file on disk has
+    /// it too (panics otherwise).
+    fn download_checked(
+        &self,
+        bucket: &str,
+        key: &str,
+        dest: &Path,
+        digest: &str,
+    ) -> impl Future<Output = Downloaded> {
+        async move {
+            let got = self
+                .download_file(bucket, key, dest, Some(digest))
+                .await
+                .unwrap_or_else(|e| panic!("download {bucket}/{key}: {e:?}"));
+            assert_eq!(sha_file(dest), digest, "{bucket}/{key} on disk");
+            got
+        }
+    }
 }
 
 impl PlainTransfers for SupabaseStorage {

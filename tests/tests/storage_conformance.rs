@@ -312,10 +312,8 @@ async fn large_resumable_upload_in_6mb_chunks_round_trips() {
     );
     let dest = c.path("call.back.wav");
     client
-        .download_file("call-recordings", &key, &dest, Some(&digest))
-        .await
-        .expect("download");
-    assert_eq!(sha_file(&dest), digest);
+        .download_checked("call-recordings", &key, &dest, &digest)
+        .await;
     c.finish().await;
 }
 
@@ -364,10 +362,8 @@ async fn upload_resumes_after_a_cut_mid_chunk() {
     );
     let dest = c.path("cut.back.wav");
     client
-        .download_file("call-recordings", &key, &dest, Some(&digest))
-        .await
-        .expect("download");
-    assert_eq!(sha_file(&dest), digest);
+        .download_checked("call-recordings", &key, &dest, &digest)
+        .await;
     c.finish().await;
 }
 
@@ -416,10 +412,8 @@ async fn upload_resumes_after_a_restart_from_the_persisted_offset() {
     assert!(pending_uploads(&store).await.expect("pending").is_empty());
     let dest = c.path("restart.back.wav");
     client
-        .download_file("call-recordings", &key, &dest, Some(&digest))
-        .await
-        .expect("download");
-    assert_eq!(sha_file(&dest), digest);
+        .download_checked("call-recordings", &key, &dest, &digest)
+        .await;
     c.finish().await;
 }
 
@@ -497,10 +491,8 @@ async fn unknown_or_terminated_upload_urls_start_over() {
     assert_eq!((up.resumed_from, up.sha256.as_str()), (0, digest.as_str()));
     let dest = c.path("gone2.back.wav");
     client
-        .download_file("call-recordings", &key2, &dest, Some(&digest))
-        .await
-        .expect("download");
-    assert_eq!(sha_file(&dest), digest);
+        .download_checked("call-recordings", &key2, &dest, &digest)
+        .await;
     c.finish().await;
 }
 
