@@ -75,30 +75,9 @@ async fn push_applied(store: &RemoteStore, user: &TestUser, table: SyncedTable, 
     assert_eq!(status, PushStatus::Applied, "{}", table.as_str());
 }
 
-/// Waits until every transaction that started before now has ended, so that a pull sees all
-/// of them. Transaction ids are cluster-wide: the pull watermark (the oldest running
-/// transaction) also waits for the tests running in parallel in other databases.
+/// Waits for every older transaction, so that a pull sees them all.
 async fn settle(store: &RemoteStore) {
-    let mut conn = store.pool().acquire().await.unwrap();
-    let mut tx = sqlx::Connection::begin(&mut *conn).await.unwrap();
-    let mark: String = sqlx::query_scalar("select pg_current_xact_id()::text")
-        .fetch_one(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    for _ in 0..500 {
-        let passed: bool =
-            sqlx::query_scalar("select pg_snapshot_xmin(pg_current_snapshot()) > $1::text::xid8")
-                .bind(&mark)
-                .fetch_one(&mut *conn)
-                .await
-                .unwrap();
-        if passed {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("some transaction stayed open for 5 s");
+    salesdesk_testkit::supabase::settle(store.pool(), std::time::Duration::from_secs(5)).await;
 }
 
 /// All rows of `table` the user can pull, following the cursor to the end.
