@@ -8,9 +8,8 @@
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
-use salesdesk_core::data::analyses::NewAnalysis;
 use salesdesk_core::{DataPaths, Salesdesk};
-use salesdesk_testkit::desktop::TauriDriver;
+use salesdesk_testkit::desktop::{TauriDriver, open_with_analysis};
 use salesdesk_testkit::isolated::IsolatedEnv;
 use salesdesk_testkit::webdriver::{WAIT, click, screenshot, session, should_skip, text_of};
 
@@ -25,19 +24,13 @@ async fn the_app_shows_saved_analyses_and_a_healthy_store() {
     }
     let _window = ONE_WINDOW.lock().await;
     let env = IsolatedEnv::new();
-    let core = Salesdesk::open(DataPaths::at(env.data_dir()))
-        .await
-        .unwrap();
-    let saved = core
-        .save_analysis(NewAnalysis {
-            title: "Renewal call with Northwind".into(),
-            transcript: "Rep: Shall we renew?\nCustomer: Yes.".into(),
-            analysis: serde_json::json!({"score": 80}),
-            provider: "offline".into(),
-            model: Some("offline-v1".into()),
-        })
-        .await
-        .unwrap();
+    let (core, saved) = open_with_analysis(
+        &env,
+        "Renewal call with Northwind",
+        "Rep: Shall we renew?\nCustomer: Yes.",
+        80,
+    )
+    .await;
     core.close().await;
 
     let driver = TauriDriver::start(&env).expect("start tauri-driver");

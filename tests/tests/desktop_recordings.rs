@@ -10,10 +10,8 @@
 
 use std::time::Duration;
 
-use salesdesk_core::data::analyses::NewAnalysis;
 use salesdesk_core::files::Transfer;
-use salesdesk_core::{DataPaths, Salesdesk};
-use salesdesk_testkit::desktop::TauriDriver;
+use salesdesk_testkit::desktop::{TauriDriver, open_with_analysis};
 use salesdesk_testkit::isolated::IsolatedEnv;
 use salesdesk_testkit::storage::wav_8khz_mono;
 use salesdesk_testkit::webdriver::{WAIT, click, screenshot, session, should_skip, text_of};
@@ -29,19 +27,13 @@ async fn a_stored_recording_plays_on_the_analysis_page() {
         return;
     }
     let env = IsolatedEnv::new();
-    let core = Salesdesk::open(DataPaths::at(env.data_dir()))
-        .await
-        .unwrap();
-    let saved = core
-        .save_analysis(NewAnalysis {
-            title: "Demo call with Contoso".into(),
-            transcript: "Rep: Shall we start?\nCustomer: Yes.".into(),
-            analysis: serde_json::json!({"score": 70}),
-            provider: "offline".into(),
-            model: Some("offline-v1".into()),
-        })
-        .await
-        .unwrap();
+    let (core, saved) = open_with_analysis(
+        &env,
+        "Demo call with Contoso",
+        "Rep: Shall we start?\nCustomer: Yes.",
+        70,
+    )
+    .await;
     let src = env.root().join("Demo call.wav");
     std::fs::write(&src, wav()).unwrap();
     core.attach_recording(&saved.id, &src, &Transfer::default())

@@ -39,6 +39,11 @@ async fn push(store: &RemoteStore, user: &TestUser, row: Value) -> PushStatus {
     out[0].status
 }
 
+/// Pushes `user`'s own valid recording `id` (updated at 2026-11-02T10:00Z).
+async fn push_own(store: &RemoteStore, user: &TestUser, id: Uuid) -> PushStatus {
+    push(store, user, recording(user, id, "2026-11-02T10:00:00Z")).await
+}
+
 /// The ids of the recordings `user` can see with a plain select.
 async fn visible(pool: &PgPool, user: &TestUser) -> Vec<Uuid> {
     let mut tx = pool.begin().await.unwrap();
@@ -62,33 +67,12 @@ async fn owners_write_managers_and_admins_read_other_reps_see_nothing() {
     let admin = db.user("admin@example.test", Role::Admin).await;
 
     let alices = Uuid::now_v7();
-    assert_eq!(
-        push(
-            &store,
-            &alice,
-            recording(&alice, alices, "2026-11-02T10:00:00Z")
-        )
-        .await,
-        PushStatus::Applied
-    );
+    assert_eq!(push_own(&store, &alice, alices).await, PushStatus::Applied);
     // Pushing it again is a no-op (the sync engine's replays).
-    assert_eq!(
-        push(
-            &store,
-            &alice,
-            recording(&alice, alices, "2026-11-02T10:00:00Z")
-        )
-        .await,
-        PushStatus::Stale
-    );
+    assert_eq!(push_own(&store, &alice, alices).await, PushStatus::Stale);
     let managers = Uuid::now_v7();
     assert_eq!(
-        push(
-            &store,
-            &manager,
-            recording(&manager, managers, "2026-11-02T10:00:00Z")
-        )
-        .await,
+        push_own(&store, &manager, managers).await,
         PushStatus::Applied
     );
 
@@ -202,10 +186,7 @@ async fn a_row_names_only_its_owners_folder_and_a_team_store() {
 
     // Changing one's own row to point elsewhere is refused too.
     let own = Uuid::now_v7();
-    assert_eq!(
-        push(&store, &bob, recording(&bob, own, "2026-11-02T10:00:00Z")).await,
-        PushStatus::Applied
-    );
+    assert_eq!(push_own(&store, &bob, own).await, PushStatus::Applied);
     let mut moved = recording(&alice, own, "2026-11-05T10:00:00Z");
     moved["file_name"] = json!("moved.wav");
     assert!(store.push_upsert(&bob.token, T, &[moved]).await.is_err());
