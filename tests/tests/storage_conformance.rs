@@ -170,6 +170,18 @@ impl Conf {
         (p, digest)
     }
 
+    /// [`Self::file`] plus the key it gets in the rep's own folder: (key, path, digest).
+    fn rep_file(
+        &self,
+        name: &str,
+        head: &[u8],
+        len: usize,
+        seed: u64,
+    ) -> (String, PathBuf, String) {
+        let (path, digest) = self.file(name, head, len, seed);
+        (format!("{}/{name}", self.rep.id), path, digest)
+    }
+
     /// The stored object's size per `storage.objects`, if there is one.
     async fn stored_size(&self, bucket: &str, name: &str) -> Option<i64> {
         sqlx::query_scalar::<_, Option<String>>(
@@ -240,8 +252,7 @@ async fn small_upload_and_download_round_trip() {
         return;
     };
     let client = c.client(&c.rep);
-    let key = format!("{}/note.txt", c.rep.id);
-    let (src, digest) = c.file("note.txt", b"", 4096, 1);
+    let (key, src, digest) = c.rep_file("note.txt", b"", 4096, 1);
     let up = client
         .upload_file("call-recordings", &key, &src, "text/plain", false)
         .await
@@ -283,8 +294,7 @@ async fn large_resumable_upload_in_6mb_chunks_round_trips() {
         return;
     };
     let client = c.client(&c.rep);
-    let key = format!("{}/call.wav", c.rep.id);
-    let (src, digest) = c.file("call.wav", WAV, 20 * MIB, 2);
+    let (key, src, digest) = c.rep_file("call.wav", WAV, 20 * MIB, 2);
     let up = client
         .upload_file("call-recordings", &key, &src, "audio/wav", false)
         .await
@@ -323,8 +333,7 @@ async fn upload_resumes_after_a_cut_mid_chunk() {
         return;
     };
     let client = c.client(&c.rep);
-    let key = format!("{}/cut.wav", c.rep.id);
-    let (src, digest) = c.file("cut.wav", WAV, 15 * MIB, 3);
+    let (key, src, digest) = c.rep_file("cut.wav", WAV, 15 * MIB, 3);
     // The cut falls in the middle of the second chunk; the network is back 300 ms later.
     c.cut.cut_after_upstream(CHUNK + 3 * MIB as u64);
     let restore = async {
@@ -372,8 +381,7 @@ async fn upload_resumes_after_a_restart_from_the_persisted_offset() {
     let Some(c) = setup("upload_resumes_after_a_restart_from_the_persisted_offset").await else {
         return;
     };
-    let key = format!("{}/restart.wav", c.rep.id);
-    let (src, digest) = c.file("restart.wav", WAV, 20 * MIB, 4);
+    let (key, src, digest) = c.rep_file("restart.wav", WAV, 20 * MIB, 4);
     let db = c.path("restart.db");
     {
         let store = LocalStore::open(&db).await.expect("open store");
@@ -423,8 +431,7 @@ async fn unknown_or_terminated_upload_urls_start_over() {
         return;
     };
     let client = c.client(&c.rep);
-    let key = format!("{}/gone.wav", c.rep.id);
-    let (src, digest) = c.file("gone.wav", WAV, 14 * MIB, 5);
+    let (key, src, digest) = c.rep_file("gone.wav", WAV, 14 * MIB, 5);
     let upload = |t: Transfer| {
         let client = client.clone();
         let (key, src) = (key.clone(), src.clone());
@@ -550,8 +557,7 @@ async fn overwrite_needs_upsert_standard_and_resumable() {
     }
     // A resumable upload without upsert whose object appears meanwhile stops with Exists (the
     // server's 409 "already exists" on the next chunk), not as an offset dispute.
-    let key = format!("{}/race.wav", c.rep.id);
-    let (big, _) = c.file("race.wav", WAV, 14 * MIB, 12);
+    let (key, big, _) = c.rep_file("race.wav", WAV, 14 * MIB, 12);
     let err = client
         .upload(
             "call-recordings",
@@ -761,8 +767,7 @@ async fn signed_urls_fetch_without_a_token() {
         return;
     };
     let client = c.client(&c.rep);
-    let key = format!("{}/signed.txt", c.rep.id);
-    let (src, digest) = c.file("signed.txt", b"", 2000, 50);
+    let (key, src, digest) = c.rep_file("signed.txt", b"", 2000, 50);
     client
         .upload_file("call-recordings", &key, &src, "text/plain", false)
         .await
@@ -814,8 +819,7 @@ async fn downloads_resume_with_range_after_a_cut_and_from_a_part_file() {
         return;
     };
     let client = c.client(&c.rep);
-    let key = format!("{}/range.wav", c.rep.id);
-    let (src, digest) = c.file("range.wav", WAV, 24 * MIB, 60);
+    let (key, src, digest) = c.rep_file("range.wav", WAV, 24 * MIB, 60);
     client
         .upload_file("call-recordings", &key, &src, "audio/wav", false)
         .await
