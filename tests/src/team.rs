@@ -6,13 +6,15 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use salesdesk_core::ai::ManualClock;
 use salesdesk_core::auth::MemoryVault;
 use salesdesk_core::secrets::SecretString;
-use salesdesk_core::team::{TeamSettingsInput, TeamSetup};
+use salesdesk_core::team::{RetryBackoff, TeamSettingsInput, TeamSetup};
 use salesdesk_core::{DataPaths, Salesdesk};
 
 use crate::fakes::supabase_auth::SupabaseAuthFake;
 use crate::fakes::supabase_storage::StorageFake;
+use crate::isolated::IsolatedEnv;
 use crate::supabase::TestDb;
 
 /// The project's anon key (not a real one).
@@ -86,4 +88,64 @@ pub fn memory_vaults() -> TeamSetup {
         Arc::new(MemoryVault::default()),
         Arc::new(MemoryVault::default()),
     )
+}
+
+/// A device for session tests: session and password vaults in memory (kept across restarts of
+/// the handle), a clock the test moves, and network timeouts and retries short enough for a
+/// test.
+pub struct ClockedDevice {
+    pub session: Arc<MemoryVault>,
+    pub password: Arc<MemoryVault>,
+    pub clock: Arc<ManualClock>,
+}
+
+impl Default for ClockedDevice {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ClockedDevice {
+    pub fn new() -> Self {
+        Self {
+            session: Arc::new(MemoryVault::default()),
+            password: Arc::new(MemoryVault::default()),
+            clock: Arc::new(ManualClock::new()),
+        }
+    }
+
+    /// Team mode on this device's vaults and clock.
+    pub fn setup(&self) -> TeamSetup {
+        let mut setup = TeamSetup::with_vaults(self.session.clone(), self.password.clone());
+        setup.clock = self.clock.clone();
+        setup.connect_timeout = Duration::from_secs(1);
+        setup.request_timeout = Duration::from_millis(800);
+        setup.retry = RetryBackoff {
+            base: Duration::from_millis(40),
+            max: Duration::from_millis(200),
+        };
+        setup
+    }
+
+    /// The app on `env`'s data directory in team mode on this device's vaults and clock.
+    pub async fn open(&self, env: &IsolatedEnv) -> Salesdesk {
+        Salesdesk::open(DataPaths::at(env.data_dir()))
+            .await
+            .unwrap()
+            .with_team(self.setup())
+    }
+}
+
+/// Polls `cond` every `poll` until it holds (a background task's effect); fails naming `what`
+/// after `within`.
+pub async fn wait_for<F, Fut>(what: &str, within: Duration, poll: Duration, cond: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    while !cond().await {
+        assert!(start.elapsed() < within, "timed out waiting for {what}");
+        tokio::time::sleep(poll).await;
+    }
 }

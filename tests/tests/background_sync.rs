@@ -4,57 +4,28 @@
 //! offline start returns at once and recovers when the network returns, a new team database
 //! restarts the engine, and a sign-out stops it with the queue kept.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use salesdesk_core::ai::ManualClock;
-use salesdesk_core::auth::MemoryVault;
 use salesdesk_core::secrets::SecretString;
 use salesdesk_core::sync::SyncState;
-use salesdesk_core::team::{RetryBackoff, TeamSettingsInput, TeamSetup};
-use salesdesk_core::{DataPaths, ErrorKind, Salesdesk};
+use salesdesk_core::team::TeamSettingsInput;
+use salesdesk_core::{ErrorKind, Salesdesk};
 use salesdesk_testkit::fakes::supabase_auth::SupabaseAuthFake;
 use salesdesk_testkit::isolated::IsolatedEnv;
 use salesdesk_testkit::netcut::NetCut;
 use salesdesk_testkit::supabase::TestDb;
 use salesdesk_testkit::sync::{at, db_addr, fast_config, write_client};
+use salesdesk_testkit::team::{self, ClockedDevice};
 use uuid::Uuid;
 
 const ANON: &str = "test-anon-key-not-real";
 const PASSWORD: &str = "correct horse battery";
 
-struct Device {
-    session: Arc<MemoryVault>,
-    password: Arc<MemoryVault>,
-    clock: Arc<ManualClock>,
-}
-
-impl Device {
-    fn new() -> Self {
-        Self {
-            session: Arc::new(MemoryVault::default()),
-            password: Arc::new(MemoryVault::default()),
-            clock: Arc::new(ManualClock::new()),
-        }
-    }
-
-    async fn open(&self, env: &IsolatedEnv) -> Salesdesk {
-        let mut setup = TeamSetup::with_vaults(self.session.clone(), self.password.clone());
-        setup.clock = self.clock.clone();
-        setup.connect_timeout = Duration::from_secs(1);
-        setup.request_timeout = Duration::from_millis(800);
-        setup.retry = RetryBackoff {
-            base: Duration::from_millis(40),
-            max: Duration::from_millis(200),
-        };
-        let mut config = fast_config();
-        config.period = Duration::from_millis(500);
-        Salesdesk::open(DataPaths::at(env.data_dir()))
-            .await
-            .unwrap()
-            .with_team(setup)
-            .with_sync_config(config)
-    }
+/// The app on `env` as a session-test device, its engine syncing every 500 ms.
+async fn open(device: &ClockedDevice, env: &IsolatedEnv) -> Salesdesk {
+    let mut config = fast_config();
+    config.period = Duration::from_millis(500);
+    device.open(env).await.with_sync_config(config)
 }
 
 fn settings(fake: &SupabaseAuthFake, database_url: Option<String>) -> TeamSettingsInput {
@@ -87,14 +58,13 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let start = Instant::now();
-    while !cond().await {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    team::wait_for(
+        what,
+        Duration::from_secs(20),
+        Duration::from_millis(25),
+        cond,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -103,8 +73,8 @@ async fn the_engine_follows_the_settings_and_the_session() {
     let fake = SupabaseAuthFake::with_db(ANON, db.jwt_secret(), db.admin.clone()).await;
     fake.set_confirm_email(false);
     let env = IsolatedEnv::new();
-    let device = Device::new();
-    let core = device.open(&env).await;
+    let device = ClockedDevice::new();
+    let core = open(&device, &env).await;
     core.start_sync();
 
     // Local mode: nothing runs, a write is queued, "Sync now" says why it cannot.
@@ -201,8 +171,8 @@ async fn an_offline_start_returns_at_once_and_the_queue_goes_out_when_the_networ
     fake.set_confirm_email(false);
     let proxy = NetCut::start(db_addr(&db).unwrap()).await;
     let env = IsolatedEnv::new();
-    let device = Device::new();
-    let core = device.open(&env).await;
+    let device = ClockedDevice::new();
+    let core = open(&device, &env).await;
     core.save_team_settings(settings(&fake, Some(url_via(&db, proxy.addr()))))
         .await
         .unwrap();
@@ -213,7 +183,7 @@ async fn an_offline_start_returns_at_once_and_the_queue_goes_out_when_the_networ
 
     // The next start, with the team database out of reach.
     proxy.cut();
-    let core = device.open(&env).await;
+    let core = open(&device, &env).await;
     let started = Instant::now();
     core.start_sync();
     let id = Uuid::now_v7().to_string();
@@ -265,8 +235,8 @@ async fn an_expired_session_is_refreshed_and_the_queue_sent_once_sign_in_service
     let fake = SupabaseAuthFake::with_db(ANON, db.jwt_secret(), db.admin.clone()).await;
     fake.set_confirm_email(false);
     let env = IsolatedEnv::new();
-    let device = Device::new();
-    let core = device.open(&env).await;
+    let device = ClockedDevice::new();
+    let core = open(&device, &env).await;
     core.save_team_settings(settings(&fake, Some(db.app_url())))
         .await
         .unwrap();

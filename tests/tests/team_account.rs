@@ -3,57 +3,20 @@
 //! sign-up to sign-out, and an offline start with a saved session that the keeper refreshes
 //! once the network is back.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use salesdesk_core::ai::ManualClock;
-use salesdesk_core::auth::MemoryVault;
+use salesdesk_core::ErrorKind;
 use salesdesk_core::data::analyses::NewAnalysis;
 use salesdesk_core::secrets::SecretString;
-use salesdesk_core::team::{RetryBackoff, TeamSettingsInput, TeamSetup, VerifyInput, VerifyKind};
-use salesdesk_core::{DataPaths, ErrorKind, Salesdesk};
+use salesdesk_core::team::{TeamSettingsInput, VerifyInput, VerifyKind};
 use salesdesk_testkit::fakes::supabase_auth::SupabaseAuthFake;
 use salesdesk_testkit::isolated::IsolatedEnv;
+use salesdesk_testkit::team::{self, ClockedDevice};
 
 const ANON: &str = "test-anon-key-not-real";
 const SECRET: &str = "fake-auth-jwt-secret-at-least-32-characters";
 const PASSWORD: &str = "correct horse battery";
 const DB_PASSWORD: &str = "test-db-password-not-real";
-
-struct Device {
-    session: Arc<MemoryVault>,
-    password: Arc<MemoryVault>,
-    clock: Arc<ManualClock>,
-}
-
-impl Device {
-    fn new() -> Self {
-        Self {
-            session: Arc::new(MemoryVault::default()),
-            password: Arc::new(MemoryVault::default()),
-            clock: Arc::new(ManualClock::new()),
-        }
-    }
-
-    fn setup(&self) -> TeamSetup {
-        let mut setup = TeamSetup::with_vaults(self.session.clone(), self.password.clone());
-        setup.clock = self.clock.clone();
-        setup.connect_timeout = Duration::from_secs(1);
-        setup.request_timeout = Duration::from_millis(800);
-        setup.retry = RetryBackoff {
-            base: Duration::from_millis(40),
-            max: Duration::from_millis(200),
-        };
-        setup
-    }
-
-    async fn open(&self, env: &IsolatedEnv) -> Salesdesk {
-        Salesdesk::open(DataPaths::at(env.data_dir()))
-            .await
-            .unwrap()
-            .with_team(self.setup())
-    }
-}
 
 fn settings_for(fake: &SupabaseAuthFake) -> TeamSettingsInput {
     TeamSettingsInput {
@@ -76,7 +39,7 @@ fn files_contain(dir: &std::path::Path, needle: &str) -> bool {
 #[tokio::test]
 async fn settings_keep_the_database_password_out_of_the_store_and_refuse_bad_input() {
     let env = IsolatedEnv::new();
-    let device = Device::new();
+    let device = ClockedDevice::new();
     let core = device.open(&env).await;
 
     let fresh = core.team_settings().await.unwrap();
@@ -201,7 +164,7 @@ fn settings_for_url(url: &str) -> TeamSettingsInput {
 async fn sign_up_verify_status_and_sign_out_through_the_handle() {
     let fake = SupabaseAuthFake::start(ANON, SECRET).await;
     let env = IsolatedEnv::new();
-    let device = Device::new();
+    let device = ClockedDevice::new();
     let core = device.open(&env).await;
     core.save_team_settings(settings_for(&fake)).await.unwrap();
 
@@ -286,7 +249,7 @@ async fn offline_start_keeps_the_session_and_the_keeper_refreshes_when_the_netwo
     let fake = SupabaseAuthFake::start(ANON, SECRET).await;
     fake.set_confirm_email(false);
     let env = IsolatedEnv::new();
-    let device = Device::new();
+    let device = ClockedDevice::new();
     {
         let core = device.open(&env).await;
         core.save_team_settings(settings_for(&fake)).await.unwrap();
@@ -364,14 +327,13 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let start = Instant::now();
-    while !cond().await {
-        assert!(
-            start.elapsed() < Duration::from_secs(15),
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    team::wait_for(
+        what,
+        Duration::from_secs(15),
+        Duration::from_millis(20),
+        cond,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -379,7 +341,7 @@ async fn a_refresh_that_fails_while_the_token_is_still_valid_backs_off_and_shows
     let fake = SupabaseAuthFake::start(ANON, SECRET).await;
     fake.set_confirm_email(false);
     let env = IsolatedEnv::new();
-    let device = Device::new();
+    let device = ClockedDevice::new();
     let core = device.open(&env).await;
     core.save_team_settings(settings_for(&fake)).await.unwrap();
     core.sign_up("lee@example.com", &SecretString::new(PASSWORD))
@@ -412,7 +374,7 @@ async fn the_handle_is_the_sync_engines_token_source() {
     let fake = SupabaseAuthFake::start(ANON, SECRET).await;
     fake.set_confirm_email(false);
     let env = IsolatedEnv::new();
-    let device = Device::new();
+    let device = ClockedDevice::new();
     let core = device.open(&env).await;
     let tokens = core.team_tokens();
     // Local mode: nothing to sync as.
