@@ -136,16 +136,26 @@ impl ClockedDevice {
     }
 }
 
-/// Polls `cond` every `poll` until it holds (a background task's effect); fails naming `what`
-/// after `within`.
-pub async fn wait_for<F, Fut>(what: &str, within: Duration, poll: Duration, cond: F)
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = std::time::Instant::now();
-    while !cond().await {
-        assert!(start.elapsed() < within, "timed out waiting for {what}");
-        tokio::time::sleep(poll).await;
+/// How long to wait for a background task's effect, and how often to look.
+pub struct Patience {
+    pub within: Duration,
+    pub poll: Duration,
+}
+
+impl Patience {
+    /// Polls `cond` until it holds; fails naming `what` after `within`.
+    pub async fn until<F, Fut>(&self, what: &str, cond: F)
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let start = std::time::Instant::now();
+        while !cond().await {
+            assert!(
+                start.elapsed() < self.within,
+                "timed out waiting for {what}"
+            );
+            tokio::time::sleep(self.poll).await;
+        }
     }
 }

@@ -15,7 +15,7 @@ use salesdesk_testkit::isolated::IsolatedEnv;
 use salesdesk_testkit::netcut::NetCut;
 use salesdesk_testkit::supabase::TestDb;
 use salesdesk_testkit::sync::{at, db_addr, fast_config, write_client};
-use salesdesk_testkit::team::{self, ClockedDevice};
+use salesdesk_testkit::team::{ClockedDevice, Patience};
 use uuid::Uuid;
 
 const ANON: &str = "test-anon-key-not-real";
@@ -53,19 +53,11 @@ async fn remote_name(db: &TestDb, id: &str) -> Option<String> {
         .unwrap()
 }
 
-async fn wait_for<F, Fut>(what: &str, cond: F)
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    team::wait_for(
-        what,
-        Duration::from_secs(20),
-        Duration::from_millis(25),
-        cond,
-    )
-    .await;
-}
+/// Background effects: polled every 25 ms, failing after 20 s.
+const WAIT: Patience = Patience {
+    within: Duration::from_secs(20),
+    poll: Duration::from_millis(25),
+};
 
 #[tokio::test]
 async fn the_engine_follows_the_settings_and_the_session() {
@@ -104,12 +96,13 @@ async fn the_engine_follows_the_settings_and_the_session() {
     core.save_team_settings(settings(&fake, Some(db.app_url())))
         .await
         .unwrap();
-    wait_for("the engine to start", || core.sync_running()).await;
-    wait_for("the local-mode write to reach the team", || async {
+    WAIT.until("the engine to start", || core.sync_running())
+        .await;
+    WAIT.until("the local-mode write to reach the team", || async {
         remote_name(&db, &first).await.is_some()
     })
     .await;
-    wait_for("an idle status", || async {
+    WAIT.until("an idle status", || async {
         let s = core.sync_status().await.unwrap();
         s.state == SyncState::Idle && s.queued == 0
     })
@@ -133,7 +126,7 @@ async fn the_engine_follows_the_settings_and_the_session() {
 
     // Sign-out stops the engine; writes afterwards stay queued and say so.
     core.sign_out(false).await.unwrap();
-    wait_for("the engine to stop", || async {
+    WAIT.until("the engine to stop", || async {
         !core.sync_running().await
     })
     .await;
@@ -156,7 +149,7 @@ async fn the_engine_follows_the_settings_and_the_session() {
     core.sign_in("lena@example.test", &SecretString::new(PASSWORD))
         .await
         .unwrap();
-    wait_for("the write queued while signed out to go out", || async {
+    WAIT.until("the write queued while signed out to go out", || async {
         remote_name(&db, &third).await.is_some()
     })
     .await;
@@ -193,7 +186,7 @@ async fn an_offline_start_returns_at_once_and_the_queue_goes_out_when_the_networ
     // Not a timed assertion: the store must be usable while the engine cannot connect.
     assert!(core.sync_status().await.unwrap().queued >= 1);
     eprintln!("offline start: store usable after {:?}", started.elapsed());
-    wait_for("the status to say offline", || async {
+    WAIT.until("the status to say offline", || async {
         let s = core.sync_status().await.unwrap();
         s.state == SyncState::Offline && s.queued == 1 && s.last_error.is_some()
     })
@@ -202,11 +195,11 @@ async fn an_offline_start_returns_at_once_and_the_queue_goes_out_when_the_networ
 
     // The network returns: the engine's own retries push the queue, no one has to ask.
     proxy.restore();
-    wait_for("the offline write to reach the team", || async {
+    WAIT.until("the offline write to reach the team", || async {
         remote_name(&db, &id).await.is_some()
     })
     .await;
-    wait_for("the status to recover", || async {
+    WAIT.until("the status to recover", || async {
         let s = core.sync_status().await.unwrap();
         s.state == SyncState::Idle && s.queued == 0 && s.last_error.is_none()
     })
@@ -222,7 +215,7 @@ async fn an_offline_start_returns_at_once_and_the_queue_goes_out_when_the_networ
     write_client(core.store(), &direct, "After the move", &at(1))
         .await
         .unwrap();
-    wait_for("the write to go out on the new database URL", || async {
+    WAIT.until("the write to go out on the new database URL", || async {
         remote_name(&db, &direct).await.is_some()
     })
     .await;
@@ -245,7 +238,8 @@ async fn an_expired_session_is_refreshed_and_the_queue_sent_once_sign_in_service
         .unwrap();
     core.start_session_keeper();
     core.start_sync();
-    wait_for("the engine to start", || core.sync_running()).await;
+    WAIT.until("the engine to start", || core.sync_running())
+        .await;
 
     // The sign-in service goes away and the device's token expires meanwhile (its clock moves
     // two hours on): rounds cannot get a token, so writes wait, and the user stays signed in.
@@ -255,7 +249,7 @@ async fn an_expired_session_is_refreshed_and_the_queue_sent_once_sign_in_service
     write_client(core.store(), &id, "Waiting for the session", &at(0))
         .await
         .unwrap();
-    wait_for("the status to say offline", || async {
+    WAIT.until("the status to say offline", || async {
         let s = core.sync_status().await.unwrap();
         s.state == SyncState::Offline && s.queued == 1
     })
@@ -272,7 +266,7 @@ async fn an_expired_session_is_refreshed_and_the_queue_sent_once_sign_in_service
 
     // It returns: the session is refreshed and the queue goes out without anyone asking.
     fake.set_offline(false);
-    wait_for("the queued write to reach the team", || async {
+    WAIT.until("the queued write to reach the team", || async {
         remote_name(&db, &id).await.is_some()
     })
     .await;

@@ -11,7 +11,7 @@ use salesdesk_core::secrets::SecretString;
 use salesdesk_core::team::{TeamSettingsInput, VerifyInput, VerifyKind};
 use salesdesk_testkit::fakes::supabase_auth::SupabaseAuthFake;
 use salesdesk_testkit::isolated::IsolatedEnv;
-use salesdesk_testkit::team::{self, ClockedDevice};
+use salesdesk_testkit::team::{ClockedDevice, Patience};
 
 const ANON: &str = "test-anon-key-not-real";
 const SECRET: &str = "fake-auth-jwt-secret-at-least-32-characters";
@@ -300,7 +300,7 @@ async fn offline_start_keeps_the_session_and_the_keeper_refreshes_when_the_netwo
     core.start_session_keeper();
     let manager = core.team().session(core.store()).await.unwrap().unwrap();
     let tries = manager.refresh_count();
-    wait_for("the keeper to retry while offline", || async {
+    WAIT.until("the keeper to retry while offline", || async {
         manager.refresh_count() >= tries + 2
     })
     .await;
@@ -309,7 +309,7 @@ async fn offline_start_keeps_the_session_and_the_keeper_refreshes_when_the_netwo
     assert!(!device.session.is_empty());
 
     fake.set_offline(false);
-    wait_for("the keeper to refresh once online", || async {
+    WAIT.until("the keeper to refresh once online", || async {
         core.account_status().await.unwrap().online == Some(true)
     })
     .await;
@@ -321,20 +321,11 @@ async fn offline_start_keeps_the_session_and_the_keeper_refreshes_when_the_netwo
     core.close().await;
 }
 
-/// Polls `cond` until it holds (a background task's effect), failing after 15 s.
-async fn wait_for<F, Fut>(what: &str, cond: F)
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    team::wait_for(
-        what,
-        Duration::from_secs(15),
-        Duration::from_millis(20),
-        cond,
-    )
-    .await;
-}
+/// Background effects: polled every 20 ms, failing after 15 s.
+const WAIT: Patience = Patience {
+    within: Duration::from_secs(15),
+    poll: Duration::from_millis(20),
+};
 
 #[tokio::test]
 async fn a_refresh_that_fails_while_the_token_is_still_valid_backs_off_and_shows_offline() {
@@ -351,7 +342,7 @@ async fn a_refresh_that_fails_while_the_token_is_still_valid_backs_off_and_shows
     device.clock.advance(Duration::from_secs(3600 - 60));
     fake.set_offline(true);
     core.start_session_keeper();
-    wait_for("the keeper to notice it cannot refresh", || async {
+    WAIT.until("the keeper to notice it cannot refresh", || async {
         core.account_status().await.unwrap().online == Some(false)
     })
     .await;
@@ -361,7 +352,7 @@ async fn a_refresh_that_fails_while_the_token_is_still_valid_backs_off_and_shows
     assert_eq!(status.summary, "Offline, signed in as lee@example.com");
 
     fake.set_offline(false);
-    wait_for("the refresh once online", || async {
+    WAIT.until("the refresh once online", || async {
         let s = core.account_status().await.unwrap();
         s.online == Some(true) && s.next_retry_at.is_none()
     })
