@@ -158,3 +158,30 @@ pub fn artifacts_dir() -> PathBuf {
     let _ = std::fs::create_dir_all(&dir);
     dir
 }
+
+/// The app's store in `env` (the data directory the desktop app will open) with one analysis
+/// saved as the offline provider saves it; close the handle before the app starts.
+pub async fn open_with_analysis(
+    env: &IsolatedEnv,
+    title: &str,
+    transcript: &str,
+    score: u32,
+) -> (
+    salesdesk_core::Salesdesk,
+    salesdesk_core::data::analyses::CallAnalysisRecord,
+) {
+    let core = salesdesk_core::Salesdesk::open(salesdesk_core::DataPaths::at(env.data_dir()))
+        .await
+        .unwrap();
+    let saved = core
+        .save_analysis(salesdesk_core::data::analyses::NewAnalysis {
+            title: title.into(),
+            transcript: transcript.into(),
+            analysis: serde_json::json!({ "score": score }),
+            provider: "offline".into(),
+            model: Some("offline-v1".into()),
+        })
+        .await
+        .unwrap();
+    (core, saved)
+}

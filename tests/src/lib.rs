@@ -17,7 +17,11 @@
 //! - [`gateway`]: a stand-in for the API gateway in front of a bare Storage server (the
 //!   storage conformance test).
 //! - [`sync`]: devices (local store + sync engine) for the sync tests and benchmark.
+//! - [`team`]: a test database with the Auth and Storage fakes as one project, for team mode.
+//! - [`webdriver`]: the WebDriver steps the desktop tests share (session, wait, click, read).
 //! - [`keyring`]: re-running a test inside a private, unlocked gnome-keyring.
+//! - [`rls`]: acting as a signed-in user on the app role's connection (row-level security).
+//! - [`storage`]: test files, digests and clients shared by the storage-client tests.
 
 pub mod desktop;
 pub mod fakes;
@@ -28,5 +32,9 @@ pub mod keyring;
 pub mod logs;
 pub mod netcut;
 pub mod pg;
+pub mod rls;
+pub mod storage;
 pub mod supabase;
 pub mod sync;
+pub mod team;
+pub mod webdriver;

@@ -310,6 +310,13 @@ impl TestDb {
         self.sign_in(id, email).await
     }
 
+    /// [`TestDb::create_user`] for a test's set-up: panics, naming the user, when it fails.
+    pub async fn user(&self, email: &str, role: Role) -> TestUser {
+        self.create_user(email, role)
+            .await
+            .unwrap_or_else(|e| panic!("create {email}: {e:#}"))
+    }
+
     /// A new session for an existing user, with its access token.
     pub async fn sign_in(&self, user: Uuid, email: &str) -> Result<TestUser> {
         let session_id = Uuid::new_v4();
@@ -394,4 +401,30 @@ pub async fn create_project_user(
         token: mint_token(jwt_secret, &claims),
         claims,
     })
+}
+
+/// Waits until every transaction that started before this call has ended: the sync pull's
+/// watermark is cluster-wide, and other tests commit in parallel. Panics after `within`.
+pub async fn settle(pool: &PgPool, within: std::time::Duration) {
+    let mut conn = pool.acquire().await.unwrap();
+    let mut tx = sqlx::Connection::begin(&mut *conn).await.unwrap();
+    let mark: String = sqlx::query_scalar("select pg_current_xact_id()::text")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let step = std::time::Duration::from_millis(10);
+    for _ in 0..within.as_millis() / step.as_millis() {
+        let passed: bool =
+            sqlx::query_scalar("select pg_snapshot_xmin(pg_current_snapshot()) > $1::text::xid8")
+                .bind(&mark)
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+        if passed {
+            return;
+        }
+        tokio::time::sleep(step).await;
+    }
+    panic!("some transaction stayed open for {within:?}");
 }

@@ -4,57 +4,28 @@
 //! offline start returns at once and recovers when the network returns, a new team database
 //! restarts the engine, and a sign-out stops it with the queue kept.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use salesdesk_core::ai::ManualClock;
-use salesdesk_core::auth::MemoryVault;
 use salesdesk_core::secrets::SecretString;
 use salesdesk_core::sync::SyncState;
-use salesdesk_core::team::{RetryBackoff, TeamSettingsInput, TeamSetup};
-use salesdesk_core::{DataPaths, ErrorKind, Salesdesk};
+use salesdesk_core::team::TeamSettingsInput;
+use salesdesk_core::{ErrorKind, Salesdesk};
 use salesdesk_testkit::fakes::supabase_auth::SupabaseAuthFake;
 use salesdesk_testkit::isolated::IsolatedEnv;
 use salesdesk_testkit::netcut::NetCut;
 use salesdesk_testkit::supabase::TestDb;
 use salesdesk_testkit::sync::{at, db_addr, fast_config, write_client};
+use salesdesk_testkit::team::{ClockedDevice, Patience};
 use uuid::Uuid;
 
 const ANON: &str = "test-anon-key-not-real";
 const PASSWORD: &str = "correct horse battery";
 
-struct Device {
-    session: Arc<MemoryVault>,
-    password: Arc<MemoryVault>,
-    clock: Arc<ManualClock>,
-}
-
-impl Device {
-    fn new() -> Self {
-        Self {
-            session: Arc::new(MemoryVault::default()),
-            password: Arc::new(MemoryVault::default()),
-            clock: Arc::new(ManualClock::new()),
-        }
-    }
-
-    async fn open(&self, env: &IsolatedEnv) -> Salesdesk {
-        let mut setup = TeamSetup::with_vaults(self.session.clone(), self.password.clone());
-        setup.clock = self.clock.clone();
-        setup.connect_timeout = Duration::from_secs(1);
-        setup.request_timeout = Duration::from_millis(800);
-        setup.retry = RetryBackoff {
-            base: Duration::from_millis(40),
-            max: Duration::from_millis(200),
-        };
-        let mut config = fast_config();
-        config.period = Duration::from_millis(500);
-        Salesdesk::open(DataPaths::at(env.data_dir()))
-            .await
-            .unwrap()
-            .with_team(setup)
-            .with_sync_config(config)
-    }
+/// The app on `env` as a session-test device, its engine syncing every 500 ms.
+async fn open(device: &ClockedDevice, env: &IsolatedEnv) -> Salesdesk {
+    let mut config = fast_config();
+    config.period = Duration::from_millis(500);
+    device.open(env).await.with_sync_config(config)
 }
 
 fn settings(fake: &SupabaseAuthFake, database_url: Option<String>) -> TeamSettingsInput {
@@ -82,20 +53,11 @@ async fn remote_name(db: &TestDb, id: &str) -> Option<String> {
         .unwrap()
 }
 
-async fn wait_for<F, Fut>(what: &str, cond: F)
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !cond().await {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
+/// Background effects: polled every 25 ms, failing after 20 s.
+const WAIT: Patience = Patience {
+    within: Duration::from_secs(20),
+    poll: Duration::from_millis(25),
+};
 
 #[tokio::test]
 async fn the_engine_follows_the_settings_and_the_session() {
@@ -103,8 +65,8 @@ async fn the_engine_follows_the_settings_and_the_session() {
     let fake = SupabaseAuthFake::with_db(ANON, db.jwt_secret(), db.admin.clone()).await;
     fake.set_confirm_email(false);
     let env = IsolatedEnv::new();
-    let device = Device::new();
-    let core = device.open(&env).await;
+    let device = ClockedDevice::new();
+    let core = open(&device, &env).await;
     core.start_sync();
 
     // Local mode: nothing runs, a write is queued, "Sync now" says why it cannot.
@@ -134,12 +96,13 @@ async fn the_engine_follows_the_settings_and_the_session() {
     core.save_team_settings(settings(&fake, Some(db.app_url())))
         .await
         .unwrap();
-    wait_for("the engine to start", || core.sync_running()).await;
-    wait_for("the local-mode write to reach the team", || async {
+    WAIT.until("the engine to start", || core.sync_running())
+        .await;
+    WAIT.until("the local-mode write to reach the team", || async {
         remote_name(&db, &first).await.is_some()
     })
     .await;
-    wait_for("an idle status", || async {
+    WAIT.until("an idle status", || async {
         let s = core.sync_status().await.unwrap();
         s.state == SyncState::Idle && s.queued == 0
     })
@@ -163,7 +126,7 @@ async fn the_engine_follows_the_settings_and_the_session() {
 
     // Sign-out stops the engine; writes afterwards stay queued and say so.
     core.sign_out(false).await.unwrap();
-    wait_for("the engine to stop", || async {
+    WAIT.until("the engine to stop", || async {
         !core.sync_running().await
     })
     .await;
@@ -186,7 +149,7 @@ async fn the_engine_follows_the_settings_and_the_session() {
     core.sign_in("lena@example.test", &SecretString::new(PASSWORD))
         .await
         .unwrap();
-    wait_for("the write queued while signed out to go out", || async {
+    WAIT.until("the write queued while signed out to go out", || async {
         remote_name(&db, &third).await.is_some()
     })
     .await;
@@ -201,8 +164,8 @@ async fn an_offline_start_returns_at_once_and_the_queue_goes_out_when_the_networ
     fake.set_confirm_email(false);
     let proxy = NetCut::start(db_addr(&db).unwrap()).await;
     let env = IsolatedEnv::new();
-    let device = Device::new();
-    let core = device.open(&env).await;
+    let device = ClockedDevice::new();
+    let core = open(&device, &env).await;
     core.save_team_settings(settings(&fake, Some(url_via(&db, proxy.addr()))))
         .await
         .unwrap();
@@ -213,7 +176,7 @@ async fn an_offline_start_returns_at_once_and_the_queue_goes_out_when_the_networ
 
     // The next start, with the team database out of reach.
     proxy.cut();
-    let core = device.open(&env).await;
+    let core = open(&device, &env).await;
     let started = Instant::now();
     core.start_sync();
     let id = Uuid::now_v7().to_string();
@@ -223,7 +186,7 @@ async fn an_offline_start_returns_at_once_and_the_queue_goes_out_when_the_networ
     // Not a timed assertion: the store must be usable while the engine cannot connect.
     assert!(core.sync_status().await.unwrap().queued >= 1);
     eprintln!("offline start: store usable after {:?}", started.elapsed());
-    wait_for("the status to say offline", || async {
+    WAIT.until("the status to say offline", || async {
         let s = core.sync_status().await.unwrap();
         s.state == SyncState::Offline && s.queued == 1 && s.last_error.is_some()
     })
@@ -232,11 +195,11 @@ async fn an_offline_start_returns_at_once_and_the_queue_goes_out_when_the_networ
 
     // The network returns: the engine's own retries push the queue, no one has to ask.
     proxy.restore();
-    wait_for("the offline write to reach the team", || async {
+    WAIT.until("the offline write to reach the team", || async {
         remote_name(&db, &id).await.is_some()
     })
     .await;
-    wait_for("the status to recover", || async {
+    WAIT.until("the status to recover", || async {
         let s = core.sync_status().await.unwrap();
         s.state == SyncState::Idle && s.queued == 0 && s.last_error.is_none()
     })
@@ -252,7 +215,7 @@ async fn an_offline_start_returns_at_once_and_the_queue_goes_out_when_the_networ
     write_client(core.store(), &direct, "After the move", &at(1))
         .await
         .unwrap();
-    wait_for("the write to go out on the new database URL", || async {
+    WAIT.until("the write to go out on the new database URL", || async {
         remote_name(&db, &direct).await.is_some()
     })
     .await;
@@ -265,8 +228,8 @@ async fn an_expired_session_is_refreshed_and_the_queue_sent_once_sign_in_service
     let fake = SupabaseAuthFake::with_db(ANON, db.jwt_secret(), db.admin.clone()).await;
     fake.set_confirm_email(false);
     let env = IsolatedEnv::new();
-    let device = Device::new();
-    let core = device.open(&env).await;
+    let device = ClockedDevice::new();
+    let core = open(&device, &env).await;
     core.save_team_settings(settings(&fake, Some(db.app_url())))
         .await
         .unwrap();
@@ -275,7 +238,8 @@ async fn an_expired_session_is_refreshed_and_the_queue_sent_once_sign_in_service
         .unwrap();
     core.start_session_keeper();
     core.start_sync();
-    wait_for("the engine to start", || core.sync_running()).await;
+    WAIT.until("the engine to start", || core.sync_running())
+        .await;
 
     // The sign-in service goes away and the device's token expires meanwhile (its clock moves
     // two hours on): rounds cannot get a token, so writes wait, and the user stays signed in.
@@ -285,7 +249,7 @@ async fn an_expired_session_is_refreshed_and_the_queue_sent_once_sign_in_service
     write_client(core.store(), &id, "Waiting for the session", &at(0))
         .await
         .unwrap();
-    wait_for("the status to say offline", || async {
+    WAIT.until("the status to say offline", || async {
         let s = core.sync_status().await.unwrap();
         s.state == SyncState::Offline && s.queued == 1
     })
@@ -302,7 +266,7 @@ async fn an_expired_session_is_refreshed_and_the_queue_sent_once_sign_in_service
 
     // It returns: the session is refreshed and the queue goes out without anyone asking.
     fake.set_offline(false);
-    wait_for("the queued write to reach the team", || async {
+    WAIT.until("the queued write to reach the team", || async {
         remote_name(&db, &id).await.is_some()
     })
     .await;

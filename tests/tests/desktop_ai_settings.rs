@@ -5,34 +5,13 @@
 //!
 //! Skips without a display unless `SALESDESK_E2E_REQUIRED` is set (as `make test` does).
 
-use std::time::Duration;
-
-use fantoccini::{Client, ClientBuilder, Locator};
 use salesdesk_core::ai::settings::AiSettings;
 use salesdesk_core::{DataPaths, Salesdesk};
-use salesdesk_testkit::desktop::{TauriDriver, artifacts_dir, desktop_binary};
+use salesdesk_testkit::desktop::{TauriDriver, artifacts_dir};
 use salesdesk_testkit::isolated::IsolatedEnv;
+use salesdesk_testkit::webdriver::{element, session, should_skip};
 
-const WAIT: Duration = Duration::from_secs(20);
 const OPENAI: &str = "[data-testid=provider-settings][data-provider=openai]";
-
-fn should_skip() -> bool {
-    let required = std::env::var_os("SALESDESK_E2E_REQUIRED").is_some();
-    if std::env::var_os("DISPLAY").is_none() && !required {
-        eprintln!("skipping the desktop AI settings test: no DISPLAY (run `make test`)");
-        return true;
-    }
-    false
-}
-
-async fn element(client: &Client, css: &str) -> fantoccini::elements::Element {
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("element {css} did not appear: {e}"))
-}
 
 async fn saved_settings(env: &IsolatedEnv) -> AiSettings {
     let core = Salesdesk::open(DataPaths::at(env.data_dir()))
@@ -45,17 +24,12 @@ async fn saved_settings(env: &IsolatedEnv) -> AiSettings {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_settings_page_saves_the_ai_chain_and_refuses_a_bad_url() {
-    if should_skip() {
+    if should_skip("the desktop AI settings test") {
         return;
     }
     let env = IsolatedEnv::new();
     let driver = TauriDriver::start(&env).expect("start tauri-driver");
-    let bin = desktop_binary().expect("desktop binary");
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(TauriDriver::capabilities(&bin))
-        .connect(&driver.url())
-        .await
-        .expect("open a WebDriver session on the desktop app");
+    let client = session(&driver).await;
 
     async {
         element(&client, "[data-testid=nav-settings]")

@@ -7,76 +7,34 @@
 
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder, Locator};
-use salesdesk_core::data::analyses::NewAnalysis;
+use fantoccini::{Client, Locator};
 use salesdesk_core::{DataPaths, Salesdesk};
-use salesdesk_testkit::desktop::{TauriDriver, artifacts_dir, desktop_binary};
+use salesdesk_testkit::desktop::{TauriDriver, open_with_analysis};
 use salesdesk_testkit::isolated::IsolatedEnv;
-
-const WAIT: Duration = Duration::from_secs(20);
+use salesdesk_testkit::webdriver::{WAIT, click, screenshot, session, should_skip, text_of};
 
 /// One desktop session at a time: two WebKitWebDriver sessions starting together on a
 /// two-core machine sometimes drop the first WebDriver request.
 static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn should_skip() -> bool {
-    let required = std::env::var_os("SALESDESK_E2E_REQUIRED").is_some();
-    let has_display = std::env::var_os("DISPLAY").is_some();
-    if !has_display && !required {
-        eprintln!(
-            "skipping the desktop end-to-end test: no DISPLAY (run `make test`, which starts Xvfb)"
-        );
-        return true;
-    }
-    false
-}
-
-async fn text_of(client: &Client, css: &str) -> String {
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("element {css} did not appear: {e}"))
-        .text()
-        .await
-        .unwrap()
-}
-
-async fn screenshot(client: &Client, name: &str) {
-    let png = client.screenshot().await.expect("screenshot");
-    std::fs::write(artifacts_dir().join(name), png).expect("save screenshot");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_shows_saved_analyses_and_a_healthy_store() {
-    if should_skip() {
+    if should_skip("the desktop end-to-end test") {
         return;
     }
     let _window = ONE_WINDOW.lock().await;
     let env = IsolatedEnv::new();
-    let core = Salesdesk::open(DataPaths::at(env.data_dir()))
-        .await
-        .unwrap();
-    let saved = core
-        .save_analysis(NewAnalysis {
-            title: "Renewal call with Northwind".into(),
-            transcript: "Rep: Shall we renew?\nCustomer: Yes.".into(),
-            analysis: serde_json::json!({"score": 80}),
-            provider: "offline".into(),
-            model: Some("offline-v1".into()),
-        })
-        .await
-        .unwrap();
+    let (core, saved) = open_with_analysis(
+        &env,
+        "Renewal call with Northwind",
+        "Rep: Shall we renew?\nCustomer: Yes.",
+        80,
+    )
+    .await;
     core.close().await;
 
     let driver = TauriDriver::start(&env).expect("start tauri-driver");
-    let bin = desktop_binary().expect("desktop binary");
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(TauriDriver::capabilities(&bin))
-        .connect(&driver.url())
-        .await
-        .expect("open a WebDriver session on the desktop app");
+    let client = session(&driver).await;
 
     let result = async {
         // The layout: the sidebar with every section.
@@ -217,18 +175,6 @@ const TRANSCRIPT: &str = "[00:00] Dana: Hi Lee, thanks for joining. How is the q
 [00:31] Dana: Understood. Let's book a demo next Tuesday.\n\
 [00:36] Lee: Sounds good.\n";
 
-async fn click(client: &Client, css: &str) {
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("element {css} did not appear: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
-}
-
 /// The Training library: files dropped on the window are uploaded with a progress bar each and
 /// a total that reach 100 %, then listed, and stored in the local file store byte for byte.
 ///
@@ -241,7 +187,7 @@ async fn click(client: &Client, css: &str) {
 /// checks, upload, progress channel, recording, listing) is the real path.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_files_upload_with_progress_to_100_percent_and_join_the_library() {
-    if should_skip() {
+    if should_skip("the desktop end-to-end test") {
         return;
     }
     let _window = ONE_WINDOW.lock().await;
@@ -263,12 +209,7 @@ async fn dropped_files_upload_with_progress_to_100_percent_and_join_the_library(
 
     let driver = TauriDriver::start_with(&env, &[("SALESDESK_E2E_GRANT_DIR", &drop_dir)])
         .expect("start tauri-driver");
-    let bin = desktop_binary().expect("desktop binary");
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(TauriDriver::capabilities(&bin))
-        .connect(&driver.url())
-        .await
-        .expect("open a WebDriver session on the desktop app");
+    let client = session(&driver).await;
 
     let result = async {
         click(&client, "[data-testid=nav-training]").await;

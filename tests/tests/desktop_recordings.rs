@@ -10,86 +10,30 @@
 
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder, Locator};
-use salesdesk_core::data::analyses::NewAnalysis;
 use salesdesk_core::files::Transfer;
-use salesdesk_core::{DataPaths, Salesdesk};
-use salesdesk_testkit::desktop::{TauriDriver, artifacts_dir, desktop_binary};
+use salesdesk_testkit::desktop::{TauriDriver, open_with_analysis};
 use salesdesk_testkit::isolated::IsolatedEnv;
-
-const WAIT: Duration = Duration::from_secs(20);
-
-fn should_skip() -> bool {
-    let required = std::env::var_os("SALESDESK_E2E_REQUIRED").is_some();
-    if std::env::var_os("DISPLAY").is_none() && !required {
-        eprintln!("skipping the desktop recording test: no DISPLAY (run `make test`)");
-        return true;
-    }
-    false
-}
-
-async fn click(client: &Client, css: &str) {
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("element {css} did not appear: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
-}
-
-async fn text_of(client: &Client, css: &str) -> String {
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("element {css} did not appear: {e}"))
-        .text()
-        .await
-        .unwrap()
-}
+use salesdesk_testkit::storage::wav_8khz_mono;
+use salesdesk_testkit::webdriver::{WAIT, click, screenshot, session, should_skip, text_of};
 
 /// One second of 8 kHz 8-bit mono WAV (a rising tone, so the bytes are not all alike).
 fn wav() -> Vec<u8> {
-    let data: Vec<u8> = (0..8000u32).map(|i| ((i * 7) % 256) as u8).collect();
-    let mut b = b"RIFF".to_vec();
-    b.extend(u32::try_from(36 + data.len()).unwrap().to_le_bytes());
-    b.extend(b"WAVEfmt ");
-    b.extend(16u32.to_le_bytes());
-    b.extend(1u16.to_le_bytes());
-    b.extend(1u16.to_le_bytes());
-    b.extend(8000u32.to_le_bytes());
-    b.extend(8000u32.to_le_bytes());
-    b.extend(1u16.to_le_bytes());
-    b.extend(8u16.to_le_bytes());
-    b.extend(b"data");
-    b.extend(u32::try_from(data.len()).unwrap().to_le_bytes());
-    b.extend(data);
-    b
+    wav_8khz_mono((0..8000u32).map(|i| ((i * 7) % 256) as u8).collect())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stored_recording_plays_on_the_analysis_page() {
-    if should_skip() {
+    if should_skip("the desktop recording test") {
         return;
     }
     let env = IsolatedEnv::new();
-    let core = Salesdesk::open(DataPaths::at(env.data_dir()))
-        .await
-        .unwrap();
-    let saved = core
-        .save_analysis(NewAnalysis {
-            title: "Demo call with Contoso".into(),
-            transcript: "Rep: Shall we start?\nCustomer: Yes.".into(),
-            analysis: serde_json::json!({"score": 70}),
-            provider: "offline".into(),
-            model: Some("offline-v1".into()),
-        })
-        .await
-        .unwrap();
+    let (core, saved) = open_with_analysis(
+        &env,
+        "Demo call with Contoso",
+        "Rep: Shall we start?\nCustomer: Yes.",
+        70,
+    )
+    .await;
     let src = env.root().join("Demo call.wav");
     std::fs::write(&src, wav()).unwrap();
     core.attach_recording(&saved.id, &src, &Transfer::default())
@@ -98,12 +42,7 @@ async fn a_stored_recording_plays_on_the_analysis_page() {
     core.close().await;
 
     let driver = TauriDriver::start(&env).expect("start tauri-driver");
-    let bin = desktop_binary().expect("desktop binary");
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(TauriDriver::capabilities(&bin))
-        .connect(&driver.url())
-        .await
-        .expect("open a WebDriver session on the desktop app");
+    let client = session(&driver).await;
 
     let result = async {
         click(&client, "[data-testid=nav-analyses]").await;
@@ -157,8 +96,7 @@ async fn a_stored_recording_plays_on_the_analysis_page() {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         };
-        let png = client.screenshot().await.expect("screenshot");
-        std::fs::write(artifacts_dir().join("e2e-recording-player.png"), png).unwrap();
+        screenshot(&client, "e2e-recording-player.png").await;
         (item, served, media)
     }
     .await;

@@ -10,31 +10,15 @@
 //!   "sign in to …".
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
-use salesdesk_core::auth::MemoryVault;
 use salesdesk_core::data::materials::{MaterialMeta, MaterialQuery};
 use salesdesk_core::files::Transfer;
 use salesdesk_core::materials::{BUCKET, FileProblemReason, FileState, TransferDirection};
-use salesdesk_core::secrets::SecretString;
-use salesdesk_core::team::{TeamSettingsInput, TeamSetup};
-use salesdesk_core::{DataPaths, ErrorKind, Salesdesk};
-use salesdesk_testkit::fakes::supabase_auth::SupabaseAuthFake;
-use salesdesk_testkit::fakes::supabase_storage::StorageFake;
+use salesdesk_core::{ErrorKind, Salesdesk};
 use salesdesk_testkit::isolated::IsolatedEnv;
-use salesdesk_testkit::supabase::TestDb;
-use sha2::{Digest, Sha256};
-
-const ANON: &str = "test-anon-key-not-real";
-const PASSWORD: &str = "correct horse battery";
-
-fn digest(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+use salesdesk_testkit::storage::{cancel_at, sha};
+use salesdesk_testkit::team::{TeamProject, memory_vaults};
 
 fn pdf(dir: &Path, name: &str, len: usize, seed: u8) -> (std::path::PathBuf, Vec<u8>) {
     let mut bytes = b"%PDF-1.7\n".to_vec();
@@ -57,89 +41,38 @@ fn meta(title: &str) -> MaterialMeta {
     }
 }
 
-struct Team {
-    db: TestDb,
-    auth: SupabaseAuthFake,
-    storage: StorageFake,
-}
-
-impl Team {
-    async fn start() -> Self {
-        let db = TestDb::new().await.expect("test database");
-        let auth = SupabaseAuthFake::with_db(ANON, db.jwt_secret(), db.admin.clone()).await;
-        auth.set_confirm_email(false);
-        let storage = StorageFake::start(db.jwt_secret()).await;
-        Self { db, auth, storage }
-    }
-
-    /// A device: its own data directory, in local mode until [`Self::join`].
-    async fn device(&self, dir: &Path) -> Salesdesk {
-        let storage_origin = self.storage.origin();
-        Salesdesk::open(DataPaths::at(dir))
-            .await
-            .unwrap()
-            .with_team(TeamSetup::with_vaults(
-                Arc::new(MemoryVault::default()),
-                Arc::new(MemoryVault::default()),
-            ))
-            .with_storage_config(move |c| {
-                // Auth and Storage share one project URL on Supabase; the fakes listen apart.
-                c.project_url = storage_origin.clone();
-                c.retry_backoff = Duration::from_millis(10);
-                c.request_timeout = Duration::from_secs(5);
-            })
-    }
-
-    /// Sets the team up on `core` and signs `email` in (signing up first when `new`), with
-    /// the team role `role`. Returns the user id.
-    async fn join(&self, core: &Salesdesk, email: &str, new: bool, role: &str) -> String {
-        core.save_team_settings(TeamSettingsInput {
-            supabase_url: Some(self.auth.project_url()),
-            anon_key: Some(ANON.into()),
-            database_url: Some(self.db.app_url()),
-            database_password: None,
-        })
+/// Signs `email` in on `core` (signing up first when `new`) with the team role `role`;
+/// returns the user id.
+async fn join(team: &TeamProject, core: &Salesdesk, email: &str, new: bool, role: &str) -> String {
+    let user = team.sign_in(core, email, new).await;
+    sqlx::query("update app.profiles set role = $2 where id = $1::uuid")
+        .bind(&user)
+        .bind(role)
+        .execute(&team.db.admin)
         .await
         .unwrap();
-        if new {
-            core.sign_up(email, &SecretString::new(PASSWORD))
-                .await
-                .unwrap();
-        }
-        let status = core
-            .sign_in(email, &SecretString::new(PASSWORD))
-            .await
-            .unwrap();
-        let user = status.user_id.expect("user id");
-        sqlx::query("update app.profiles set role = $2 where id = $1::uuid")
-            .bind(&user)
-            .bind(role)
-            .execute(&self.db.admin)
-            .await
-            .unwrap();
-        if role == "admin" {
-            self.storage.add_admin(&user);
-        }
-        user
+    if role == "admin" {
+        team.storage.add_admin(&user);
     }
+    user
+}
 
-    async fn remote_file_path(&self, id: &str) -> Option<String> {
-        sqlx::query_scalar("select file_path from app.training_materials where id = $1::uuid")
-            .bind(id)
-            .fetch_optional(&self.db.admin)
-            .await
-            .unwrap()
-            .flatten()
-    }
+async fn remote_file_path(team: &TeamProject, id: &str) -> Option<String> {
+    sqlx::query_scalar("select file_path from app.training_materials where id = $1::uuid")
+        .bind(id)
+        .fetch_optional(&team.db.admin)
+        .await
+        .unwrap()
+        .flatten()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admins_local_library_goes_up_and_other_devices_never_see_a_broken_file() {
-    let team = Team::start().await;
+    let team = TeamProject::start().await;
     let env = IsolatedEnv::new();
 
     // Local mode: two materials and an avatar in the local file store.
-    let ada = team.device(&env.data_dir()).await;
+    let ada = team.open(&env.data_dir(), memory_vaults()).await;
     let (deck_src, deck) = pdf(env.root(), "Pricing deck.pdf", 300_000, 1);
     let (notes_src, notes) = pdf(env.root(), "Call notes.pdf", 50_000, 2);
     let m_deck = ada
@@ -150,18 +83,18 @@ async fn an_admins_local_library_goes_up_and_other_devices_never_see_a_broken_fi
         .add_material(&notes_src, &meta("Call notes"), &Transfer::default())
         .await
         .unwrap();
-    assert_eq!(m_deck.file_path.as_deref(), Some(digest(&deck).as_str()));
+    assert_eq!(m_deck.file_path.as_deref(), Some(sha(&deck).as_str()));
     let face = env.root().join("Ada.png");
     std::fs::write(&face, png()).unwrap();
     ada.set_avatar(&face, &Transfer::default()).await.unwrap();
 
     // Joins as an admin: before the files go up, the rows reach the team with their
     // local-mode keys (they were queued when written) ...
-    let ada_id = team.join(&ada, "ada@example.test", true, "admin").await;
+    let ada_id = join(&team, &ada, "ada@example.test", true, "admin").await;
     ada.sync_now().await.expect("first sync");
     assert_eq!(
-        team.remote_file_path(&m_deck.id).await.as_deref(),
-        Some(digest(&deck).as_str())
+        remote_file_path(&team, &m_deck.id).await.as_deref(),
+        Some(sha(&deck).as_str())
     );
     let library = ada.materials().await.unwrap();
     let entry = library.get(&m_deck.id).await.unwrap();
@@ -177,14 +110,13 @@ async fn an_admins_local_library_goes_up_and_other_devices_never_see_a_broken_fi
     // says "queued upload" and why it cannot open the file yet, instead of a broken download.
     let bob_dir = env.root().join("bob-data");
     // Bob's engine pulls on its own, often (the first `sync_now` starts it).
-    let bob = team
-        .device(&bob_dir)
-        .await
-        .with_sync_config(salesdesk_core::sync::SyncConfig {
+    let bob = team.open(&bob_dir, memory_vaults()).await.with_sync_config(
+        salesdesk_core::sync::SyncConfig {
             period: Duration::from_millis(300),
             ..salesdesk_testkit::sync::fast_config()
-        });
-    team.join(&bob, "bob@example.test", true, "rep").await;
+        },
+    );
+    join(&team, &bob, "bob@example.test", true, "rep").await;
     bob.sync_now().await.expect("bob's first sync");
     let bob_library = bob.materials().await.unwrap();
     let seen = bob_library.get(&m_deck.id).await.unwrap();
@@ -213,12 +145,12 @@ async fn an_admins_local_library_goes_up_and_other_devices_never_see_a_broken_fi
         let moved = library.get(&m.id).await.unwrap();
         let key = moved.material.file_path.clone().unwrap();
         assert!(
-            key.starts_with(&format!("{}/{}/", m.id, digest(bytes))),
+            key.starts_with(&format!("{}/{}/", m.id, sha(bytes))),
             "{key}"
         );
         assert_eq!(
             team.storage.object_digest(BUCKET, &key),
-            Some((bytes.len() as u64, digest(bytes)))
+            Some((bytes.len() as u64, sha(bytes)))
         );
         // Still on this device: it opens offline.
         assert_eq!(moved.file_state, FileState::Cached);
@@ -231,7 +163,7 @@ async fn an_admins_local_library_goes_up_and_other_devices_never_see_a_broken_fi
     assert!(avatar.starts_with(&format!("{ada_id}/avatar-")), "{avatar}");
     assert_eq!(
         team.storage.object_digest("user-avatars", &avatar),
-        Some((png().len() as u64, digest(&png())))
+        Some((png().len() as u64, sha(&png())))
     );
     // A second pass has nothing left to do.
     let again = ada.run_file_jobs().await.unwrap();
@@ -250,7 +182,7 @@ async fn an_admins_local_library_goes_up_and_other_devices_never_see_a_broken_fi
         .file_path
         .unwrap();
     assert_eq!(
-        team.remote_file_path(&m_deck.id).await.as_deref(),
+        remote_file_path(&team, &m_deck.id).await.as_deref(),
         Some(deck_key.as_str())
     );
     // Bob's engine pulls the moved row by itself, and that pull is what starts the download.
@@ -320,15 +252,15 @@ async fn an_admins_local_library_goes_up_and_other_devices_never_see_a_broken_fi
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reps_local_materials_stay_on_the_device_with_the_reason() {
-    let team = Team::start().await;
+    let team = TeamProject::start().await;
     let env = IsolatedEnv::new();
-    let rep = team.device(&env.data_dir()).await;
+    let rep = team.open(&env.data_dir(), memory_vaults()).await;
     let (src, bytes) = pdf(env.root(), "My script.pdf", 20_000, 4);
     let m = rep
         .add_material(&src, &meta("My script"), &Transfer::default())
         .await
         .unwrap();
-    team.join(&rep, "cy@example.test", true, "rep").await;
+    join(&team, &rep, "cy@example.test", true, "rep").await;
     // The role reaches the device with the profile.
     let _ = rep.sync_now().await;
     assert_eq!(
@@ -359,7 +291,7 @@ async fn a_reps_local_materials_stay_on_the_device_with_the_reason() {
     // Nothing lost: the row keeps its local key and the file opens.
     assert_eq!(
         entry.material.file_path.as_deref(),
-        Some(digest(&bytes).as_str())
+        Some(sha(&bytes).as_str())
     );
     let out = env.root().join("out.pdf");
     rep.get_material_file(&m.id, &out, &Transfer::default())
@@ -372,9 +304,9 @@ async fn a_reps_local_materials_stay_on_the_device_with_the_reason() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_large_local_file_cut_short_resumes_from_the_servers_offset() {
     const CHUNK: u64 = 6 * 1024 * 1024;
-    let team = Team::start().await;
+    let team = TeamProject::start().await;
     let env = IsolatedEnv::new();
-    let core = team.device(&env.data_dir()).await;
+    let core = team.open(&env.data_dir(), memory_vaults()).await;
     let (src, bytes) = pdf(
         env.root(),
         "Onboarding video notes.pdf",
@@ -385,24 +317,13 @@ async fn a_large_local_file_cut_short_resumes_from_the_servers_offset() {
         .add_material(&src, &meta("Onboarding"), &Transfer::default())
         .await
         .unwrap();
-    team.join(&core, "dee@example.test", true, "admin").await;
+    join(&team, &core, "dee@example.test", true, "admin").await;
     let library = core.materials().await.unwrap();
 
     // The app stops mid-upload (a cancel at the first confirmed chunk stands in for the
     // exit): the file waits, nothing is recorded as failed, the row keeps its local key.
     let stopped = library
-        .upload_local_files(None, |_| {
-            let transfer = Transfer::default();
-            let flag = transfer.cancel.clone();
-            Transfer {
-                on_progress: Some(Arc::new(move |p| {
-                    if p.done >= CHUNK {
-                        flag.cancel();
-                    }
-                })),
-                ..transfer
-            }
-        })
+        .upload_local_files(None, |_| cancel_at(CHUNK))
         .await
         .unwrap();
     assert_eq!(stopped.waiting, 1, "{stopped:?}");
@@ -411,7 +332,7 @@ async fn a_large_local_file_cut_short_resumes_from_the_servers_offset() {
     assert_eq!(entry.file_state, FileState::QueuedUpload);
     assert_eq!(
         entry.material.file_path.as_deref(),
-        Some(digest(&bytes).as_str())
+        Some(sha(&bytes).as_str())
     );
     let patches_before = team.storage.count("PATCH", "/upload/resumable");
     assert!(patches_before >= 1);
@@ -430,7 +351,7 @@ async fn a_large_local_file_cut_short_resumes_from_the_servers_offset() {
         .unwrap();
     assert_eq!(
         team.storage.object_digest(BUCKET, &key),
-        Some((bytes.len() as u64, digest(&bytes)))
+        Some((bytes.len() as u64, sha(&bytes)))
     );
     core.close().await;
 }

@@ -20,8 +20,8 @@ use salesdesk_core::secrets::SecretString;
 use salesdesk_core::{DataPaths, Salesdesk};
 use salesdesk_testkit::fakes::supabase_storage::{On, StorageFake, StorageFault};
 use salesdesk_testkit::netcut::NetCut;
+use salesdesk_testkit::storage::{sha, sha_file, storage_client};
 use salesdesk_testkit::supabase::{Claims, mint_token, unix_now};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 const SECRET: &str = "material-pins-fake-storage-jwt-secret-32ch";
@@ -51,16 +51,12 @@ impl Env {
     fn storage(&self, core: &Salesdesk) -> SupabaseStorage {
         let mut claims = Claims::for_session(self.user, Uuid::new_v4(), "admin@example.com");
         claims.exp = unix_now() + 3600;
-        let http = salesdesk_core::ai::http_client_builder(Duration::from_secs(2))
-            .no_proxy()
-            .build()
-            .expect("http client");
         // Through the proxy, so that a test can pull the cable.
         let mut config = StorageConfig::new(format!("http://{}", self.net.addr()));
         config.retry_backoff = Duration::from_millis(10);
         config.request_timeout = Duration::from_secs(3);
-        SupabaseStorage::new(
-            http,
+        storage_client(
+            Duration::from_secs(2),
             config,
             Arc::new(StaticToken(SecretString::new(mint_token(SECRET, &claims)))),
             core.store().clone(),
@@ -86,11 +82,7 @@ impl Env {
         bytes.extend((0..len as u32).map(|i| (i as u8).wrapping_mul(37).wrapping_add(seed)));
         let p = self.dir.path().join(name);
         std::fs::write(&p, &bytes).expect("write");
-        let digest = Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        (p, digest)
+        (p, sha(&bytes))
     }
 }
 
@@ -183,11 +175,7 @@ async fn a_pin_made_offline_waits_for_the_network_and_survives_a_restart() {
     core.get_material_file(&m.id, &out, &Transfer::default())
         .await
         .expect("a pinned file opens offline");
-    let got: String = Sha256::digest(std::fs::read(&out).unwrap())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    assert_eq!(got, digest);
+    assert_eq!(sha_file(&out), digest);
     env.net.restore();
 
     // A pinned file the server no longer has: "not found", and the other pins still go.

@@ -5,18 +5,18 @@
 //! recorded; an oversized file is refused before any request; pinned files stay in a cache
 //! too small to hold them otherwise.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use salesdesk_core::data::materials::{MaterialMeta, MaterialQuery};
-use salesdesk_core::files::{BucketLimit, StaticToken, StorageConfig, SupabaseStorage, Transfer};
+use salesdesk_core::files::{BucketLimit, StaticToken, StorageConfig, Transfer};
 use salesdesk_core::materials::{BUCKET, FileState, TeamFiles, UploadState};
 use salesdesk_core::secrets::SecretString;
 use salesdesk_core::{DataPaths, ErrorKind, Salesdesk};
 use salesdesk_testkit::fakes::supabase_storage::StorageFake;
+use salesdesk_testkit::storage::{fill_pseudo_random, sha, sha_file, storage_client};
 use salesdesk_testkit::supabase::{Claims, mint_token, unix_now};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 const SECRET: &str = "materials-fake-storage-jwt-secret-32-chars-long";
@@ -51,16 +51,12 @@ impl Env {
         let mut claims = Claims::for_session(self.user, Uuid::new_v4(), "admin@example.com");
         claims.exp = unix_now() + 3600;
         let token = mint_token(SECRET, &claims);
-        let http = salesdesk_core::ai::http_client_builder(Duration::from_secs(2))
-            .no_proxy()
-            .build()
-            .expect("http client");
         let mut config = StorageConfig::new(self.fake.origin());
         config.retry_backoff = Duration::from_millis(10);
         config.request_timeout = Duration::from_secs(5);
         tweak(&mut config);
-        let storage = SupabaseStorage::new(
-            http,
+        let storage = storage_client(
+            Duration::from_secs(2),
             config,
             Arc::new(StaticToken(SecretString::new(token))),
             core.store().clone(),
@@ -73,27 +69,15 @@ impl Env {
 
     /// A PDF-looking file of `len` pseudo-random bytes.
     fn pdf(&self, name: &str, len: usize) -> (PathBuf, String) {
-        let mut bytes = b"%PDF-1.7\n".to_vec();
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D ^ len as u64;
-        while bytes.len() < len {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            bytes.extend_from_slice(&x.to_le_bytes());
-        }
-        bytes.truncate(len);
+        let bytes = fill_pseudo_random(
+            b"%PDF-1.7\n".to_vec(),
+            len,
+            0x2545_F491_4F6C_DD1D ^ len as u64,
+        );
         let p = self.dir.path().join(name);
         std::fs::write(&p, &bytes).expect("write");
-        (p, hex(&Sha256::digest(&bytes)))
+        (p, sha(&bytes))
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn sha_file(p: &Path) -> String {
-    hex(&Sha256::digest(std::fs::read(p).expect("read")))
 }
 
 fn meta(title: &str) -> MaterialMeta {
@@ -378,7 +362,7 @@ async fn a_share_link_downloads_the_file_without_the_app_and_local_mode_refuses(
         .bytes()
         .await
         .unwrap();
-    assert_eq!(hex(&Sha256::digest(&body)), digest);
+    assert_eq!(sha(&body), digest);
 
     for bad in [Duration::from_secs(10), Duration::from_secs(31 * 24 * 3600)] {
         let err = library.share_link(&m.id, bad).await.unwrap_err();

@@ -5,6 +5,7 @@
 //! a file in its owner's own folder of the bucket, and only team-stored rows exist remotely.
 
 use salesdesk_core::data::remote::{PushStatus, RemoteStore, SyncedTable};
+use salesdesk_testkit::rls::{authenticate, db_code, exec_as};
 use salesdesk_testkit::supabase::{Role, TestDb, TestUser};
 use serde_json::{Value, json};
 use sqlx::postgres::PgPool;
@@ -38,14 +39,15 @@ async fn push(store: &RemoteStore, user: &TestUser, row: Value) -> PushStatus {
     out[0].status
 }
 
+/// Pushes `user`'s own valid recording `id` (updated at 2026-11-02T10:00Z).
+async fn push_own(store: &RemoteStore, user: &TestUser, id: Uuid) -> PushStatus {
+    push(store, user, recording(user, id, "2026-11-02T10:00:00Z")).await
+}
+
 /// The ids of the recordings `user` can see with a plain select.
 async fn visible(pool: &PgPool, user: &TestUser) -> Vec<Uuid> {
     let mut tx = pool.begin().await.unwrap();
-    sqlx::query("select app.authenticate($1)")
-        .bind(&user.token)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    authenticate(&mut *tx, user).await.unwrap();
     let ids = sqlx::query_scalar("select id from app.call_recordings order by id")
         .fetch_all(&mut *tx)
         .await
@@ -54,74 +56,23 @@ async fn visible(pool: &PgPool, user: &TestUser) -> Vec<Uuid> {
     ids
 }
 
-async fn exec_as(pool: &PgPool, user: &TestUser, sql: &str, id: Uuid) -> Result<u64, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("select app.authenticate($1)")
-        .bind(&user.token)
-        .execute(&mut *tx)
-        .await?;
-    let done = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(done.rows_affected())
-}
-
-fn code(err: &sqlx::Error) -> Option<String> {
-    match err {
-        sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
-        _ => None,
-    }
-}
-
 #[tokio::test]
 async fn owners_write_managers_and_admins_read_other_reps_see_nothing() {
     let db = TestDb::new().await.unwrap();
     let store = RemoteStore::from_pool(db.app_pool().await.unwrap());
     let pool = store.pool().clone();
-    let alice = db
-        .create_user("alice@example.test", Role::Rep)
-        .await
-        .unwrap();
-    let bob = db.create_user("bob@example.test", Role::Rep).await.unwrap();
-    let manager = db
-        .create_user("manager@example.test", Role::Manager)
-        .await
-        .unwrap();
-    let admin = db
-        .create_user("admin@example.test", Role::Admin)
-        .await
-        .unwrap();
+    let alice = db.user("alice@example.test", Role::Rep).await;
+    let bob = db.user("bob@example.test", Role::Rep).await;
+    let manager = db.user("manager@example.test", Role::Manager).await;
+    let admin = db.user("admin@example.test", Role::Admin).await;
 
     let alices = Uuid::now_v7();
-    assert_eq!(
-        push(
-            &store,
-            &alice,
-            recording(&alice, alices, "2026-11-02T10:00:00Z")
-        )
-        .await,
-        PushStatus::Applied
-    );
+    assert_eq!(push_own(&store, &alice, alices).await, PushStatus::Applied);
     // Pushing it again is a no-op (the sync engine's replays).
-    assert_eq!(
-        push(
-            &store,
-            &alice,
-            recording(&alice, alices, "2026-11-02T10:00:00Z")
-        )
-        .await,
-        PushStatus::Stale
-    );
+    assert_eq!(push_own(&store, &alice, alices).await, PushStatus::Stale);
     let managers = Uuid::now_v7();
     assert_eq!(
-        push(
-            &store,
-            &manager,
-            recording(&manager, managers, "2026-11-02T10:00:00Z")
-        )
-        .await,
+        push_own(&store, &manager, managers).await,
         PushStatus::Applied
     );
 
@@ -190,7 +141,7 @@ async fn owners_write_managers_and_admins_read_other_reps_see_nothing() {
         )
         .await
         .unwrap_err();
-        assert_eq!(code(&err).as_deref(), Some("42501"), "{err}");
+        assert_eq!(db_code(&err).as_deref(), Some("42501"), "{err}");
     }
 }
 
@@ -199,11 +150,8 @@ async fn a_row_names_only_its_owners_folder_and_a_team_store() {
     let db = TestDb::new().await.unwrap();
     let store = RemoteStore::from_pool(db.app_pool().await.unwrap());
     let pool = store.pool().clone();
-    let alice = db
-        .create_user("alice@example.test", Role::Rep)
-        .await
-        .unwrap();
-    let bob = db.create_user("bob@example.test", Role::Rep).await.unwrap();
+    let alice = db.user("alice@example.test", Role::Rep).await;
+    let bob = db.user("bob@example.test", Role::Rep).await;
 
     // Bob's row pointing at Alice's file (which a manager would then open as Bob's): refused.
     let forged = recording(&alice, Uuid::now_v7(), "2026-11-02T10:00:00Z");
@@ -212,11 +160,7 @@ async fn a_row_names_only_its_owners_folder_and_a_team_store() {
     let mut claimed = recording(&alice, Uuid::now_v7(), "2026-11-02T10:00:00Z");
     claimed["owner_id"] = json!(alice.id);
     let mut tx = pool.begin().await.unwrap();
-    sqlx::query("select app.authenticate($1)")
-        .bind(&bob.token)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    authenticate(&mut *tx, &bob).await.unwrap();
     let err = sqlx::query(
         "insert into app.call_recordings \
          select * from jsonb_populate_record(null::app.call_recordings, $1)",
@@ -225,7 +169,7 @@ async fn a_row_names_only_its_owners_folder_and_a_team_store() {
     .execute(&mut *tx)
     .await
     .unwrap_err();
-    assert_eq!(code(&err).as_deref(), Some("42501"), "{err}");
+    assert_eq!(db_code(&err).as_deref(), Some("42501"), "{err}");
     drop(tx);
     // A device-local recording has no business on the server; nor does a path escape.
     let mut local = recording(&bob, Uuid::now_v7(), "2026-11-02T10:00:00Z");
@@ -242,10 +186,7 @@ async fn a_row_names_only_its_owners_folder_and_a_team_store() {
 
     // Changing one's own row to point elsewhere is refused too.
     let own = Uuid::now_v7();
-    assert_eq!(
-        push(&store, &bob, recording(&bob, own, "2026-11-02T10:00:00Z")).await,
-        PushStatus::Applied
-    );
+    assert_eq!(push_own(&store, &bob, own).await, PushStatus::Applied);
     let mut moved = recording(&alice, own, "2026-11-05T10:00:00Z");
     moved["file_name"] = json!("moved.wav");
     assert!(store.push_upsert(&bob.token, T, &[moved]).await.is_err());

@@ -7,9 +7,9 @@
 use salesdesk_core::data::remote::{
     PoolerMode, PushStatus, RemoteConfig, RemoteError, RemoteStore, SyncedTable,
 };
+use salesdesk_testkit::rls::{authenticate, db_code, exec_as};
 use salesdesk_testkit::supabase::{Role, TestDb, TestUser, mint_token, unix_now};
 use serde_json::{Value, json};
-use sqlx::postgres::PgPool;
 use sqlx::{Executor, Row};
 use uuid::Uuid;
 
@@ -50,13 +50,6 @@ fn row(table: SyncedTable, id: Uuid, updated_at: &str) -> Value {
     row
 }
 
-fn db_code(err: &sqlx::Error) -> Option<String> {
-    match err {
-        sqlx::Error::Database(db) => db.code().map(|c| c.into_owned()),
-        _ => None,
-    }
-}
-
 async fn store(db: &TestDb) -> RemoteStore {
     RemoteStore::from_pool(db.app_pool().await.expect("app role can log in"))
 }
@@ -82,30 +75,9 @@ async fn push_applied(store: &RemoteStore, user: &TestUser, table: SyncedTable, 
     assert_eq!(status, PushStatus::Applied, "{}", table.as_str());
 }
 
-/// Waits until every transaction that started before now has ended, so that a pull sees all
-/// of them. Transaction ids are cluster-wide: the pull watermark (the oldest running
-/// transaction) also waits for the tests running in parallel in other databases.
+/// Waits for every older transaction, so that a pull sees them all.
 async fn settle(store: &RemoteStore) {
-    let mut conn = store.pool().acquire().await.unwrap();
-    let mut tx = sqlx::Connection::begin(&mut *conn).await.unwrap();
-    let mark: String = sqlx::query_scalar("select pg_current_xact_id()::text")
-        .fetch_one(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    for _ in 0..500 {
-        let passed: bool =
-            sqlx::query_scalar("select pg_snapshot_xmin(pg_current_snapshot()) > $1::text::xid8")
-                .bind(&mark)
-                .fetch_one(&mut *conn)
-                .await
-                .unwrap();
-        if passed {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("some transaction stayed open for 5 s");
+    salesdesk_testkit::supabase::settle(store.pool(), std::time::Duration::from_secs(5)).await;
 }
 
 /// All rows of `table` the user can pull, following the cursor to the end.
@@ -132,32 +104,13 @@ fn ids(rows: &[Value]) -> Vec<String> {
         .collect()
 }
 
-/// Runs `sql` (with `$1` bound to `id`) in a transaction authenticated as `user`; returns the
-/// affected row count or the error.
-async fn exec_as(pool: &PgPool, user: &TestUser, sql: &str, id: Uuid) -> Result<u64, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("select app.authenticate($1)")
-        .bind(&user.token)
-        .execute(&mut *tx)
-        .await?;
-    let result = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(result.rows_affected())
-}
-
 #[tokio::test]
 async fn reps_cannot_see_or_change_each_others_rows_in_any_owned_table() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
     let pool = store.pool().clone();
-    let alice = db
-        .create_user("alice@example.test", Role::Rep)
-        .await
-        .unwrap();
-    let bob = db.create_user("bob@example.test", Role::Rep).await.unwrap();
+    let alice = db.user("alice@example.test", Role::Rep).await;
+    let bob = db.user("bob@example.test", Role::Rep).await;
 
     for table in OWNED {
         let t = table.as_str();
@@ -225,11 +178,7 @@ async fn reps_cannot_see_or_change_each_others_rows_in_any_owned_table() {
             r
         };
         let mut tx = pool.begin().await.unwrap();
-        sqlx::query("select app.authenticate($1)")
-            .bind(&alice.token)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
+        authenticate(&mut *tx, &alice).await.unwrap();
         let err = sqlx::query(sqlx::AssertSqlSafe(format!(
             "insert into app.{t} select * from jsonb_populate_record(null::app.{t}, $1)"
         )))
@@ -265,11 +214,8 @@ async fn reps_cannot_see_or_change_each_others_rows_in_any_owned_table() {
 async fn owner_id_cannot_be_changed_or_chosen() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
-    let alice = db
-        .create_user("alice@example.test", Role::Rep)
-        .await
-        .unwrap();
-    let bob = db.create_user("bob@example.test", Role::Rep).await.unwrap();
+    let alice = db.user("alice@example.test", Role::Rep).await;
+    let bob = db.user("bob@example.test", Role::Rep).await;
     let id = Uuid::now_v7();
 
     // A pushed owner_id is ignored: the row belongs to the pusher.
@@ -308,15 +254,9 @@ async fn owner_id_cannot_be_changed_or_chosen() {
 async fn managers_and_admins_read_everyones_rows_but_write_only_their_own() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
-    let rep = db.create_user("rep@example.test", Role::Rep).await.unwrap();
-    let manager = db
-        .create_user("manager@example.test", Role::Manager)
-        .await
-        .unwrap();
-    let admin = db
-        .create_user("admin@example.test", Role::Admin)
-        .await
-        .unwrap();
+    let rep = db.user("rep@example.test", Role::Rep).await;
+    let manager = db.user("manager@example.test", Role::Manager).await;
+    let admin = db.user("admin@example.test", Role::Admin).await;
 
     for table in OWNED {
         let reps = Uuid::now_v7();
@@ -350,19 +290,10 @@ async fn managers_and_admins_read_everyones_rows_but_write_only_their_own() {
 async fn training_materials_are_read_by_everyone_and_written_by_admins_only() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
-    let rep = db.create_user("rep@example.test", Role::Rep).await.unwrap();
-    let manager = db
-        .create_user("manager@example.test", Role::Manager)
-        .await
-        .unwrap();
-    let admin = db
-        .create_user("admin@example.test", Role::Admin)
-        .await
-        .unwrap();
-    let other_admin = db
-        .create_user("admin2@example.test", Role::Admin)
-        .await
-        .unwrap();
+    let rep = db.user("rep@example.test", Role::Rep).await;
+    let manager = db.user("manager@example.test", Role::Manager).await;
+    let admin = db.user("admin@example.test", Role::Admin).await;
+    let other_admin = db.user("admin2@example.test", Role::Admin).await;
     let t = SyncedTable::TrainingMaterials;
 
     let doc = Uuid::now_v7();
@@ -410,15 +341,9 @@ async fn training_materials_are_read_by_everyone_and_written_by_admins_only() {
 async fn campaigns_are_run_by_managers_and_seen_by_all_signups_belong_to_their_rep() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
-    let rep = db.create_user("rep@example.test", Role::Rep).await.unwrap();
-    let rep2 = db
-        .create_user("rep2@example.test", Role::Rep)
-        .await
-        .unwrap();
-    let manager = db
-        .create_user("manager@example.test", Role::Manager)
-        .await
-        .unwrap();
+    let rep = db.user("rep@example.test", Role::Rep).await;
+    let rep2 = db.user("rep2@example.test", Role::Rep).await;
+    let manager = db.user("manager@example.test", Role::Manager).await;
     let c = SyncedTable::Campaigns;
 
     assert_eq!(
@@ -456,14 +381,8 @@ async fn forged_claims_session_settings_and_roles_gain_nothing() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
     let pool = store.pool().clone();
-    let alice = db
-        .create_user("alice@example.test", Role::Rep)
-        .await
-        .unwrap();
-    let bob = db
-        .create_user("bob@example.test", Role::Admin)
-        .await
-        .unwrap();
+    let alice = db.user("alice@example.test", Role::Rep).await;
+    let bob = db.user("bob@example.test", Role::Admin).await;
     let bobs = Uuid::now_v7();
     push_applied(&store, &bob, SyncedTable::Clients, bobs).await;
 
@@ -511,11 +430,7 @@ async fn forged_claims_session_settings_and_roles_gain_nothing() {
         assert_eq!(db_code(&err).as_deref(), Some("28000"), "{forgery}: {err}");
         // And with Alice's real token, the forgery changes nothing: she is still Alice.
         let mut tx = sqlx::Connection::begin(&mut *conn).await.unwrap();
-        sqlx::query("select app.authenticate($1)")
-            .bind(&alice.token)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
+        authenticate(&mut *tx, &alice).await.unwrap();
         let (uid, role): (Uuid, String) =
             sqlx::query_as("select app.current_user_id(), app.current_user_role()")
                 .fetch_one(&mut *tx)
@@ -537,11 +452,7 @@ async fn forged_claims_session_settings_and_roles_gain_nothing() {
     // pooled connection with SET), and cannot be re-pointed at another user.
     let mut conn = pool.acquire().await.unwrap();
     let mut tx = sqlx::Connection::begin(&mut *conn).await.unwrap();
-    sqlx::query("select app.authenticate($1)")
-        .bind(&alice.token)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    authenticate(&mut *tx, &alice).await.unwrap();
     let sealed: String = sqlx::query_scalar("select current_setting('app.identity')")
         .fetch_one(&mut *tx)
         .await
@@ -610,14 +521,8 @@ async fn forged_claims_session_settings_and_roles_gain_nothing() {
 async fn forged_expired_and_foreign_tokens_are_refused() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
-    let alice = db
-        .create_user("alice@example.test", Role::Rep)
-        .await
-        .unwrap();
-    let bob = db
-        .create_user("bob@example.test", Role::Admin)
-        .await
-        .unwrap();
+    let alice = db.user("alice@example.test", Role::Rep).await;
+    let bob = db.user("bob@example.test", Role::Admin).await;
 
     let (header, payload, signature) = {
         let parts: Vec<&str> = alice.token.split('.').collect();
@@ -739,10 +644,7 @@ async fn forged_expired_and_foreign_tokens_are_refused() {
 async fn signing_out_revokes_access_at_the_next_statement() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
-    let alice = db
-        .create_user("alice@example.test", Role::Rep)
-        .await
-        .unwrap();
+    let alice = db.user("alice@example.test", Role::Rep).await;
     let mine = Uuid::now_v7();
     push_applied(&store, &alice, SyncedTable::Clients, mine).await;
 
@@ -789,11 +691,8 @@ async fn a_rep_cannot_promote_themselves() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
     let pool = store.pool().clone();
-    let rep = db.create_user("rep@example.test", Role::Rep).await.unwrap();
-    let admin = db
-        .create_user("admin@example.test", Role::Admin)
-        .await
-        .unwrap();
+    let rep = db.user("rep@example.test", Role::Rep).await;
+    let admin = db.user("admin@example.test", Role::Admin).await;
 
     // Direct update of the role column: no privilege.
     let err = exec_as(
@@ -898,10 +797,7 @@ async fn the_app_role_cannot_read_secrets_or_auth_tables_and_owns_nothing() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
     let pool = store.pool().clone();
-    let alice = db
-        .create_user("alice@example.test", Role::Admin)
-        .await
-        .unwrap();
+    let alice = db.user("alice@example.test", Role::Admin).await;
 
     for query in [
         "select * from app_private.jwt_secrets",
@@ -944,10 +840,7 @@ async fn the_app_role_cannot_read_secrets_or_auth_tables_and_owns_nothing() {
 async fn pulls_miss_no_row_when_transactions_commit_out_of_order() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
-    let alice = db
-        .create_user("alice@example.test", Role::Rep)
-        .await
-        .unwrap();
+    let alice = db.user("alice@example.test", Role::Rep).await;
     let t = SyncedTable::Clients;
 
     // T1 writes first but commits last.
@@ -1021,10 +914,7 @@ async fn pulls_miss_no_row_when_transactions_commit_out_of_order() {
 async fn push_is_idempotent_last_writer_wins_and_carries_tombstones() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
-    let alice = db
-        .create_user("alice@example.test", Role::Rep)
-        .await
-        .unwrap();
+    let alice = db.user("alice@example.test", Role::Rep).await;
     let t = SyncedTable::CallAnalyses;
     let id = Uuid::now_v7();
 
@@ -1119,14 +1009,8 @@ async fn push_is_idempotent_last_writer_wins_and_carries_tombstones() {
 async fn ten_thousand_rows_push_and_pull_in_pages() {
     let db = TestDb::new().await.unwrap();
     let store = store(&db).await;
-    let alice = db
-        .create_user("alice@example.test", Role::Rep)
-        .await
-        .unwrap();
-    let manager = db
-        .create_user("manager@example.test", Role::Manager)
-        .await
-        .unwrap();
+    let alice = db.user("alice@example.test", Role::Rep).await;
+    let manager = db.user("manager@example.test", Role::Manager).await;
     let t = SyncedTable::Clients;
 
     let rows: Vec<Value> = (0..10_000)
@@ -1178,10 +1062,7 @@ async fn works_through_a_transaction_mode_pooler_configuration() {
         .unwrap()
         .with_pooler(PoolerMode::Transaction);
     let store = RemoteStore::connect(&config).await.unwrap();
-    let alice = db
-        .create_user("alice@example.test", Role::Rep)
-        .await
-        .unwrap();
+    let alice = db.user("alice@example.test", Role::Rep).await;
     let id = Uuid::now_v7();
     for _ in 0..3 {
         store

@@ -16,8 +16,10 @@ use salesdesk_core::files::{
 use salesdesk_core::secrets::SecretString;
 use salesdesk_core::{CoreError, ErrorKind};
 use salesdesk_testkit::fakes::supabase_storage::{On, StorageFake, StorageFault};
+use salesdesk_testkit::storage::{
+    PNG, PlainTransfers, WAV, cancel_at, sha, sha_file, storage_client, write_seeded,
+};
 use salesdesk_testkit::supabase::{Claims, mint_token, unix_now};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 const SECRET: &str = "super-secret-jwt-token-with-at-least-32-characters-long";
@@ -53,15 +55,11 @@ impl Env {
     }
 
     fn client_with(&self, tokens: Arc<dyn TokenSource>) -> SupabaseStorage {
-        let http = salesdesk_core::ai::http_client_builder(Duration::from_secs(2))
-            .no_proxy()
-            .build()
-            .expect("http client");
         let mut config = StorageConfig::new(self.fake.origin());
         config.retry_backoff = Duration::from_millis(10);
         config.request_timeout = Duration::from_secs(3);
         config.stall_timeout = Duration::from_millis(500);
-        SupabaseStorage::new(http, config, tokens, self.store.clone())
+        storage_client(Duration::from_secs(2), config, tokens, self.store.clone())
     }
 
     fn client(&self) -> SupabaseStorage {
@@ -74,48 +72,9 @@ impl Env {
 
     /// A file of `len` pseudo-random bytes after `head`.
     fn file(&self, name: &str, head: &[u8], len: usize) -> (PathBuf, String) {
-        let mut bytes = head.to_vec();
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ len as u64;
-        while bytes.len() < len {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            bytes.extend_from_slice(&x.to_le_bytes());
-        }
-        bytes.truncate(len);
         let p = self.path(name);
-        std::fs::write(&p, &bytes).expect("write test file");
-        (p, sha(&bytes))
-    }
-}
-
-fn sha(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn sha_file(p: &Path) -> String {
-    sha(&std::fs::read(p).expect("read"))
-}
-
-const WAV: &[u8] = b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00";
-const PNG: &[u8] = &[
-    0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R',
-];
-
-/// Cancels the transfer once `at` bytes are done.
-fn cancel_at(at: u64) -> Transfer {
-    let t = Transfer::default();
-    let flag = t.cancel.clone();
-    Transfer {
-        on_progress: Some(Arc::new(move |p| {
-            if p.done >= at {
-                flag.cancel();
-            }
-        })),
-        ..t
+        let digest = write_seeded(&p, head, len, 0);
+        (p, digest)
     }
 }
 
@@ -125,14 +84,7 @@ async fn small_file_round_trip_with_signed_url() {
     let client = env.client();
     let (src, digest) = env.file("note.txt", b"", 1024);
     let up = client
-        .upload(
-            "call-recordings",
-            "u1/note.txt",
-            &src,
-            "text/plain",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("call-recordings", "u1/note.txt", &src, "text/plain", false)
         .await
         .expect("upload");
     assert_eq!((up.size, up.sha256.as_str()), (1024, digest.as_str()));
@@ -149,13 +101,7 @@ async fn small_file_round_trip_with_signed_url() {
 
     let dest = env.path("back.txt");
     let got = client
-        .download(
-            "call-recordings",
-            "u1/note.txt",
-            &dest,
-            Some(&digest),
-            &Transfer::default(),
-        )
+        .download_file("call-recordings", "u1/note.txt", &dest, Some(&digest))
         .await
         .expect("download");
     assert_eq!(got.sha256, digest);
@@ -163,14 +109,7 @@ async fn small_file_round_trip_with_signed_url() {
 
     // Overwriting needs upsert.
     let err = client
-        .upload(
-            "call-recordings",
-            "u1/note.txt",
-            &src,
-            "text/plain",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("call-recordings", "u1/note.txt", &src, "text/plain", false)
         .await
         .unwrap_err();
     assert!(matches!(err, FileError::Exists { .. }), "{err:?}");
@@ -263,14 +202,7 @@ async fn large_file_goes_in_6mb_chunks_and_round_trips() {
     // Overwrite: x-upsert on the creation and on every PATCH.
     env.fake.clear_requests();
     client
-        .upload(
-            "call-recordings",
-            "u1/call.mp3",
-            &src,
-            "audio/mpeg",
-            true,
-            &Transfer::default(),
-        )
+        .upload_file("call-recordings", "u1/call.mp3", &src, "audio/mpeg", true)
         .await
         .expect("upsert");
     let reqs = env.fake.requests();
@@ -282,13 +214,7 @@ async fn large_file_goes_in_6mb_chunks_and_round_trips() {
 
     let dest = env.path("call-back.mp3");
     let got = client
-        .download(
-            "call-recordings",
-            "u1/call.mp3",
-            &dest,
-            Some(&digest),
-            &Transfer::default(),
-        )
+        .download_file("call-recordings", "u1/call.mp3", &dest, Some(&digest))
         .await
         .expect("download");
     assert_eq!((got.size, got.sha256), (size as u64, digest));
@@ -303,14 +229,7 @@ async fn upload_resumes_after_a_cut_mid_chunk_and_a_5xx() {
     env.fake.fault(On::Patch, StorageFault::CutMidBody);
     env.fake.fault(On::Patch, StorageFault::Status(503));
     let up = client
-        .upload(
-            "call-recordings",
-            "u1/cut.wav",
-            &src,
-            "audio/wav",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("call-recordings", "u1/cut.wav", &src, "audio/wav", false)
         .await
         .expect("upload survives the cut");
     assert_eq!(up.sha256, digest);
@@ -372,14 +291,7 @@ async fn upload_resumes_after_a_restart_from_the_local_store() {
     let env2 = Env { store, ..env };
     let second = env2.client();
     let up = second
-        .upload(
-            "call-recordings",
-            "u1/big.wav",
-            &src,
-            "audio/wav",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("call-recordings", "u1/big.wav", &src, "audio/wav", false)
         .await
         .expect("resumed upload");
     assert_eq!(up.resumed_from, CHUNK);
@@ -418,14 +330,7 @@ async fn an_expired_upload_url_starts_over() {
     assert!(matches!(err, FileError::Cancelled));
     env.fake.expire_uploads();
     let up = client
-        .upload(
-            "call-recordings",
-            "u1/exp.wav",
-            &src,
-            "audio/wav",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("call-recordings", "u1/exp.wav", &src, "audio/wav", false)
         .await
         .expect("started over");
     assert_eq!(up.resumed_from, 0);
@@ -474,27 +379,13 @@ async fn an_expired_token_is_refreshed_once_and_a_dead_one_signs_out() {
     let (small, _) = env.file("s.txt", b"", 2000);
     let (large, digest) = env.file("l.wav", b"", CHUNK as usize + 10);
     client
-        .upload(
-            "call-recordings",
-            "u1/s.txt",
-            &small,
-            "text/plain",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("call-recordings", "u1/s.txt", &small, "text/plain", false)
         .await
         .expect("small upload after refresh (400 with statusCode 403)");
     assert_eq!(tokens.refreshes.load(Ordering::SeqCst), 1);
     tokens.refreshed.store(false, Ordering::SeqCst);
     client
-        .upload(
-            "call-recordings",
-            "u1/l.wav",
-            &large,
-            "audio/wav",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("call-recordings", "u1/l.wav", &large, "audio/wav", false)
         .await
         .expect("resumable upload after refresh (TUS: 400 with statusCode 403)");
     assert_eq!(
@@ -506,14 +397,7 @@ async fn an_expired_token_is_refreshed_once_and_a_dead_one_signs_out() {
 
     let dead = env.client_with(Arc::new(StaticToken(SecretString::new(env.token(-60)))));
     let err = dead
-        .upload(
-            "call-recordings",
-            "u1/x.txt",
-            &small,
-            "text/plain",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("call-recordings", "u1/x.txt", &small, "text/plain", false)
         .await
         .unwrap_err();
     assert!(matches!(err, FileError::SignedOut { .. }), "{err:?}");
@@ -525,14 +409,7 @@ async fn an_expired_token_is_refreshed_once_and_a_dead_one_signs_out() {
     let forged = mint_token("another-secret-another-secret-another-secret", &c);
     let err = env
         .client_with(Arc::new(StaticToken(SecretString::new(forged))))
-        .upload(
-            "call-recordings",
-            "u1/y.txt",
-            &small,
-            "text/plain",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("call-recordings", "u1/y.txt", &small, "text/plain", false)
         .await
         .unwrap_err();
     assert!(matches!(err, FileError::SignedOut { .. }), "{err:?}");
@@ -547,14 +424,7 @@ async fn materials_are_writable_by_admins_only() {
     let (large, _) = env.file("deck.bin", b"", CHUNK as usize + 1);
     for src in [&small, &large] {
         let err = client
-            .upload(
-                "training-materials",
-                "m/deck.txt",
-                src,
-                "text/plain",
-                false,
-                &Transfer::default(),
-            )
+            .upload_file("training-materials", "m/deck.txt", src, "text/plain", false)
             .await
             .unwrap_err();
         assert!(matches!(err, FileError::Forbidden { .. }), "{err:?}");
@@ -571,13 +441,12 @@ async fn materials_are_writable_by_admins_only() {
         SECRET, &c,
     )))));
     admin
-        .upload(
+        .upload_file(
             "training-materials",
             "m/by-claim.txt",
             &small,
             "text/plain",
             false,
-            &Transfer::default(),
         )
         .await
         .expect("an admin claim may write materials");
@@ -609,13 +478,12 @@ async fn materials_are_writable_by_admins_only() {
     // ...or by the team's admin list.
     env.fake.add_admin(&env.user.to_string());
     client
-        .upload(
+        .upload_file(
             "training-materials",
             "m/deck.txt",
             &small,
             "text/plain",
             false,
-            &Transfer::default(),
         )
         .await
         .expect("admins may write materials");
@@ -635,13 +503,7 @@ async fn downloads_resume_with_range_and_cancel_keeps_the_part() {
     env.fake.fault(On::Download, StorageFault::CutMidBody);
     let dest = env.path("rec.wav");
     let got = client
-        .download(
-            "call-recordings",
-            "u1/rec.wav",
-            &dest,
-            Some(&digest),
-            &Transfer::default(),
-        )
+        .download_file("call-recordings", "u1/rec.wav", &dest, Some(&digest))
         .await
         .expect("download survives a cut");
     assert_eq!(got.sha256, digest);
@@ -673,13 +535,7 @@ async fn downloads_resume_with_range_and_cancel_keeps_the_part() {
     assert!(matches!(err, FileError::Cancelled));
     assert!(!dest2.exists());
     let again = client
-        .download(
-            "call-recordings",
-            "u1/rec.wav",
-            &dest2,
-            Some(&digest),
-            &Transfer::default(),
-        )
+        .download_file("call-recordings", "u1/rec.wav", &dest2, Some(&digest))
         .await
         .expect("resumed");
     assert!(again.resumed_from >= MIB as u64);
@@ -688,12 +544,11 @@ async fn downloads_resume_with_range_and_cancel_keeps_the_part() {
     // A wrong expected digest: refused, nothing at dest.
     let dest3 = env.path("rec3.wav");
     let err = client
-        .download(
+        .download_file(
             "call-recordings",
             "u1/rec.wav",
             &dest3,
             Some(&"0".repeat(64)),
-            &Transfer::default(),
         )
         .await
         .unwrap_err();
@@ -701,13 +556,7 @@ async fn downloads_resume_with_range_and_cancel_keeps_the_part() {
     assert!(!dest3.exists());
 
     let err = client
-        .download(
-            "call-recordings",
-            "u1/nope.wav",
-            &dest3,
-            None,
-            &Transfer::default(),
-        )
+        .download_file("call-recordings", "u1/nope.wav", &dest3, None)
         .await
         .unwrap_err();
     assert!(matches!(err, FileError::NotFound { .. }), "{err:?}");
@@ -734,13 +583,7 @@ async fn a_full_disk_is_a_clear_error_and_keeps_the_old_file() {
     )
     .unwrap();
     let err = client
-        .download(
-            "call-recordings",
-            "u1/a.wav",
-            &dest,
-            Some(&digest),
-            &Transfer::default(),
-        )
+        .download_file("call-recordings", "u1/a.wav", &dest, Some(&digest))
         .await
         .unwrap_err();
     assert!(matches!(err, FileError::DiskFull { .. }), "{err:?}");
@@ -1071,14 +914,7 @@ async fn a_silent_server_is_timed_out_and_retried() {
     env.fake
         .fault(On::Patch, StorageFault::Latency(Duration::from_secs(10)));
     let up = client
-        .upload(
-            "call-recordings",
-            "u1/slow.wav",
-            &src,
-            "audio/wav",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("call-recordings", "u1/slow.wav", &src, "audio/wav", false)
         .await
         .expect("retried after the timeout");
     assert_eq!(up.sha256, digest);
@@ -1087,16 +923,8 @@ async fn a_silent_server_is_timed_out_and_retried() {
         .fault(On::Download, StorageFault::Slow(Duration::from_secs(10)));
     let dest = env.path("slow-back.wav");
     client
-        .download(
-            "call-recordings",
-            "u1/slow.wav",
-            &dest,
-            Some(&digest),
-            &Transfer::default(),
-        )
-        .await
-        .expect("stall detected and resumed");
-    assert_eq!(sha_file(&dest), digest);
+        .download_checked("call-recordings", "u1/slow.wav", &dest, &digest)
+        .await;
 }
 
 #[tokio::test]
@@ -1160,14 +988,7 @@ async fn offset_conflicts_rehead_and_forgotten_uploads_start_over() {
     let (src, digest) = env.file("c.wav", b"", size);
     env.fake.fault(On::Patch, StorageFault::Status(409));
     client
-        .upload(
-            "call-recordings",
-            "u1/c.wav",
-            &src,
-            "audio/wav",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("call-recordings", "u1/c.wav", &src, "audio/wav", false)
         .await
         .expect("409 → HEAD → continue");
     assert_eq!(env.fake.count("POST", "/upload/resumable"), 1);
@@ -1182,14 +1003,7 @@ async fn offset_conflicts_rehead_and_forgotten_uploads_start_over() {
     env.fake.clear_requests();
     env.fake.fault(On::Patch, StorageFault::Status(404));
     client
-        .upload(
-            "call-recordings",
-            "u1/c2.wav",
-            &src,
-            "audio/wav",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("call-recordings", "u1/c2.wav", &src, "audio/wav", false)
         .await
         .expect("404 → a new upload");
     assert_eq!(env.fake.count("POST", "/upload/resumable"), 2);
@@ -1277,14 +1091,7 @@ async fn a_location_naming_another_host_is_rebuilt_on_the_project_url() {
     env.fake.set_public_url(Some("http://127.0.0.1:1"));
     let (src, digest) = env.file("loc.wav", b"", CHUNK as usize + 100);
     client
-        .upload(
-            "call-recordings",
-            "u1/loc.wav",
-            &src,
-            "audio/wav",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("call-recordings", "u1/loc.wav", &src, "audio/wav", false)
         .await
         .expect("upload through the project URL");
     assert_eq!(
@@ -1306,12 +1113,8 @@ async fn server_refusals_of_an_upload_name_the_file() {
     config.retry_backoff = Duration::from_millis(10);
     // As with limits the client does not know: only the server checks.
     config.limits.clear();
-    let http = salesdesk_core::ai::http_client_builder(Duration::from_secs(2))
-        .no_proxy()
-        .build()
-        .expect("http client");
-    let client = SupabaseStorage::new(
-        http,
+    let client = storage_client(
+        Duration::from_secs(2),
         config,
         Arc::new(StaticToken(SecretString::new(env.token(3600)))),
         env.store.clone(),
@@ -1319,14 +1122,7 @@ async fn server_refusals_of_an_upload_name_the_file() {
     for len in [5 * MIB + 1, CHUNK as usize + 1] {
         let (src, _) = env.file("big.png", PNG, len);
         let err = client
-            .upload(
-                "user-avatars",
-                "u1/big.png",
-                &src,
-                "image/png",
-                false,
-                &Transfer::default(),
-            )
+            .upload_file("user-avatars", "u1/big.png", &src, "image/png", false)
             .await
             .expect_err("over 5 MiB");
         assert!(
@@ -1337,14 +1133,7 @@ async fn server_refusals_of_an_upload_name_the_file() {
     }
     let (txt, _) = env.file("n.txt", b"", 10);
     let err = client
-        .upload(
-            "user-avatars",
-            "u1/n.txt",
-            &txt,
-            "text/plain",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("user-avatars", "u1/n.txt", &txt, "text/plain", false)
         .await
         .expect_err("not an image");
     assert!(matches!(err, FileError::TypeNotAllowed { .. }), "{err:?}");
@@ -1369,14 +1158,7 @@ async fn server_refusals_of_an_upload_name_the_file() {
         "audio/wav",
     );
     let err = client
-        .upload(
-            "call-recordings",
-            "u1/race.wav",
-            &big,
-            "audio/wav",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("call-recordings", "u1/race.wav", &big, "audio/wav", false)
         .await
         .expect_err("exists now");
     assert!(matches!(err, FileError::Exists { .. }), "{err:?}");
@@ -1401,14 +1183,7 @@ async fn a_malformed_token_signs_out_on_every_route() {
     let (large, _) = env.file("l.wav", b"", CHUNK as usize + 10);
     for (src, mime) in [(&small, "text/plain"), (&large, "audio/wav")] {
         let err = client
-            .upload(
-                "call-recordings",
-                "u1/x",
-                src,
-                mime,
-                false,
-                &Transfer::default(),
-            )
+            .upload_file("call-recordings", "u1/x", src, mime, false)
             .await
             .expect_err("refused");
         assert!(matches!(err, FileError::SignedOut { .. }), "{err:?}");
@@ -1416,12 +1191,11 @@ async fn a_malformed_token_signs_out_on_every_route() {
     env.fake
         .put_object("call-recordings", "u1/there.txt", b"abc", "text/plain");
     let err = client
-        .download(
+        .download_file(
             "call-recordings",
             "u1/there.txt",
             &env.path("there.txt"),
             None,
-            &Transfer::default(),
         )
         .await
         .expect_err("refused");
@@ -1462,13 +1236,7 @@ async fn a_part_of_an_overwritten_object_is_discarded_not_completed() {
     );
     // No expected digest: only the ETag can tell the part is of another version.
     let got = client
-        .download(
-            "call-recordings",
-            "u1/over.wav",
-            &dest,
-            None,
-            &Transfer::default(),
-        )
+        .download_file("call-recordings", "u1/over.wav", &dest, None)
         .await
         .expect("download of the new version");
     assert_eq!((got.sha256.as_str(), got.resumed_from), (d2.as_str(), 0));

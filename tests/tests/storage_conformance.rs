@@ -17,7 +17,7 @@
 //! Each test creates its own users and removes them and their objects at the end. How to run a
 //! server for this: docs/files.md, "Checking against a real Storage server".
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,17 +31,15 @@ use salesdesk_core::files::{
 use salesdesk_core::secrets::SecretString;
 use salesdesk_testkit::gateway::Gateway;
 use salesdesk_testkit::netcut::NetCut;
+use salesdesk_testkit::storage::{
+    PNG, PlainTransfers, WAV, cancel_at, sha, sha_file, storage_client, test_http, write_seeded,
+};
 use salesdesk_testkit::supabase::{Role, create_project_user};
-use sha2::{Digest, Sha256};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use uuid::Uuid;
 
 const MIB: usize = 1024 * 1024;
 const CHUNK: u64 = 6 * 1024 * 1024;
-const WAV: &[u8] = b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00";
-const PNG: &[u8] = &[
-    0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R',
-];
 const URL_VAR: &str = "SALESDESK_CONFORMANCE_STORAGE_URL";
 const SECRET_VAR: &str = "SALESDESK_CONFORMANCE_JWT_SECRET";
 const DB_VAR: &str = "SALESDESK_CONFORMANCE_DATABASE_URL";
@@ -149,12 +147,8 @@ impl Conf {
         config: StorageConfig,
         store: LocalStore,
     ) -> SupabaseStorage {
-        let http = salesdesk_core::ai::http_client_builder(Duration::from_secs(5))
-            .no_proxy()
-            .build()
-            .expect("http client");
-        SupabaseStorage::new(
-            http,
+        storage_client(
+            Duration::from_secs(5),
             config,
             Arc::new(StaticToken(SecretString::new(user.token.clone()))),
             store,
@@ -171,18 +165,21 @@ impl Conf {
 
     /// A file of `len` pseudo-random bytes after `head` (`seed` varies the content).
     fn file(&self, name: &str, head: &[u8], len: usize, seed: u64) -> (PathBuf, String) {
-        let mut bytes = head.to_vec();
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ len as u64 ^ seed.wrapping_mul(0x1000_0001);
-        while bytes.len() < len {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            bytes.extend_from_slice(&x.to_le_bytes());
-        }
-        bytes.truncate(len);
         let p = self.path(name);
-        std::fs::write(&p, &bytes).expect("write test file");
-        (p, sha(&bytes))
+        let digest = write_seeded(&p, head, len, seed);
+        (p, digest)
+    }
+
+    /// [`Self::file`] plus the key it gets in the rep's own folder: (key, path, digest).
+    fn rep_file(
+        &self,
+        name: &str,
+        head: &[u8],
+        len: usize,
+        seed: u64,
+    ) -> (String, PathBuf, String) {
+        let (path, digest) = self.file(name, head, len, seed);
+        (format!("{}/{name}", self.rep.id), path, digest)
     }
 
     /// The stored object's size per `storage.objects`, if there is one.
@@ -236,35 +233,7 @@ impl Conf {
 
 /// A client with no token of ours (what a signed URL's recipient or a raw probe uses).
 fn plain_http() -> reqwest::Client {
-    salesdesk_core::ai::http_client_builder(Duration::from_secs(5))
-        .no_proxy()
-        .build()
-        .expect("http client")
-}
-
-fn sha(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn sha_file(p: &Path) -> String {
-    sha(&std::fs::read(p).expect("read"))
-}
-
-/// Cancels the transfer once `at` bytes are done.
-fn cancel_at(at: u64) -> Transfer {
-    let t = Transfer::default();
-    let flag = t.cancel.clone();
-    Transfer {
-        on_progress: Some(Arc::new(move |p| {
-            if p.done >= at {
-                flag.cancel();
-            }
-        })),
-        ..t
-    }
+    test_http(Duration::from_secs(5))
 }
 
 /// The upload URL the local store tracks for `bucket/path`.
@@ -283,30 +252,16 @@ async fn small_upload_and_download_round_trip() {
         return;
     };
     let client = c.client(&c.rep);
-    let key = format!("{}/note.txt", c.rep.id);
-    let (src, digest) = c.file("note.txt", b"", 4096, 1);
+    let (key, src, digest) = c.rep_file("note.txt", b"", 4096, 1);
     let up = client
-        .upload(
-            "call-recordings",
-            &key,
-            &src,
-            "text/plain",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("call-recordings", &key, &src, "text/plain", false)
         .await
         .expect("upload");
     assert_eq!((up.size, up.sha256.as_str()), (4096, digest.as_str()));
     assert_eq!(c.stored_size("call-recordings", &key).await, Some(4096));
     let dest = c.path("note.back.txt");
     let got = client
-        .download(
-            "call-recordings",
-            &key,
-            &dest,
-            Some(&digest),
-            &Transfer::default(),
-        )
+        .download_file("call-recordings", &key, &dest, Some(&digest))
         .await
         .expect("download");
     assert_eq!((got.size, got.resumed_from), (4096, 0));
@@ -314,25 +269,18 @@ async fn small_upload_and_download_round_trip() {
     // A wrong expected digest is caught and nothing is left at the destination.
     let wrong = c.path("wrong.txt");
     let err = client
-        .download(
-            "call-recordings",
-            &key,
-            &wrong,
-            Some(&"0".repeat(64)),
-            &Transfer::default(),
-        )
+        .download_file("call-recordings", &key, &wrong, Some(&"0".repeat(64)))
         .await
         .expect_err("digest mismatch");
     assert!(matches!(err, FileError::Integrity { .. }), "{err:?}");
     assert!(!wrong.exists() && !part_path(&wrong).exists());
     // An object that is not there.
     let err = client
-        .download(
+        .download_file(
             "call-recordings",
             &format!("{}/missing.txt", c.rep.id),
             &c.path("missing.txt"),
             None,
-            &Transfer::default(),
         )
         .await
         .expect_err("missing object");
@@ -346,17 +294,9 @@ async fn large_resumable_upload_in_6mb_chunks_round_trips() {
         return;
     };
     let client = c.client(&c.rep);
-    let key = format!("{}/call.wav", c.rep.id);
-    let (src, digest) = c.file("call.wav", WAV, 20 * MIB, 2);
+    let (key, src, digest) = c.rep_file("call.wav", WAV, 20 * MIB, 2);
     let up = client
-        .upload(
-            "call-recordings",
-            &key,
-            &src,
-            "audio/wav",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("call-recordings", &key, &src, "audio/wav", false)
         .await
         .expect("resumable upload");
     assert_eq!((up.size, up.resumed_from), (20 * MIB as u64, 0));
@@ -382,16 +322,8 @@ async fn large_resumable_upload_in_6mb_chunks_round_trips() {
     );
     let dest = c.path("call.back.wav");
     client
-        .download(
-            "call-recordings",
-            &key,
-            &dest,
-            Some(&digest),
-            &Transfer::default(),
-        )
-        .await
-        .expect("download");
-    assert_eq!(sha_file(&dest), digest);
+        .download_checked("call-recordings", &key, &dest, &digest)
+        .await;
     c.finish().await;
 }
 
@@ -401,8 +333,7 @@ async fn upload_resumes_after_a_cut_mid_chunk() {
         return;
     };
     let client = c.client(&c.rep);
-    let key = format!("{}/cut.wav", c.rep.id);
-    let (src, digest) = c.file("cut.wav", WAV, 15 * MIB, 3);
+    let (key, src, digest) = c.rep_file("cut.wav", WAV, 15 * MIB, 3);
     // The cut falls in the middle of the second chunk; the network is back 300 ms later.
     c.cut.cut_after_upstream(CHUNK + 3 * MIB as u64);
     let restore = async {
@@ -440,16 +371,8 @@ async fn upload_resumes_after_a_cut_mid_chunk() {
     );
     let dest = c.path("cut.back.wav");
     client
-        .download(
-            "call-recordings",
-            &key,
-            &dest,
-            Some(&digest),
-            &Transfer::default(),
-        )
-        .await
-        .expect("download");
-    assert_eq!(sha_file(&dest), digest);
+        .download_checked("call-recordings", &key, &dest, &digest)
+        .await;
     c.finish().await;
 }
 
@@ -458,8 +381,7 @@ async fn upload_resumes_after_a_restart_from_the_persisted_offset() {
     let Some(c) = setup("upload_resumes_after_a_restart_from_the_persisted_offset").await else {
         return;
     };
-    let key = format!("{}/restart.wav", c.rep.id);
-    let (src, digest) = c.file("restart.wav", WAV, 20 * MIB, 4);
+    let (key, src, digest) = c.rep_file("restart.wav", WAV, 20 * MIB, 4);
     let db = c.path("restart.db");
     {
         let store = LocalStore::open(&db).await.expect("open store");
@@ -486,14 +408,7 @@ async fn upload_resumes_after_a_restart_from_the_persisted_offset() {
     let store = LocalStore::open(&db).await.expect("reopen store");
     let client = c.client_with(&c.rep, c.config(), store.clone());
     let up = client
-        .upload(
-            "call-recordings",
-            &key,
-            &src,
-            "audio/wav",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("call-recordings", &key, &src, "audio/wav", false)
         .await
         .expect("resumed upload");
     assert_eq!(
@@ -505,16 +420,8 @@ async fn upload_resumes_after_a_restart_from_the_persisted_offset() {
     assert!(pending_uploads(&store).await.expect("pending").is_empty());
     let dest = c.path("restart.back.wav");
     client
-        .download(
-            "call-recordings",
-            &key,
-            &dest,
-            Some(&digest),
-            &Transfer::default(),
-        )
-        .await
-        .expect("download");
-    assert_eq!(sha_file(&dest), digest);
+        .download_checked("call-recordings", &key, &dest, &digest)
+        .await;
     c.finish().await;
 }
 
@@ -524,8 +431,7 @@ async fn unknown_or_terminated_upload_urls_start_over() {
         return;
     };
     let client = c.client(&c.rep);
-    let key = format!("{}/gone.wav", c.rep.id);
-    let (src, digest) = c.file("gone.wav", WAV, 14 * MIB, 5);
+    let (key, src, digest) = c.rep_file("gone.wav", WAV, 14 * MIB, 5);
     let upload = |t: Transfer| {
         let client = client.clone();
         let (key, src) = (key.clone(), src.clone());
@@ -586,29 +492,14 @@ async fn unknown_or_terminated_upload_urls_start_over() {
         "the server terminated the upload"
     );
     let up = client
-        .upload(
-            "call-recordings",
-            &key2,
-            &src,
-            "audio/wav",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("call-recordings", &key2, &src, "audio/wav", false)
         .await
         .expect("started over");
     assert_eq!((up.resumed_from, up.sha256.as_str()), (0, digest.as_str()));
     let dest = c.path("gone2.back.wav");
     client
-        .download(
-            "call-recordings",
-            &key2,
-            &dest,
-            Some(&digest),
-            &Transfer::default(),
-        )
-        .await
-        .expect("download");
-    assert_eq!(sha_file(&dest), digest);
+        .download_checked("call-recordings", &key2, &dest, &digest)
+        .await;
     c.finish().await;
 }
 
@@ -629,48 +520,21 @@ async fn overwrite_needs_upsert_standard_and_resumable() {
         let (v1, _) = c.file(&format!("v1-{name}"), head, len, 10);
         let (v2, d2) = c.file(&format!("v2-{name}"), head, len, 11);
         client
-            .upload(
-                "call-recordings",
-                &key,
-                &v1,
-                mime,
-                false,
-                &Transfer::default(),
-            )
+            .upload_file("call-recordings", &key, &v1, mime, false)
             .await
             .expect("first version");
         let err = client
-            .upload(
-                "call-recordings",
-                &key,
-                &v2,
-                mime,
-                false,
-                &Transfer::default(),
-            )
+            .upload_file("call-recordings", &key, &v2, mime, false)
             .await
             .expect_err("no overwrite without upsert");
         assert!(matches!(err, FileError::Exists { .. }), "{name}: {err:?}");
         client
-            .upload(
-                "call-recordings",
-                &key,
-                &v2,
-                mime,
-                true,
-                &Transfer::default(),
-            )
+            .upload_file("call-recordings", &key, &v2, mime, true)
             .await
             .expect("upsert overwrites");
         let dest = c.path(&format!("back-{name}"));
         client
-            .download(
-                "call-recordings",
-                &key,
-                &dest,
-                Some(&d2),
-                &Transfer::default(),
-            )
+            .download_file("call-recordings", &key, &dest, Some(&d2))
             .await
             .expect("download the new version");
         assert_eq!(sha_file(&dest), d2, "{name}");
@@ -693,8 +557,7 @@ async fn overwrite_needs_upsert_standard_and_resumable() {
     }
     // A resumable upload without upsert whose object appears meanwhile stops with Exists (the
     // server's 409 "already exists" on the next chunk), not as an offset dispute.
-    let key = format!("{}/race.wav", c.rep.id);
-    let (big, _) = c.file("race.wav", WAV, 14 * MIB, 12);
+    let (key, big, _) = c.rep_file("race.wav", WAV, 14 * MIB, 12);
     let err = client
         .upload(
             "call-recordings",
@@ -709,25 +572,11 @@ async fn overwrite_needs_upsert_standard_and_resumable() {
     assert!(matches!(err, FileError::Cancelled), "{err:?}");
     let (small, _) = c.file("race-small.txt", b"", 100, 13);
     client
-        .upload(
-            "call-recordings",
-            &key,
-            &small,
-            "audio/wav",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("call-recordings", &key, &small, "audio/wav", false)
         .await
         .expect("someone else stores the object");
     let err = client
-        .upload(
-            "call-recordings",
-            &key,
-            &big,
-            "audio/wav",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("call-recordings", &key, &big, "audio/wav", false)
         .await
         .expect_err("the object exists now");
     assert!(matches!(err, FileError::Exists { .. }), "{err:?}");
@@ -751,13 +600,12 @@ async fn a_rep_is_refused_on_training_materials_and_nothing_is_stored() {
         let key = format!("conformance-{run}/{name}");
         let (src, _) = c.file(name, b"%PDF-1.7\n", len, 20);
         let err = rep
-            .upload(
+            .upload_file(
                 "training-materials",
                 &key,
                 &src,
                 "application/octet-stream",
                 false,
-                &Transfer::default(),
             )
             .await
             .expect_err("a rep may not write materials");
@@ -775,26 +623,13 @@ async fn a_rep_is_refused_on_training_materials_and_nothing_is_stored() {
     let key = format!("conformance-{run}/deck.pdf");
     let (src, digest) = c.file("deck.pdf", b"%PDF-1.7\n", 5000, 21);
     c.client(&c.admin)
-        .upload(
-            "training-materials",
-            &key,
-            &src,
-            "application/pdf",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("training-materials", &key, &src, "application/pdf", false)
         .await
         .expect("admin upload");
     let dest = c.path("deck.back.pdf");
-    rep.download(
-        "training-materials",
-        &key,
-        &dest,
-        Some(&digest),
-        &Transfer::default(),
-    )
-    .await
-    .expect("a rep reads materials");
+    rep.download_file("training-materials", &key, &dest, Some(&digest))
+        .await
+        .expect("a rep reads materials");
     // ...but not delete it: the server answers success and deletes nothing; the client sees
     // the object is still there and says so.
     let err = rep
@@ -822,14 +657,7 @@ async fn an_oversized_file_is_refused_by_the_server_too() {
         let key = format!("{}/{name}", c.rep.id);
         let (src, _) = c.file(name, PNG, len, 30);
         let err = client
-            .upload(
-                "user-avatars",
-                &key,
-                &src,
-                "image/png",
-                false,
-                &Transfer::default(),
-            )
+            .upload_file("user-avatars", &key, &src, "image/png", false)
             .await
             .expect_err("over the bucket's 5 MiB");
         assert!(
@@ -842,14 +670,7 @@ async fn an_oversized_file_is_refused_by_the_server_too() {
     let key = format!("{}/big.png", c.rep.id);
     let err = c
         .client(&c.rep)
-        .upload(
-            "user-avatars",
-            &key,
-            &c.path("big.png"),
-            "image/png",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("user-avatars", &key, &c.path("big.png"), "image/png", false)
         .await
         .expect_err("refused locally");
     assert!(matches!(err, FileError::TooLarge { .. }), "{err:?}");
@@ -859,13 +680,12 @@ async fn an_oversized_file_is_refused_by_the_server_too() {
     let client = c.client_with(&c.rep, config, c.store.clone());
     let (src, _) = c.file("notes.txt", b"", 100, 31);
     let err = client
-        .upload(
+        .upload_file(
             "user-avatars",
             &format!("{}/notes.txt", c.rep.id),
             &src,
             "text/plain",
             false,
-            &Transfer::default(),
         )
         .await
         .expect_err("wrong type");
@@ -893,14 +713,7 @@ async fn hostile_names_are_refused_and_display_names_round_trip_as_slugs() {
         format!("{me}/#hash.txt"),
     ] {
         let err = client
-            .upload(
-                "call-recordings",
-                &key,
-                &src,
-                "text/plain",
-                false,
-                &Transfer::default(),
-            )
+            .upload_file("call-recordings", &key, &src, "text/plain", false)
             .await
             .expect_err("hostile name");
         assert!(
@@ -954,17 +767,9 @@ async fn signed_urls_fetch_without_a_token() {
         return;
     };
     let client = c.client(&c.rep);
-    let key = format!("{}/signed.txt", c.rep.id);
-    let (src, digest) = c.file("signed.txt", b"", 2000, 50);
+    let (key, src, digest) = c.rep_file("signed.txt", b"", 2000, 50);
     client
-        .upload(
-            "call-recordings",
-            &key,
-            &src,
-            "text/plain",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("call-recordings", &key, &src, "text/plain", false)
         .await
         .expect("upload");
     let url = client
@@ -1014,17 +819,9 @@ async fn downloads_resume_with_range_after_a_cut_and_from_a_part_file() {
         return;
     };
     let client = c.client(&c.rep);
-    let key = format!("{}/range.wav", c.rep.id);
-    let (src, digest) = c.file("range.wav", WAV, 24 * MIB, 60);
+    let (key, src, digest) = c.rep_file("range.wav", WAV, 24 * MIB, 60);
     client
-        .upload(
-            "call-recordings",
-            &key,
-            &src,
-            "audio/wav",
-            false,
-            &Transfer::default(),
-        )
+        .upload_file("call-recordings", &key, &src, "audio/wav", false)
         .await
         .expect("upload");
 
@@ -1033,13 +830,7 @@ async fn downloads_resume_with_range_after_a_cut_and_from_a_part_file() {
     let bytes = std::fs::read(&src).expect("read");
     std::fs::write(part_path(&dest), &bytes[..3 * MIB]).expect("seed part");
     let got = client
-        .download(
-            "call-recordings",
-            &key,
-            &dest,
-            Some(&digest),
-            &Transfer::default(),
-        )
+        .download_file("call-recordings", &key, &dest, Some(&digest))
         .await
         .expect("resumed download");
     assert_eq!(
@@ -1064,18 +855,11 @@ async fn downloads_resume_with_range_after_a_cut_and_from_a_part_file() {
         .expect_err("cancelled");
     assert!(matches!(err, FileError::Cancelled), "{err:?}");
     client
-        .upload(
-            "call-recordings",
-            &key,
-            &v2,
-            "audio/wav",
-            true,
-            &Transfer::default(),
-        )
+        .upload_file("call-recordings", &key, &v2, "audio/wav", true)
         .await
         .expect("overwrite");
     let got = client
-        .download("call-recordings", &key, &over, None, &Transfer::default())
+        .download_file("call-recordings", &key, &over, None)
         .await
         .expect("download of the new version");
     assert_eq!((got.sha256.as_str(), got.resumed_from), (d2.as_str(), 0));

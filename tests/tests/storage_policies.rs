@@ -108,6 +108,37 @@ impl<'a> AsStorage<'a> {
     }
 }
 
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    Upload,
+    Read,
+    Delete,
+}
+use Op::{Delete, Read, Upload};
+
+/// Asserts, case by case and in order, whether the caller (`None`: a request without claims)
+/// may do `op` on `bucket/name`.
+async fn assert_access(
+    db: &TestDb,
+    bucket: &str,
+    name: &str,
+    cases: &[(Option<&TestUser>, Op, bool)],
+) {
+    for &(user, op, allowed) in cases {
+        let who = match user {
+            Some(u) => AsStorage::user(db, u),
+            None => AsStorage::no_claims(db),
+        };
+        let got = match op {
+            Upload => who.can_upload(bucket, name).await,
+            Read => who.can_read(bucket, name).await,
+            Delete => who.can_delete(bucket, name).await,
+        };
+        let caller = user.map_or("no claims", |u| u.email.as_str());
+        assert_eq!(got, allowed, "{op:?} {bucket}/{name} as {caller}");
+    }
+}
+
 /// Puts an object in place as the storage owner would (no policies involved).
 async fn seed(db: &TestDb, bucket: &str, name: &str) {
     sqlx::query("insert into storage.objects (bucket_id, name, metadata) values ($1, $2, '{}')")
@@ -166,32 +197,22 @@ async fn buckets_exist_with_the_limits_the_app_and_the_fake_use() {
 #[tokio::test]
 async fn materials_are_read_by_everyone_signed_in_and_written_by_admins() {
     let db = TestDb::new().await.unwrap();
-    let admin = db
-        .create_user("admin@example.com", Role::Admin)
-        .await
-        .unwrap();
-    let manager = db
-        .create_user("mgr@example.com", Role::Manager)
-        .await
-        .unwrap();
-    let rep = db.create_user("rep@example.com", Role::Rep).await.unwrap();
+    let admin = db.user("admin@example.com", Role::Admin).await;
+    let manager = db.user("mgr@example.com", Role::Manager).await;
+    let rep = db.user("rep@example.com", Role::Rep).await;
     let key = format!("{}/{}/deck.pdf", Uuid::now_v7(), "a".repeat(64));
 
-    assert!(
-        !AsStorage::user(&db, &rep)
-            .can_upload("training-materials", &key)
-            .await
-    );
-    assert!(
-        !AsStorage::user(&db, &manager)
-            .can_upload("training-materials", &key)
-            .await
-    );
-    assert!(
-        AsStorage::user(&db, &admin)
-            .can_upload("training-materials", &key)
-            .await
-    );
+    assert_access(
+        &db,
+        "training-materials",
+        &key,
+        &[
+            (Some(&rep), Upload, false),
+            (Some(&manager), Upload, false),
+            (Some(&admin), Upload, true),
+        ],
+    )
+    .await;
 
     seed(&db, "training-materials", &key).await;
     for user in [&admin, &manager, &rep] {
@@ -201,21 +222,17 @@ async fn materials_are_read_by_everyone_signed_in_and_written_by_admins() {
                 .await
         );
     }
-    assert!(
-        !AsStorage::user(&db, &rep)
-            .can_delete("training-materials", &key)
-            .await
-    );
-    assert!(
-        AsStorage::user(&db, &admin)
-            .can_delete("training-materials", &key)
-            .await
-    );
-    assert!(
-        !AsStorage::no_claims(&db)
-            .can_read("training-materials", &key)
-            .await
-    );
+    assert_access(
+        &db,
+        "training-materials",
+        &key,
+        &[
+            (Some(&rep), Delete, false),
+            (Some(&admin), Delete, true),
+            (None, Read, false),
+        ],
+    )
+    .await;
 
     // Signed out: the session row is gone, and so is access, at once.
     db.sign_out(&rep).await.unwrap();
@@ -235,19 +252,10 @@ async fn materials_are_read_by_everyone_signed_in_and_written_by_admins() {
 #[tokio::test]
 async fn recordings_and_images_are_private_to_their_owner_and_seen_by_managers() {
     let db = TestDb::new().await.unwrap();
-    let admin = db
-        .create_user("admin@example.com", Role::Admin)
-        .await
-        .unwrap();
-    let manager = db
-        .create_user("mgr@example.com", Role::Manager)
-        .await
-        .unwrap();
-    let rep = db.create_user("rep@example.com", Role::Rep).await.unwrap();
-    let other = db
-        .create_user("other@example.com", Role::Rep)
-        .await
-        .unwrap();
+    let admin = db.user("admin@example.com", Role::Admin).await;
+    let manager = db.user("mgr@example.com", Role::Manager).await;
+    let rep = db.user("rep@example.com", Role::Rep).await;
+    let other = db.user("other@example.com", Role::Rep).await;
     for bucket in ["call-recordings", "generated-images"] {
         let own = format!("{}/call-1.wav", rep.id);
         let theirs = format!("{}/call-2.wav", other.id);
@@ -298,52 +306,34 @@ async fn recordings_and_images_are_private_to_their_owner_and_seen_by_managers()
 #[tokio::test]
 async fn avatars_are_read_by_everyone_signed_in_and_written_by_their_owner() {
     let db = TestDb::new().await.unwrap();
-    let rep = db.create_user("rep@example.com", Role::Rep).await.unwrap();
-    let other = db
-        .create_user("other@example.com", Role::Rep)
-        .await
-        .unwrap();
-    let admin = db
-        .create_user("admin@example.com", Role::Admin)
-        .await
-        .unwrap();
+    let rep = db.user("rep@example.com", Role::Rep).await;
+    let other = db.user("other@example.com", Role::Rep).await;
+    let admin = db.user("admin@example.com", Role::Admin).await;
     let own = format!("{}/avatar.png", rep.id);
-    assert!(
-        AsStorage::user(&db, &rep)
-            .can_upload("user-avatars", &own)
-            .await
-    );
-    assert!(
-        !AsStorage::user(&db, &other)
-            .can_upload("user-avatars", &own)
-            .await
-    );
-    assert!(
-        !AsStorage::user(&db, &admin)
-            .can_upload("user-avatars", &own)
-            .await
-    );
+    assert_access(
+        &db,
+        "user-avatars",
+        &own,
+        &[
+            (Some(&rep), Upload, true),
+            (Some(&other), Upload, false),
+            (Some(&admin), Upload, false),
+        ],
+    )
+    .await;
     seed(&db, "user-avatars", &own).await;
-    assert!(
-        AsStorage::user(&db, &other)
-            .can_read("user-avatars", &own)
-            .await
-    );
-    assert!(
-        !AsStorage::user(&db, &other)
-            .can_delete("user-avatars", &own)
-            .await
-    );
-    assert!(
-        AsStorage::user(&db, &rep)
-            .can_delete("user-avatars", &own)
-            .await
-    );
-    assert!(
-        !AsStorage::no_claims(&db)
-            .can_read("user-avatars", &own)
-            .await
-    );
+    assert_access(
+        &db,
+        "user-avatars",
+        &own,
+        &[
+            (Some(&other), Read, true),
+            (Some(&other), Delete, false),
+            (Some(&rep), Delete, true),
+            (None, Read, false),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]

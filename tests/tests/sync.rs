@@ -41,23 +41,7 @@ async fn remote_name(db: &TestDb, id: &str) -> Option<String> {
 /// Waits until every transaction that started before now has ended (the pull watermark is
 /// cluster-wide, and other tests run in parallel).
 async fn settle(db: &TestDb) {
-    let mark: String = sqlx::query_scalar("select pg_current_xact_id()::text")
-        .fetch_one(&db.admin)
-        .await
-        .unwrap();
-    for _ in 0..1000 {
-        let passed: bool =
-            sqlx::query_scalar("select pg_snapshot_xmin(pg_current_snapshot()) > $1::text::xid8")
-                .bind(&mark)
-                .fetch_one(&db.admin)
-                .await
-                .unwrap();
-        if passed {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("a transaction stayed open for 10 s");
+    salesdesk_testkit::supabase::settle(&db.admin, Duration::from_secs(10)).await;
 }
 
 struct Setup {
@@ -74,7 +58,7 @@ impl Setup {
     }
 
     async fn user(&self, email: &str, role: Role) -> TestUser {
-        self.db.create_user(email, role).await.expect("user")
+        self.db.user(email, role).await
     }
 
     async fn device_via(

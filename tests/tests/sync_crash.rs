@@ -71,7 +71,7 @@ async fn child_writer() {
 #[tokio::test]
 async fn kill_9_during_writes_and_sync_loses_and_duplicates_nothing() {
     let db = TestDb::new().await.unwrap();
-    let user = db.create_user("kim@example.test", Role::Rep).await.unwrap();
+    let user = db.user("kim@example.test", Role::Rep).await;
     let dir = tempfile::tempdir().unwrap();
     let exe = std::env::current_exe().unwrap();
     let mut reported: Vec<(usize, String)> = Vec::new();

@@ -3,57 +3,20 @@
 //! sign-up to sign-out, and an offline start with a saved session that the keeper refreshes
 //! once the network is back.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use salesdesk_core::ai::ManualClock;
-use salesdesk_core::auth::MemoryVault;
+use salesdesk_core::ErrorKind;
 use salesdesk_core::data::analyses::NewAnalysis;
 use salesdesk_core::secrets::SecretString;
-use salesdesk_core::team::{RetryBackoff, TeamSettingsInput, TeamSetup, VerifyInput, VerifyKind};
-use salesdesk_core::{DataPaths, ErrorKind, Salesdesk};
+use salesdesk_core::team::{TeamSettingsInput, VerifyInput, VerifyKind};
 use salesdesk_testkit::fakes::supabase_auth::SupabaseAuthFake;
 use salesdesk_testkit::isolated::IsolatedEnv;
+use salesdesk_testkit::team::{ClockedDevice, Patience};
 
 const ANON: &str = "test-anon-key-not-real";
 const SECRET: &str = "fake-auth-jwt-secret-at-least-32-characters";
 const PASSWORD: &str = "correct horse battery";
 const DB_PASSWORD: &str = "test-db-password-not-real";
-
-struct Device {
-    session: Arc<MemoryVault>,
-    password: Arc<MemoryVault>,
-    clock: Arc<ManualClock>,
-}
-
-impl Device {
-    fn new() -> Self {
-        Self {
-            session: Arc::new(MemoryVault::default()),
-            password: Arc::new(MemoryVault::default()),
-            clock: Arc::new(ManualClock::new()),
-        }
-    }
-
-    fn setup(&self) -> TeamSetup {
-        let mut setup = TeamSetup::with_vaults(self.session.clone(), self.password.clone());
-        setup.clock = self.clock.clone();
-        setup.connect_timeout = Duration::from_secs(1);
-        setup.request_timeout = Duration::from_millis(800);
-        setup.retry = RetryBackoff {
-            base: Duration::from_millis(40),
-            max: Duration::from_millis(200),
-        };
-        setup
-    }
-
-    async fn open(&self, env: &IsolatedEnv) -> Salesdesk {
-        Salesdesk::open(DataPaths::at(env.data_dir()))
-            .await
-            .unwrap()
-            .with_team(self.setup())
-    }
-}
 
 fn settings_for(fake: &SupabaseAuthFake) -> TeamSettingsInput {
     TeamSettingsInput {
@@ -76,7 +39,7 @@ fn files_contain(dir: &std::path::Path, needle: &str) -> bool {
 #[tokio::test]
 async fn settings_keep_the_database_password_out_of_the_store_and_refuse_bad_input() {
     let env = IsolatedEnv::new();
-    let device = Device::new();
+    let device = ClockedDevice::new();
     let core = device.open(&env).await;
 
     let fresh = core.team_settings().await.unwrap();
@@ -201,7 +164,7 @@ fn settings_for_url(url: &str) -> TeamSettingsInput {
 async fn sign_up_verify_status_and_sign_out_through_the_handle() {
     let fake = SupabaseAuthFake::start(ANON, SECRET).await;
     let env = IsolatedEnv::new();
-    let device = Device::new();
+    let device = ClockedDevice::new();
     let core = device.open(&env).await;
     core.save_team_settings(settings_for(&fake)).await.unwrap();
 
@@ -286,7 +249,7 @@ async fn offline_start_keeps_the_session_and_the_keeper_refreshes_when_the_netwo
     let fake = SupabaseAuthFake::start(ANON, SECRET).await;
     fake.set_confirm_email(false);
     let env = IsolatedEnv::new();
-    let device = Device::new();
+    let device = ClockedDevice::new();
     {
         let core = device.open(&env).await;
         core.save_team_settings(settings_for(&fake)).await.unwrap();
@@ -337,7 +300,7 @@ async fn offline_start_keeps_the_session_and_the_keeper_refreshes_when_the_netwo
     core.start_session_keeper();
     let manager = core.team().session(core.store()).await.unwrap().unwrap();
     let tries = manager.refresh_count();
-    wait_for("the keeper to retry while offline", || async {
+    WAIT.until("the keeper to retry while offline", || async {
         manager.refresh_count() >= tries + 2
     })
     .await;
@@ -346,7 +309,7 @@ async fn offline_start_keeps_the_session_and_the_keeper_refreshes_when_the_netwo
     assert!(!device.session.is_empty());
 
     fake.set_offline(false);
-    wait_for("the keeper to refresh once online", || async {
+    WAIT.until("the keeper to refresh once online", || async {
         core.account_status().await.unwrap().online == Some(true)
     })
     .await;
@@ -358,28 +321,18 @@ async fn offline_start_keeps_the_session_and_the_keeper_refreshes_when_the_netwo
     core.close().await;
 }
 
-/// Polls `cond` until it holds (a background task's effect), failing after 15 s.
-async fn wait_for<F, Fut>(what: &str, cond: F)
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let start = Instant::now();
-    while !cond().await {
-        assert!(
-            start.elapsed() < Duration::from_secs(15),
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
+/// Background effects: polled every 20 ms, failing after 15 s.
+const WAIT: Patience = Patience {
+    within: Duration::from_secs(15),
+    poll: Duration::from_millis(20),
+};
 
 #[tokio::test]
 async fn a_refresh_that_fails_while_the_token_is_still_valid_backs_off_and_shows_offline() {
     let fake = SupabaseAuthFake::start(ANON, SECRET).await;
     fake.set_confirm_email(false);
     let env = IsolatedEnv::new();
-    let device = Device::new();
+    let device = ClockedDevice::new();
     let core = device.open(&env).await;
     core.save_team_settings(settings_for(&fake)).await.unwrap();
     core.sign_up("lee@example.com", &SecretString::new(PASSWORD))
@@ -389,7 +342,7 @@ async fn a_refresh_that_fails_while_the_token_is_still_valid_backs_off_and_shows
     device.clock.advance(Duration::from_secs(3600 - 60));
     fake.set_offline(true);
     core.start_session_keeper();
-    wait_for("the keeper to notice it cannot refresh", || async {
+    WAIT.until("the keeper to notice it cannot refresh", || async {
         core.account_status().await.unwrap().online == Some(false)
     })
     .await;
@@ -399,7 +352,7 @@ async fn a_refresh_that_fails_while_the_token_is_still_valid_backs_off_and_shows
     assert_eq!(status.summary, "Offline, signed in as lee@example.com");
 
     fake.set_offline(false);
-    wait_for("the refresh once online", || async {
+    WAIT.until("the refresh once online", || async {
         let s = core.account_status().await.unwrap();
         s.online == Some(true) && s.next_retry_at.is_none()
     })
@@ -412,7 +365,7 @@ async fn the_handle_is_the_sync_engines_token_source() {
     let fake = SupabaseAuthFake::start(ANON, SECRET).await;
     fake.set_confirm_email(false);
     let env = IsolatedEnv::new();
-    let device = Device::new();
+    let device = ClockedDevice::new();
     let core = device.open(&env).await;
     let tokens = core.team_tokens();
     // Local mode: nothing to sync as.

@@ -5,20 +5,19 @@
 //! and call recordings in the user's own folder) with the session's own tokens once signed in,
 //! and local files again once the project is removed — all on one handle, without a restart.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use salesdesk_core::auth::MemoryVault;
+use salesdesk_core::ErrorKind;
 use salesdesk_core::data::analyses::NewAnalysis;
 use salesdesk_core::data::materials::{MaterialMeta, MaterialQuery};
 use salesdesk_core::files::Transfer;
 use salesdesk_core::materials::{BUCKET, FileState};
 use salesdesk_core::secrets::SecretString;
-use salesdesk_core::team::{TeamSettingsInput, TeamSetup};
-use salesdesk_core::{DataPaths, ErrorKind, Salesdesk};
+use salesdesk_core::team::TeamSettingsInput;
 use salesdesk_testkit::fakes::supabase_auth::SupabaseAuthFake;
 use salesdesk_testkit::fakes::supabase_storage::{On, StorageFake, StorageFault};
-use sha2::{Digest, Sha256};
+use salesdesk_testkit::storage::{sha, wav_8khz_mono};
+use salesdesk_testkit::team::{memory_vaults, open_device};
 
 const ANON: &str = "test-anon-key-not-real";
 const SECRET: &str = "team-files-fake-project-jwt-secret-32-chars";
@@ -29,30 +28,12 @@ fn pdf(dir: &std::path::Path, name: &str, seed: u8) -> (std::path::PathBuf, Stri
     bytes.extend((0..200_000u32).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)));
     let p = dir.join(name);
     std::fs::write(&p, &bytes).unwrap();
-    let digest = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    (p, digest)
+    (p, sha(&bytes))
 }
 
 /// A short silent WAV (8 kHz, 8-bit mono).
 fn wav() -> Vec<u8> {
-    let data = vec![128u8; 4000];
-    let mut b = b"RIFF".to_vec();
-    b.extend(u32::try_from(36 + data.len()).unwrap().to_le_bytes());
-    b.extend(b"WAVEfmt ");
-    b.extend(16u32.to_le_bytes());
-    b.extend(1u16.to_le_bytes());
-    b.extend(1u16.to_le_bytes());
-    b.extend(8000u32.to_le_bytes());
-    b.extend(8000u32.to_le_bytes());
-    b.extend(1u16.to_le_bytes());
-    b.extend(8u16.to_le_bytes());
-    b.extend(b"data");
-    b.extend(u32::try_from(data.len()).unwrap().to_le_bytes());
-    b.extend(data);
-    b
+    wav_8khz_mono(vec![128u8; 4000])
 }
 
 fn meta(title: &str) -> MaterialMeta {
@@ -78,22 +59,9 @@ async fn materials_follow_the_team_settings_and_the_session_without_a_restart() 
     auth.set_confirm_email(false);
     let storage = StorageFake::start(SECRET).await;
     let dir = tempfile::tempdir().unwrap();
-    let setup = TeamSetup::with_vaults(
-        Arc::new(MemoryVault::default()),
-        Arc::new(MemoryVault::default()),
-    );
     // Supabase serves Auth and Storage under one project URL; the two fakes listen apart,
     // so the Storage client is pointed at its fake (everything else comes from the settings).
-    let storage_origin = storage.origin();
-    let core = Salesdesk::open(DataPaths::at(dir.path().join("data")))
-        .await
-        .unwrap()
-        .with_team(setup)
-        .with_storage_config(move |c| {
-            c.project_url = storage_origin.clone();
-            c.retry_backoff = Duration::from_millis(10);
-            c.request_timeout = Duration::from_secs(5);
-        });
+    let core = open_device(&dir.path().join("data"), memory_vaults(), &storage).await;
 
     // No project: the local file store.
     let library = core.materials().await.unwrap();

@@ -17,41 +17,22 @@ use salesdesk_core::files::{
 };
 use salesdesk_core::materials::{FileState, UploadState};
 use salesdesk_core::recordings::{BUCKET, RecordingKind};
-use salesdesk_core::secrets::SecretString;
-use salesdesk_core::team::{TeamSettingsInput, TeamSetup};
-use salesdesk_core::{DataPaths, ErrorKind, Salesdesk};
-use salesdesk_testkit::fakes::supabase_auth::SupabaseAuthFake;
-use salesdesk_testkit::fakes::supabase_storage::{On, StorageFake, StorageFault};
+use salesdesk_core::team::TeamSetup;
+use salesdesk_core::{ErrorKind, Salesdesk};
+use salesdesk_testkit::fakes::supabase_storage::{On, StorageFault};
 use salesdesk_testkit::isolated::IsolatedEnv;
+use salesdesk_testkit::storage::{seeded_bytes, sha};
 use salesdesk_testkit::supabase::TestDb;
-use sha2::{Digest, Sha256};
+use salesdesk_testkit::team::TeamProject;
 
-const ANON: &str = "test-anon-key-not-real";
-const PASSWORD: &str = "correct horse battery";
 /// Supabase's resumable-upload chunk (and the standard upload's limit).
 const CHUNK: usize = 6 * 1024 * 1024;
 
 /// A WAV header then `len` pseudo-random bytes (a recording the sniffer accepts).
 fn wav(len: usize) -> Vec<u8> {
-    let mut b = b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\
-\x40\x1f\x00\x00\x01\x00\x08\x00data"
-        .to_vec();
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15 ^ len as u64;
-    while b.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        b.extend_from_slice(&x.to_le_bytes());
-    }
-    b.truncate(len);
-    b
-}
-
-fn sha(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    let head = b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x40\x1f\x00\x00\
+\x40\x1f\x00\x00\x01\x00\x08\x00data";
+    seeded_bytes(head, len, 0)
 }
 
 /// One device: its own data directory and session vaults (kept across a restart).
@@ -70,48 +51,16 @@ impl Device {
         }
     }
 
-    async fn open(&self, storage: &StorageFake) -> Salesdesk {
-        // Auth and Storage share one project URL on Supabase; the fakes listen apart.
-        let origin = storage.origin();
-        Salesdesk::open(DataPaths::at(self.env.data_dir()))
-            .await
-            .unwrap()
-            .with_team(TeamSetup::with_vaults(
-                self.session.clone(),
-                self.secrets.clone(),
-            ))
-            .with_storage_config(move |c| {
-                c.project_url = origin.clone();
-                c.retry_backoff = Duration::from_millis(10);
-                c.request_timeout = Duration::from_secs(5);
-            })
+    async fn open(&self, project: &TeamProject) -> Salesdesk {
+        let setup = TeamSetup::with_vaults(self.session.clone(), self.secrets.clone());
+        project.open(&self.env.data_dir(), setup).await
     }
 
     /// Opens the device, joins the team and signs `email` up and in; returns the user id.
-    async fn join(
-        &self,
-        storage: &StorageFake,
-        auth: &SupabaseAuthFake,
-        db: &TestDb,
-        email: &str,
-    ) -> (Salesdesk, String) {
-        let core = self.open(storage).await;
-        core.save_team_settings(TeamSettingsInput {
-            supabase_url: Some(auth.project_url()),
-            anon_key: Some(ANON.into()),
-            database_url: Some(db.app_url()),
-            database_password: None,
-        })
-        .await
-        .unwrap();
-        core.sign_up(email, &SecretString::new(PASSWORD))
-            .await
-            .unwrap();
-        let status = core
-            .sign_in(email, &SecretString::new(PASSWORD))
-            .await
-            .unwrap();
-        (core, status.user_id.expect("user id"))
+    async fn join(&self, project: &TeamProject, email: &str) -> (Salesdesk, String) {
+        let core = self.open(project).await;
+        let user = project.sign_in(&core, email, true).await;
+        (core, user)
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -159,15 +108,13 @@ async fn remote_rows(db: &TestDb, id: &str) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_managers_device_pulls_downloads_and_plays_a_reps_recording_another_rep_cannot() {
-    let db = TestDb::new().await.expect("test database");
-    let auth = SupabaseAuthFake::with_db(ANON, db.jwt_secret(), db.admin.clone()).await;
-    auth.set_confirm_email(false);
-    let storage = StorageFake::start(db.jwt_secret()).await;
+    let project = TeamProject::start().await;
+    let (db, storage) = (&project.db, &project.storage);
     storage.enforce_private_reads();
     let (zoe_dev, max_dev, bob_dev) = (Device::new(), Device::new(), Device::new());
-    let (zoe, zoe_id) = zoe_dev.join(&storage, &auth, &db, "zoe@example.test").await;
-    let (max, max_id) = max_dev.join(&storage, &auth, &db, "max@example.test").await;
-    let (bob, _) = bob_dev.join(&storage, &auth, &db, "bob@example.test").await;
+    let (zoe, zoe_id) = zoe_dev.join(&project, "zoe@example.test").await;
+    let (max, max_id) = max_dev.join(&project, "max@example.test").await;
+    let (bob, _) = bob_dev.join(&project, "bob@example.test").await;
     sqlx::query("update app.profiles set role = 'manager' where id = $1::uuid")
         .bind(&max_id)
         .execute(&db.admin)
@@ -197,7 +144,7 @@ async fn a_managers_device_pulls_downloads_and_plays_a_reps_recording_another_re
         "the uploader keeps a copy"
     );
     sync_until(&zoe, "the recording to reach the team", || async {
-        remote_rows(&db, &rec.id).await == 1
+        remote_rows(db, &rec.id).await == 1
     })
     .await;
 
@@ -289,7 +236,7 @@ async fn a_managers_device_pulls_downloads_and_plays_a_reps_recording_another_re
         .await
         .unwrap();
     sync_until(&zoe, "the second recording to reach the team", || async {
-        remote_rows(&db, &rec2.id).await == 1
+        remote_rows(db, &rec2.id).await == 1
     })
     .await;
     sync_until(&max, "the manager to pull the second recording", || async {
@@ -315,12 +262,10 @@ async fn a_managers_device_pulls_downloads_and_plays_a_reps_recording_another_re
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_attach_cut_by_quitting_resumes_at_the_next_start_exactly_once() {
-    let db = TestDb::new().await.expect("test database");
-    let auth = SupabaseAuthFake::with_db(ANON, db.jwt_secret(), db.admin.clone()).await;
-    auth.set_confirm_email(false);
-    let storage = StorageFake::start(db.jwt_secret()).await;
+    let project = TeamProject::start().await;
+    let (db, storage) = (&project.db, &project.storage);
     let dev = Device::new();
-    let (core, user) = dev.join(&storage, &auth, &db, "zoe@example.test").await;
+    let (core, user) = dev.join(&project, "zoe@example.test").await;
     let analysis = new_analysis(&core).await;
     let size = 2 * CHUNK + 5000;
     let bytes = wav(size);
@@ -350,7 +295,7 @@ async fn an_attach_cut_by_quitting_resumes_at_the_next_start_exactly_once() {
     core.close().await;
 
     // The next start: the attach is pending, not recorded, and resumes where the server stopped.
-    let core = dev.open(&storage).await;
+    let core = dev.open(&project).await;
     let library = core.recordings_library().await.unwrap();
     let pending = library.pending(None).await.unwrap();
     assert_eq!(pending.len(), 1);
@@ -398,7 +343,7 @@ async fn an_attach_cut_by_quitting_resumes_at_the_next_start_exactly_once() {
             .is_empty()
     );
     sync_until(&core, "the recording to reach the team", || async {
-        remote_rows(&db, &rec.id).await == 1
+        remote_rows(db, &rec.id).await == 1
     })
     .await;
     let all: i64 = sqlx::query_scalar("select count(*) from app.call_recordings")
