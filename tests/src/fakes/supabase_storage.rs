@@ -139,6 +139,8 @@ struct State {
     private_reads: std::sync::atomic::AtomicBool,
     objects: Mutex<HashMap<(String, String), Object>>,
     uploads: Mutex<HashMap<String, Upload>>,
+    /// One request at a time per upload id (see `upload_lock`).
+    upload_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     faults: Mutex<VecDeque<(On, StorageFault)>>,
     requests: Mutex<Vec<SeenRequest>>,
     connections: Mutex<Vec<AbortHandle>>,
@@ -218,6 +220,7 @@ impl StorageFake {
             private_reads: std::sync::atomic::AtomicBool::new(false),
             objects: Mutex::new(HashMap::new()),
             uploads: Mutex::new(HashMap::new()),
+            upload_locks: Mutex::new(HashMap::new()),
             faults: Mutex::new(VecDeque::new()),
             requests: Mutex::new(Vec::new()),
             connections: Mutex::new(Vec::new()),
@@ -378,6 +381,19 @@ impl StorageFake {
 }
 
 impl State {
+    /// The lock of upload `id`. The real server takes a lock per upload for each request (its
+    /// upload locker): a HEAD or PATCH that arrives while a cut PATCH is still being wound up
+    /// (keeping what arrived) waits for it, so it sees the offset that includes those bytes and
+    /// two requests never append at once.
+    fn upload_lock(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.upload_locks
+            .lock()
+            .expect("lock")
+            .entry(id.to_owned())
+            .or_default()
+            .clone()
+    }
+
     fn new_file(&self) -> PathBuf {
         let n = self.next_file.fetch_add(1, Ordering::SeqCst);
         self.dir.path().join(format!("blob-{n}"))
@@ -764,6 +780,8 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
             return Ok(r);
         }
         let id = tail.trim_start_matches('/').to_owned();
+        let lock = state.upload_lock(&id);
+        let _one_at_a_time = lock.lock().await;
         let (offset, length, bucket, path, _created_with_upsert, file, mime) = {
             let uploads = state.uploads.lock().expect("lock");
             let Some(u) = uploads.get(&id) else {
