@@ -459,6 +459,76 @@ describe('Training previews', () => {
 	});
 });
 
+describe('Training media previews', () => {
+	beforeEach(() => {
+		invokeMock.mockReset();
+		uploadCalls = [];
+	});
+
+	it('plays a video from memory when the webview cannot stream it, and frees the copy on close', async () => {
+		const fetchMock = vi.fn(async () => new Response(new Uint8Array([1, 2, 3, 4])));
+		vi.stubGlobal('fetch', fetchMock);
+		const created: Blob[] = [];
+		URL.createObjectURL = vi.fn((blob: Blob) => {
+			created.push(blob);
+			return 'blob:training-1';
+		});
+		URL.revokeObjectURL = vi.fn();
+		try {
+			library = [
+				entry(material({ id: 'vid', title: 'Demo', kind: 'video', mime_type: 'video/mp4' }), {
+					file_state: 'cached'
+				})
+			];
+			commands({
+				preview_material: () => ({ path: '/data/cache/previews/vid.mp4', mime: 'video/mp4', kind: 'video' })
+			});
+			render(TrainingPage);
+			await fireEvent.click(within((await screen.findAllByTestId('material-row'))[0]).getByTestId('preview-material'));
+			const video = await screen.findByTestId('preview-video');
+			// WebKitGTK refuses media from the asset protocol.
+			await fireEvent.error(video);
+			await waitFor(() => expect(screen.getByTestId('preview-video')).toHaveAttribute('src', 'blob:training-1'));
+			expect(fetchMock).toHaveBeenCalledWith(
+				`http://asset.localhost/${encodeURIComponent('/data/cache/previews/vid.mp4')}`
+			);
+			expect(created[0].type).toBe('video/mp4');
+			// Not even from memory: say so and offer the system app.
+			await fireEvent.error(screen.getByTestId('preview-video'));
+			expect(await screen.findByTestId('preview-problem')).toHaveTextContent(
+				'cannot play “Demo” inside the app'
+			);
+			await fireEvent.click(screen.getByTestId('close-preview'));
+			expect(URL.revokeObjectURL).toHaveBeenCalledWith('blob:training-1');
+		} finally {
+			vi.unstubAllGlobals();
+		}
+	});
+
+	it('does not copy a very large video into memory', async () => {
+		const fetchMock = vi.fn();
+		vi.stubGlobal('fetch', fetchMock);
+		try {
+			library = [
+				entry(
+					material({ id: 'big', title: 'Long', kind: 'video', mime_type: 'video/mp4', file_size: 900 * 1024 * 1024 }),
+					{ file_state: 'cached' }
+				)
+			];
+			commands({
+				preview_material: () => ({ path: '/p/big.mp4', mime: 'video/mp4', kind: 'video' })
+			});
+			render(TrainingPage);
+			await fireEvent.click(within((await screen.findAllByTestId('material-row'))[0]).getByTestId('preview-material'));
+			await fireEvent.error(await screen.findByTestId('preview-video'));
+			expect(await screen.findByTestId('preview-problem')).toHaveTextContent('Open with app');
+			expect(fetchMock).not.toHaveBeenCalled();
+		} finally {
+			vi.unstubAllGlobals();
+		}
+	});
+});
+
 describe('Training share links', () => {
 	beforeEach(() => {
 		invokeMock.mockReset();
