@@ -53,21 +53,7 @@ fn saved_analysis(data: &std::path::Path, title: &str) -> String {
 }
 
 fn wav() -> Vec<u8> {
-    let data = vec![128u8; 4000];
-    let mut b = b"RIFF".to_vec();
-    b.extend(u32::try_from(36 + data.len()).unwrap().to_le_bytes());
-    b.extend(b"WAVEfmt ");
-    b.extend(16u32.to_le_bytes());
-    b.extend(1u16.to_le_bytes());
-    b.extend(1u16.to_le_bytes());
-    b.extend(8000u32.to_le_bytes());
-    b.extend(8000u32.to_le_bytes());
-    b.extend(1u16.to_le_bytes());
-    b.extend(8u16.to_le_bytes());
-    b.extend(b"data");
-    b.extend(u32::try_from(data.len()).unwrap().to_le_bytes());
-    b.extend(data);
-    b
+    salesdesk_testkit::storage::wav_8khz_mono(vec![128u8; 4000])
 }
 
 #[test]

@@ -7,7 +7,7 @@ use predicates::prelude::*;
 use serde_json::Value;
 
 mod common;
-use common::{json_of, salesdesk};
+use common::{json_of, json_ok, salesdesk};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -29,14 +29,10 @@ fn analyze_json(dir: &Path, args: &[&str]) -> Value {
 }
 
 fn saved_count(dir: &Path) -> usize {
-    let out = salesdesk(dir)
-        .args(["analyses", "list", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    json_of(&out).as_array().unwrap().len()
+    json_ok(dir, &["analyses", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .len()
 }
 
 #[test]

@@ -10,7 +10,7 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 mod common;
-use common::{json_of, salesdesk, save_session};
+use common::{json_of, json_ok, salesdesk, save_session};
 use salesdesk_testkit::keyring::rerun_in_private_keyring;
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
@@ -20,15 +20,8 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 fn list(data: &Path, args: &[&str]) -> Vec<Value> {
-    let out = salesdesk(data)
-        .args(["materials", "list", "--json"])
-        .args(args)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    json_of(&out).as_array().unwrap().clone()
+    let args = [&["materials", "list", "--json"], args].concat();
+    json_ok(data, &args).as_array().unwrap().clone()
 }
 
 #[test]

@@ -595,23 +595,29 @@ impl Salesdesk {
         self.paths.root().join("cache").join("recordings")
     }
 
+    /// Every folder of offline copies: materials, recordings. Saving the budget or clearing
+    /// covers both together; each folder's own eviction counts only itself (docs/files.md).
+    fn offline_roots(&self) -> [PathBuf; 2] {
+        [self.offline_root(), self.recordings_cache_root()]
+    }
+
     /// The offline copies of team files (materials and recordings): budget, space taken,
     /// pinned share.
     pub async fn offline_files(&self) -> Result<OfflineFiles> {
-        let roots = [self.offline_root(), self.recordings_cache_root()];
-        offline::usage(&self.store, &[&roots[0], &roots[1]]).await
+        let [files, recordings] = self.offline_roots();
+        offline::usage(&self.store, &[&files, &recordings]).await
     }
 
     /// Sets the offline copies' budget (dropping least recently used unpinned copies to fit).
     pub async fn set_offline_budget(&self, bytes: u64) -> Result<OfflineFiles> {
-        let roots = [self.offline_root(), self.recordings_cache_root()];
-        offline::set_budget(&self.store, &[&roots[0], &roots[1]], bytes).await
+        let [files, recordings] = self.offline_roots();
+        offline::set_budget(&self.store, &[&files, &recordings], bytes).await
     }
 
     /// Drops every unpinned offline copy.
     pub async fn clear_offline_files(&self) -> Result<OfflineFiles> {
-        let roots = [self.offline_root(), self.recordings_cache_root()];
-        offline::clear(&self.store, &[&roots[0], &roots[1]]).await
+        let [files, recordings] = self.offline_roots();
+        offline::clear(&self.store, &[&files, &recordings]).await
     }
 
     /// [`Self::materials`], except that signed out in team mode gives the read-only library

@@ -86,3 +86,15 @@ pub fn save_session(jwt_secret: &str, email: &str) -> (uuid::Uuid, String) {
     .expect("keyring thread");
     (user, token)
 }
+
+/// `salesdesk ARGS` with its data in `data`, which must succeed; its stdout as JSON.
+pub fn json_ok(data: &Path, args: &[&str]) -> Value {
+    let out = salesdesk(data)
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    json_of(&out)
+}

@@ -558,20 +558,18 @@ pub async fn restore(tx: &mut WriteTx, id: &str) -> Result<()> {
 
 /// A live material.
 pub async fn get(store: &LocalStore, id: &str) -> Result<Material> {
-    let uuid = parse_id(id)?.to_string();
-    let row = sqlx::query_as::<_, Row>(select!("WHERE id = ? AND deleted_at IS NULL"))
-        .bind(&uuid)
-        .fetch_optional(store.pool())
-        .await
-        .map_err(|e| store.err(e))?;
-    row.ok_or_else(|| CoreError::MaterialNotFound { id: id.to_owned() })?
-        .into_material()
+    fetch(store, id, select!("WHERE id = ? AND deleted_at IS NULL")).await
 }
 
 /// A material, deleted or not (work on its file must not wait for a restore).
 pub async fn get_any(store: &LocalStore, id: &str) -> Result<Material> {
+    fetch(store, id, select!("WHERE id = ?")).await
+}
+
+/// The material `sql` (a `select!` with one `?` for the id) finds.
+async fn fetch(store: &LocalStore, id: &str, sql: &'static str) -> Result<Material> {
     let uuid = parse_id(id)?.to_string();
-    let row = sqlx::query_as::<_, Row>(select!("WHERE id = ?"))
+    let row = sqlx::query_as::<_, Row>(sql)
         .bind(&uuid)
         .fetch_optional(store.pool())
         .await
